@@ -1,0 +1,59 @@
+# Two commands: `make run` and `make test`. Everything they need is set up here.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+STAMP := .make
+export FLASK_APP := wsgi.py
+
+.PHONY: run test lint format setup venv system-deps browser-deps translations compile-translations db demo clean
+
+run: setup db demo  ## set up everything and serve the portal
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+test: setup browser-deps  ## set up everything and run the whole suite
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+setup: venv system-deps compile-translations
+
+venv: $(STAMP)/venv
+$(STAMP)/venv: pyproject.toml
+	@mkdir -p $(STAMP)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[postgres,redis,test]'
+	@touch $@
+
+system-deps:  ## libraries WeasyPrint needs, a CJK font, the PDF tools
+	@scripts/system-deps.sh runtime
+
+browser-deps:  ## Debian's Chromium for the browser tests
+	@scripts/system-deps.sh browser
+
+compile-translations: venv
+	@$(BIN)/pybabel compile -d portal/translations 2>&1 | grep -v '^compiling' || true
+
+translations: venv  ## extract new strings and merge them into the catalogues
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+		--project microloan-portal -o portal/translations/messages.pot .
+	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations \
+		--no-fuzzy-matching --width 100
+
+db: setup
+	$(BIN)/flask db upgrade
+
+demo: db
+	$(BIN)/flask demo load-if-empty
+
+clean:
+	rm -rf $(VENV) $(STAMP) .pytest_cache .ruff_cache

@@ -1,0 +1,185 @@
+"""Login, the user's own account, and the admin's staff pages."""
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from portal.access import roles_required
+from portal.accounts import operations
+from portal.accounts.forms import ChangePasswordForm, LoginForm, PreferencesForm, StaffForm
+from portal.accounts.models import STAFF_ROLES, Role, User
+from portal.accounts.passwords import verify_password
+from portal.core.forms import ConfirmForm
+from portal.core.navigation import safe_next
+from portal.extensions import db, limiter
+
+bp = Blueprint("accounts", __name__)
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _username_key() -> str:
+    # A second bucket per username slows guessing spread over many addresses.
+    return "user:" + operations.normalize_username(request.form.get("username", ""))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=_username_key)
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("core.home"))
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        user = operations.authenticate(form.username.data, form.password.data)
+        if user is None:
+            db.session.commit()  # keep the audit entry of the failed attempt
+            flash(_("Wrong username or password."), "danger")
+            return render_template("accounts/login.html", form=form), 200
+        locale = user.locale
+        session.clear()  # a fresh session (and CSRF token) for every login
+        operations.start_session(user)
+        db.session.commit()
+        login_user(user)
+        session["locale"] = locale
+        return redirect(safe_next(form.next.data))
+    return render_template("accounts/login.html", form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    if ConfirmForm().validate_on_submit():
+        operations.end_session(current_user.session_token)
+        db.session.commit()
+        logout_user()
+        session.clear()
+        flash(_("You have logged out."), "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def preferences():
+    form = PreferencesForm(obj=current_user)
+    if form.validate_on_submit():
+        operations.set_locale(current_user, form.locale.data)
+        db.session.commit()
+        session["locale"] = form.locale.data
+        flash(_("Your settings were saved."), "success")
+        return redirect(url_for("accounts.preferences"))
+    return render_template("accounts/preferences.html", form=form)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        if not verify_password(current_user.password_hash, form.current_password.data):
+            form.current_password.errors.append(_("The current password is not correct."))
+        else:
+            operations.change_password(current_user, form.new_password.data)
+            db.session.commit()
+            flash(_("Your password was changed."), "success")
+            return redirect(url_for("core.home"))
+    return render_template("accounts/change_password.html", form=form)
+
+
+@bp.get("/admin/users")
+@roles_required(Role.ADMIN)
+def staff_list():
+    query = request.args.get("q", "").strip()
+    stmt = sa.select(User).where(User.role.in_(STAFF_ROLES)).order_by(User.username)
+    if query:
+        like = f"%{query}%"
+        stmt = stmt.where(sa.or_(User.username.ilike(like), User.display_name.ilike(like)))
+    page = db.paginate(stmt, per_page=current_app.config["PER_PAGE"])
+    return render_template("accounts/staff_list.html", page=page, query=query)
+
+
+@bp.route("/admin/users/new", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def staff_create():
+    form = StaffForm()
+    if form.validate_on_submit():
+        user = operations.create_user(
+            username=form.username.data,
+            display_name=form.display_name.data,
+            role=Role(form.role.data),
+            password=form.password.data,
+            branch_id=form.branch,
+            must_change_password=True,
+        )
+        db.session.commit()
+        flash(_("Account %(name)s created.", name=user.username), "success")
+        return redirect(url_for("accounts.staff_list"))
+    return render_template("accounts/staff_form.html", form=form, user=None)
+
+
+def _staff_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_staff:
+        abort(404)
+    return user
+
+
+@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def staff_edit(user_id: int):
+    user = _staff_or_404(user_id)
+    form = StaffForm(obj=user, editing=user)
+    if request.method == "GET":
+        form.branch_id.data = str(user.branch_id or "")
+    if form.validate_on_submit():
+        operations.update_staff(
+            user,
+            display_name=form.display_name.data,
+            role=Role(form.role.data),
+            branch_id=form.branch,
+        )
+        db.session.commit()
+        flash(_("Account %(name)s saved.", name=user.username), "success")
+        return redirect(url_for("accounts.staff_list"))
+    return render_template(
+        "accounts/staff_form.html", form=form, user=user, confirm_form=ConfirmForm()
+    )
+
+
+@bp.post("/admin/users/<int:user_id>/active")
+@roles_required(Role.ADMIN)
+def staff_toggle_active(user_id: int):
+    user = _staff_or_404(user_id)
+    if ConfirmForm().validate_on_submit():
+        if user.id == current_user.id:
+            flash(_("You cannot disable your own account."), "danger")
+        else:
+            operations.set_active(user, not user.active)
+            db.session.commit()
+            message = _("Account enabled.") if user.active else _("Account disabled.")
+            flash(message, "success")
+    return redirect(url_for("accounts.staff_edit", user_id=user.id))
+
+
+@bp.post("/admin/users/<int:user_id>/reset-password")
+@roles_required(Role.ADMIN)
+def staff_reset_password(user_id: int):
+    user = _staff_or_404(user_id)
+    if not ConfirmForm().validate_on_submit():
+        return redirect(url_for("accounts.staff_edit", user_id=user.id))
+    temporary = operations.reset_password(user)
+    db.session.commit()
+    return render_template("accounts/temporary_password.html", user=user, temporary=temporary)

@@ -1,0 +1,35 @@
+"""Reading the audit log."""
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import current_app
+
+from portal.audit.forms import AuditSearchForm
+from portal.audit.models import AuditEntry
+
+
+def _local_midnight(day) -> datetime:
+    zone = ZoneInfo(current_app.config["PORTAL_TIMEZONE"])
+    return datetime.combine(day, time.min, tzinfo=zone)
+
+
+def search_statement(form: AuditSearchForm) -> sa.Select:
+    """The newest-first query matching the filled-in filters."""
+    stmt = sa.select(AuditEntry).order_by(AuditEntry.id.desc())
+    if form.actor.data:
+        stmt = stmt.where(AuditEntry.actor_name == form.actor.data.strip().lower())
+    if form.action.data:
+        stmt = stmt.where(AuditEntry.action.startswith(form.action.data.strip()))
+    if form.object_type.data:
+        stmt = stmt.where(AuditEntry.object_type == form.object_type.data.strip())
+    if form.object_id.data:
+        stmt = stmt.where(AuditEntry.object_id == form.object_id.data.strip())
+    if form.since.data:
+        stmt = stmt.where(AuditEntry.created_at >= _local_midnight(form.since.data))
+    if form.until.data:
+        stmt = stmt.where(
+            AuditEntry.created_at < _local_midnight(form.until.data + timedelta(days=1))
+        )
+    return stmt

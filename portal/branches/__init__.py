@@ -1,0 +1,1 @@
+"""Branches (网点): the unit that owns staff and borrowers."""

@@ -1,0 +1,1 @@
+"""What every page shares: home, health check, languages, headers and error pages."""

@@ -1,0 +1,29 @@
+"""Helpers every template may use."""
+
+from flask import Flask, request, url_for
+from flask_babel import format_datetime, get_locale
+
+from portal.core.i18n import LANGUAGE_NAMES, html_lang
+
+
+def url_for_page(page: int) -> str:
+    """The current URL with another page number, keeping the other query arguments."""
+    args = request.args.to_dict()
+    args["page"] = page
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def local_datetime(value, format: str = "short") -> str:
+    """A UTC datetime shown in the company's time zone and the user's language."""
+    return format_datetime(value, format) if value else ""
+
+
+def init_app(app: Flask) -> None:
+    """Register globals and filters."""
+    app.jinja_env.globals.update(
+        LANGUAGE_NAMES=LANGUAGE_NAMES,
+        url_for_page=url_for_page,
+        get_locale=lambda: str(get_locale()),
+        html_lang=html_lang,
+    )
+    app.jinja_env.filters["local_datetime"] = local_datetime

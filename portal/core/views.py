@@ -1,0 +1,40 @@
+"""Home, health check and the language switch."""
+
+import sqlalchemy as sa
+from flask import Blueprint, redirect, render_template, session
+from flask_login import current_user, login_required
+
+from portal.accounts.operations import set_locale
+from portal.core.forms import LanguageForm
+from portal.core.navigation import safe_next
+from portal.extensions import csrf, db, limiter
+
+bp = Blueprint("core", __name__)
+
+
+@bp.get("/")
+@login_required
+def home():
+    return render_template("core/home.html")
+
+
+@bp.get("/healthz")
+@limiter.exempt
+@csrf.exempt
+def healthz():
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError:
+        return {"status": "error", "database": "unreachable"}, 503
+    return {"status": "ok", "database": "ok"}
+
+
+@bp.post("/language")
+def set_language():
+    form = LanguageForm()
+    if form.validate_on_submit():
+        session["locale"] = form.locale.data
+        if current_user.is_authenticated:
+            set_locale(current_user, form.locale.data)
+            db.session.commit()
+    return redirect(safe_next(form.next.data))

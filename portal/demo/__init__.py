@@ -1,0 +1,1 @@
+"""Fictional demo data: generated borrowers and the loader that stores them."""

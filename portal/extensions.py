@@ -1,0 +1,20 @@
+"""Extension objects, created unbound and initialised by the app factory."""
+
+from flask_babel import Babel
+from flask_bootstrap import Bootstrap5
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
+
+from portal.database import Model, render_migration_type
+
+db = SQLAlchemy(model_class=Model)
+migrate = Migrate(render_as_batch=True, compare_type=True, render_item=render_migration_type)
+login_manager = LoginManager()
+csrf = CSRFProtect()
+babel = Babel()
+bootstrap = Bootstrap5()
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

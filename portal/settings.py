@@ -1,0 +1,87 @@
+"""Configuration read from the environment; see README.md, "Configuration"."""
+
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_PATH = Path(os.environ.get("PORTAL_INSTANCE_PATH", PROJECT_ROOT / "instance"))
+
+
+class ConfigurationError(RuntimeError):
+    """Raised when the environment does not allow the app to start safely."""
+
+
+def _env_flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _development_secret_key() -> str:
+    """Return the key kept in instance/, creating it on first start."""
+    key_file = INSTANCE_PATH / "secret_key"
+    if not key_file.exists():
+        INSTANCE_PATH.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_urlsafe(48))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def _secret_key(production: bool) -> str:
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    if production:
+        raise ConfigurationError("SECRET_KEY must be set when PORTAL_ENV=production.")
+    return _development_secret_key()
+
+
+def from_environment(overrides: dict) -> dict:
+    """Build the Flask configuration from environment variables, then ``overrides``."""
+    production = os.environ.get("PORTAL_ENV", "development") == "production"
+    default_db = f"sqlite:///{INSTANCE_PATH / 'portal.sqlite3'}"
+    config = {
+        "PORTAL_ENV": "production" if production else "development",
+        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL", default_db),
+        "PORTAL_TIMEZONE": os.environ.get("PORTAL_TIMEZONE", "Asia/Shanghai"),
+        "BABEL_DEFAULT_LOCALE": os.environ.get("PORTAL_DEFAULT_LOCALE", "zh"),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", 8 * 1024 * 1024)),
+        "SESSION_COOKIE_SECURE": _env_flag("SESSION_COOKIE_SECURE", production),
+        "PASSWORD_HASH_PROFILE": os.environ.get("PASSWORD_HASH_PROFILE", "strong"),
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        "TRUST_PROXY_HEADERS": _env_flag("TRUST_PROXY_HEADERS", False),
+    }
+    config.update(overrides)
+    if "SECRET_KEY" not in config:
+        config["SECRET_KEY"] = _secret_key(config["PORTAL_ENV"] == "production")
+    return config
+
+
+def check_production(config: dict) -> None:
+    """Refuse settings that are only meant for development or tests."""
+    if config["PORTAL_ENV"] != "production":
+        return
+    if not config.get("SECRET_KEY"):
+        raise ConfigurationError("SECRET_KEY must be set when PORTAL_ENV=production.")
+    if config["PASSWORD_HASH_PROFILE"] != "strong":  # noqa: S105 - a profile name
+        raise ConfigurationError("PASSWORD_HASH_PROFILE must be 'strong' in production.")
+
+
+DEFAULTS = {
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_NAME": "portal_session",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
+    "LANGUAGES": ("zh", "en"),
+    "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+    "BOOTSTRAP_SERVE_LOCAL": True,
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "PER_PAGE": 25,
+    "DEMO_PASSWORD": "portal-demo",
+}
