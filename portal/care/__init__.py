@@ -1,0 +1,1 @@
+"""Customer-care helpers: greeting occasions and the dates they fall on."""
