@@ -34,6 +34,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     """Bind every extension object to ``app``."""
+    import portal.models  # noqa: F401 - every mapped class, before anything queries
     from portal.core.i18n import select_locale, select_timezone
     from portal.database import tune_sqlite
 

@@ -1,13 +1,22 @@
 """Factories for tests; they use the same operations as the app."""
 
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 
 import factory
 
 from portal.accounts.models import Role, User
 from portal.accounts.operations import create_user
+from portal.borrowers.models import Borrower, BusinessType, OfficerAssignment, Sex
 from portal.branches.models import Branch
+from portal.database import utcnow
+from portal.demo.people import PeopleGenerator
 from portal.extensions import db
+from portal.loans.models import Loan, LoanStatus
+
+_people = PeopleGenerator(seed=7, reference_date=date(2026, 11, 1))
+_person_index = iter(range(10**6))
 
 PASSWORD = "portal-demo"
 
@@ -37,6 +46,75 @@ def make_user(username: str, role: Role, branch: Branch | None = None, **kwargs)
     return user
 
 
+def make_borrower(officer: User, user: User | None = None, **overrides) -> Borrower:
+    """A borrower of ``officer``'s branch with a realistic, unique identity."""
+    person = _people.person(next(_person_index))
+    from pypinyin import Style, lazy_pinyin
+
+    values = {
+        "branch_id": officer.branch_id,
+        "officer_id": officer.id,
+        "user_id": user.id if user else None,
+        "full_name": person.full_name,
+        "name_initials": "".join(lazy_pinyin(person.full_name, style=Style.FIRST_LETTER)),
+        "resident_id": person.resident_id,
+        "resident_id_tail": person.resident_id[-4:],
+        "birth_date": person.birth_date,
+        "sex": Sex(person.sex),
+        "mobile": person.mobile,
+        "mobile_tail": person.mobile[-4:],
+        "address": person.address.rsplit(" ", 1)[0],
+        "village": person.address.rsplit(" ", 1)[-1],
+        "business_type": BusinessType(person.business_type),
+        "business_description": person.business_description,
+        "household_size": person.household_size,
+        "monthly_income": Decimal(person.monthly_income),
+        "monthly_expenses": Decimal(person.monthly_expenses),
+        "guarantor_name": person.guarantor_name,
+        "guarantor_phone": person.guarantor_phone,
+        "consent_at": utcnow(),
+    } | overrides
+    borrower = Borrower(**values)
+    db.session.add(borrower)
+    db.session.flush()
+    db.session.add(OfficerAssignment(borrower_id=borrower.id, officer_id=borrower.officer_id))
+    db.session.flush()
+    return borrower
+
+
+def make_loan(borrower: Borrower, status: LoanStatus = LoanStatus.APPLIED, **overrides) -> Loan:
+    """A loan in ``status``, with the fields that status implies filled in."""
+    values = {
+        "borrower_id": borrower.id,
+        "branch_id": borrower.branch_id,
+        "status": status,
+        "amount_requested": Decimal("50000.00"),
+        "term_months_requested": 12,
+        "purpose": "购买仔猪和饲料",
+        "annual_rate_percent": Decimal("8.50"),
+        "applied_on": date(2026, 1, 5),
+    }
+    if status not in (LoanStatus.APPLIED, LoanStatus.REJECTED):
+        values |= {
+            "decision_date": date(2026, 1, 10),
+            "approved_amount": Decimal("50000.00"),
+            "approved_term_months": 12,
+        }
+    if status in (LoanStatus.CONTRACTED, LoanStatus.ACTIVE, LoanStatus.CLOSED):
+        values |= {
+            "contract_number": f"JK-{borrower.id:06d}",
+            "contract_signed_on": date(2026, 1, 20),
+        }
+    if status in (LoanStatus.ACTIVE, LoanStatus.CLOSED):
+        values |= {"disbursed_on": date(2026, 1, 25), "outstanding_balance": Decimal("40000.00")}
+    if status == LoanStatus.CLOSED:
+        values |= {"closed_on": date(2026, 10, 15), "outstanding_balance": Decimal("0.00")}
+    loan = Loan(**(values | overrides))
+    db.session.add(loan)
+    db.session.flush()
+    return loan
+
+
 @dataclass(frozen=True)
 class Ref:
     """A record's id and name, usable after its session has closed."""
@@ -57,6 +135,11 @@ class World:
     other_head: Ref
     other_officer: Ref
     borrower: Ref
+    # Borrower records: the officer's (whose login is ``borrower``) and another branch's.
+    own_borrower: Ref
+    foreign_borrower: Ref
+    own_loan: Ref
+    foreign_loan: Ref
 
 
 def user_ref(user: User) -> Ref:
@@ -74,8 +157,18 @@ def build_world() -> World:
         "other_officer": make_user("otherofficer", Role.OFFICER, other),
         "borrower": make_user("borrower", Role.BORROWER, branch),
     }
+    own = make_borrower(users["officer"], user=users["borrower"])
+    foreign = make_borrower(users["other_officer"])
+    own_loan, foreign_loan = (
+        make_loan(own, LoanStatus.ACTIVE),
+        make_loan(foreign, LoanStatus.ACTIVE),
+    )
     return World(
         branch=Ref(branch.id, branch.code),
         other_branch=Ref(other.id, other.code),
+        own_borrower=Ref(own.id, own.full_name),
+        foreign_borrower=Ref(foreign.id, foreign.full_name),
+        own_loan=Ref(own_loan.id, own_loan.contract_number),
+        foreign_loan=Ref(foreign_loan.id, foreign_loan.contract_number),
         **{key: user_ref(user) for key, user in users.items()},
     )

@@ -1,0 +1,1 @@
+"""Loans: application, committee decision, contract, disbursement, repayment, closing."""

@@ -1,0 +1,122 @@
+"""The loan and the history of its status changes."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.accounts.models import User
+from portal.borrowers.models import Borrower
+from portal.database import UTCDateTime, enum_type, utcnow
+from portal.extensions import db
+
+
+class LoanStatus(StrEnum):
+    """DESIGN.md: applied → approved | rejected → trained → contracted → active → closed."""
+
+    APPLIED = "applied"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    TRAINED = "trained"
+    CONTRACTED = "contracted"
+    ACTIVE = "active"
+    CLOSED = "closed"
+
+
+class RepaymentStatus(StrEnum):
+    ON_TIME = "on_time"
+    OVERDUE = "overdue"
+
+
+LOAN_STATUS_LABELS = {
+    LoanStatus.APPLIED: _l("Applied"),
+    LoanStatus.APPROVED: _l("Approved"),
+    LoanStatus.REJECTED: _l("Rejected"),
+    LoanStatus.TRAINED: _l("Trained"),
+    LoanStatus.CONTRACTED: _l("Contracted"),
+    LoanStatus.ACTIVE: _lp("loan status", "Active"),
+    LoanStatus.CLOSED: _lp("loan status", "Closed"),
+}
+REPAYMENT_STATUS_LABELS = {
+    RepaymentStatus.ON_TIME: _l("On time"),
+    RepaymentStatus.OVERDUE: _l("Overdue"),
+}
+
+
+class Loan(db.Model):
+    """One loan of one borrower, through its lifecycle."""
+
+    __tablename__ = "loans"
+    __table_args__ = (
+        sa.Index("ix_loans_branch_status", "branch_id", "status"),
+        sa.Index("ix_loans_borrower_status", "borrower_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    borrower_id: Mapped[int] = mapped_column(sa.ForeignKey("borrowers.id"))
+    # Copied from the borrower so branch reports need no join.
+    branch_id: Mapped[int] = mapped_column(sa.ForeignKey("branches.id"))
+    status: Mapped[LoanStatus] = mapped_column(enum_type(LoanStatus, 16), default=LoanStatus.APPLIED)
+
+    amount_requested: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2))
+    term_months_requested: Mapped[int]
+    purpose: Mapped[str] = mapped_column(sa.Text)
+    annual_rate_percent: Mapped[Decimal] = mapped_column(sa.Numeric(5, 2))
+    applied_on: Mapped[date]
+
+    decision_date: Mapped[date | None]
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    approved_amount: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 2))
+    approved_term_months: Mapped[int | None]
+    decision_note: Mapped[str] = mapped_column(sa.Text, default="")
+
+    training_signoff_id: Mapped[int | None] = mapped_column(sa.ForeignKey("training_signoffs.id"))
+    contract_number: Mapped[str | None] = mapped_column(sa.String(40), unique=True)
+    contract_signed_on: Mapped[date | None]
+    disbursed_on: Mapped[date | None]
+    closed_on: Mapped[date | None]
+
+    repayment_status: Mapped[RepaymentStatus] = mapped_column(
+        enum_type(RepaymentStatus, 16), default=RepaymentStatus.ON_TIME
+    )
+    overdue_days: Mapped[int] = mapped_column(default=0)
+    outstanding_balance: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 2))
+    written_off: Mapped[bool] = mapped_column(default=False)
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    borrower: Mapped[Borrower] = relationship()
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+    @property
+    def overdue(self) -> bool:
+        """The overdue flag of DESIGN.md, on an active loan."""
+        return self.status == LoanStatus.ACTIVE and self.repayment_status == RepaymentStatus.OVERDUE
+
+    def visible_to(self, user: User) -> bool:
+        """A loan is visible to whoever sees its borrower."""
+        return self.borrower.visible_to(user)
+
+
+class LoanEvent(db.Model):
+    """One step of the lifecycle: who moved the loan from which status to which, and why."""
+
+    __tablename__ = "loan_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    loan_id: Mapped[int] = mapped_column(sa.ForeignKey("loans.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[LoanStatus | None] = mapped_column(enum_type(LoanStatus, 16))
+    to_status: Mapped[LoanStatus] = mapped_column(enum_type(LoanStatus, 16))
+    happened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+
+    actor: Mapped[User | None] = relationship()
