@@ -60,7 +60,9 @@ class Loan(db.Model):
     borrower_id: Mapped[int] = mapped_column(sa.ForeignKey("borrowers.id"))
     # Copied from the borrower so branch reports need no join.
     branch_id: Mapped[int] = mapped_column(sa.ForeignKey("branches.id"))
-    status: Mapped[LoanStatus] = mapped_column(enum_type(LoanStatus, 16), default=LoanStatus.APPLIED)
+    status: Mapped[LoanStatus] = mapped_column(
+        enum_type(LoanStatus, 16), default=LoanStatus.APPLIED
+    )
 
     amount_requested: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2))
     term_months_requested: Mapped[int]
