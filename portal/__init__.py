@@ -54,10 +54,23 @@ def register_blueprints(app: Flask) -> None:
     """One blueprint per feature."""
     from portal.accounts.views import bp as accounts_bp
     from portal.audit.views import bp as audit_bp
+    from portal.borrowers.views import bp as borrowers_bp
     from portal.branches.views import bp as branches_bp
     from portal.core.views import bp as core_bp
+    from portal.loans.views import bp as loans_bp
+    from portal.training.views import bp as training_bp
+    from portal.visits.views import bp as visits_bp
 
-    for blueprint in (core_bp, accounts_bp, branches_bp, audit_bp):
+    for blueprint in (
+        core_bp,
+        accounts_bp,
+        branches_bp,
+        audit_bp,
+        borrowers_bp,
+        loans_bp,
+        training_bp,
+        visits_bp,
+    ):
         app.register_blueprint(blueprint)
 
 

@@ -8,9 +8,9 @@ import factory
 
 from portal.accounts.models import Role, User
 from portal.accounts.operations import create_user
-from portal.borrowers.models import Borrower, BusinessType, OfficerAssignment, Sex
+from portal.borrowers.models import Borrower, OfficerAssignment
 from portal.branches.models import Branch
-from portal.database import utcnow
+from portal.demo.borrowers import borrower_fields
 from portal.demo.people import PeopleGenerator
 from portal.extensions import db
 from portal.loans.models import Loan, LoanStatus
@@ -49,30 +49,11 @@ def make_user(username: str, role: Role, branch: Branch | None = None, **kwargs)
 def make_borrower(officer: User, user: User | None = None, **overrides) -> Borrower:
     """A borrower of ``officer``'s branch with a realistic, unique identity."""
     person = _people.person(next(_person_index))
-    from pypinyin import Style, lazy_pinyin
-
     values = {
         "branch_id": officer.branch_id,
         "officer_id": officer.id,
         "user_id": user.id if user else None,
-        "full_name": person.full_name,
-        "name_initials": "".join(lazy_pinyin(person.full_name, style=Style.FIRST_LETTER)),
-        "resident_id": person.resident_id,
-        "resident_id_tail": person.resident_id[-4:],
-        "birth_date": person.birth_date,
-        "sex": Sex(person.sex),
-        "mobile": person.mobile,
-        "mobile_tail": person.mobile[-4:],
-        "address": person.address.rsplit(" ", 1)[0],
-        "village": person.address.rsplit(" ", 1)[-1],
-        "business_type": BusinessType(person.business_type),
-        "business_description": person.business_description,
-        "household_size": person.household_size,
-        "monthly_income": Decimal(person.monthly_income),
-        "monthly_expenses": Decimal(person.monthly_expenses),
-        "guarantor_name": person.guarantor_name,
-        "guarantor_phone": person.guarantor_phone,
-        "consent_at": utcnow(),
+        **borrower_fields(person),
     } | overrides
     borrower = Borrower(**values)
     db.session.add(borrower)

@@ -9,6 +9,7 @@ from portal.accounts.models import Role, User
 from portal.accounts.operations import create_user
 from portal.branches.models import Branch
 from portal.branches.operations import create_branch
+from portal.demo.borrowers import ensure_borrower
 from portal.demo.people import PeopleGenerator
 from portal.extensions import db
 
@@ -27,6 +28,7 @@ STAFF = [
     ("officer4", "何丽娟", Role.OFFICER, "SQ02"),
 ]
 BORROWER_COUNT = 40
+DEMO_OFFICERS = {"SY01": ("officer1", "officer2"), "SQ02": ("officer3", "officer4")}
 
 
 def database_is_empty() -> bool:
@@ -69,10 +71,14 @@ def load_demo(today: date | None = None) -> str:
     for username, name, role, branch_code in STAFF:
         _ensure_user(username, name, role, branch_code)
     people = PeopleGenerator(SEED, today or date(2026, 11, 1))
+    borrowers = []
     for index in range(BORROWER_COUNT):
         person = people.person(index)
+        # borrower1, 3, 5… in SY01 with officer1/officer2; the even ones in SQ02.
         branch_code = BRANCHES[index % len(BRANCHES)]["code"]
-        _ensure_user(f"borrower{index + 1}", person.full_name, Role.BORROWER, branch_code)
+        officer = _user(DEMO_OFFICERS[branch_code][(index // 2) % 2])
+        user = _ensure_user(f"borrower{index + 1}", person.full_name, Role.BORROWER, branch_code)
+        borrowers.append(ensure_borrower(user, officer, person))
     db.session.flush()
     users = db.session.scalar(sa.select(sa.func.count(User.id)))
     return f"Demo data ready: {len(BRANCHES)} branches, {users} accounts."

@@ -1,0 +1,5 @@
+"""Routes of the training feature."""
+
+from flask import Blueprint
+
+bp = Blueprint("training", __name__)
