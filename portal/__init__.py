@@ -1,5 +1,6 @@
 """The microloan customer-care portal."""
 
+import importlib
 import logging
 
 from flask import Flask
@@ -9,6 +10,23 @@ from portal import settings
 from portal.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
 
 log = logging.getLogger(__name__)
+
+# One package per capability of DESIGN.md; each has a views.py with a Blueprint ``bp``.
+FEATURES = (
+    "core",
+    "accounts",
+    "branches",
+    "audit",
+    "borrowers",
+    "loans",
+    "training",
+    "visits",
+    "services",
+    "complaints",
+    "care",
+    "tiers",
+    "networking",
+)
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -52,26 +70,8 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """One blueprint per feature."""
-    from portal.accounts.views import bp as accounts_bp
-    from portal.audit.views import bp as audit_bp
-    from portal.borrowers.views import bp as borrowers_bp
-    from portal.branches.views import bp as branches_bp
-    from portal.core.views import bp as core_bp
-    from portal.loans.views import bp as loans_bp
-    from portal.training.views import bp as training_bp
-    from portal.visits.views import bp as visits_bp
-
-    for blueprint in (
-        core_bp,
-        accounts_bp,
-        branches_bp,
-        audit_bp,
-        borrowers_bp,
-        loans_bp,
-        training_bp,
-        visits_bp,
-    ):
-        app.register_blueprint(blueprint)
+    for feature in FEATURES:
+        app.register_blueprint(importlib.import_module(f"portal.{feature}.views").bp)
 
 
 def register_hooks(app: Flask) -> None:

@@ -1,30 +1,21 @@
 """Import every feature's models, so metadata, migrations and relationships see them all."""
 
-from portal.accounts.models import LoginSession, User
-from portal.audit.models import AuditEntry
-from portal.borrowers.models import ActivationCode, Borrower, IdCardPhoto, OfficerAssignment
-from portal.branches.models import Branch
-from portal.loans.models import Loan, LoanEvent
-from portal.training.models import (
-    TrainingMaterial,
-    TrainingQuestion,
-    TrainingSection,
-    TrainingSignoff,
+import importlib
+
+FEATURES_WITH_MODELS = (
+    "accounts",
+    "audit",
+    "branches",
+    "borrowers",
+    "loans",
+    "training",
+    "visits",
+    "services",
+    "complaints",
+    "care",
+    "tiers",
+    "networking",
 )
 
-__all__ = [
-    "ActivationCode",
-    "AuditEntry",
-    "Borrower",
-    "Branch",
-    "IdCardPhoto",
-    "Loan",
-    "LoanEvent",
-    "LoginSession",
-    "OfficerAssignment",
-    "TrainingMaterial",
-    "TrainingQuestion",
-    "TrainingSection",
-    "TrainingSignoff",
-    "User",
-]
+for _feature in FEATURES_WITH_MODELS:
+    importlib.import_module(f"portal.{_feature}.models")

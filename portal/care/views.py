@@ -1,0 +1,5 @@
+"""Routes of the care feature."""
+
+from flask import Blueprint
+
+bp = Blueprint("care", __name__)

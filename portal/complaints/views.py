@@ -1,0 +1,5 @@
+"""Routes of the complaints feature."""
+
+from flask import Blueprint
+
+bp = Blueprint("complaints", __name__)

@@ -1,0 +1,1 @@
+"""Personalized services (个性化服务): catalogue, requests, group sessions, ratings."""
