@@ -78,11 +78,13 @@ def register_hooks(app: Flask) -> None:
     """Login loading, security headers, error pages and template helpers."""
     from portal.accounts import session
     from portal.core import errors, security, templating
+    from portal.reports import rendering
 
     session.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
+    rendering.init_app(app)
 
 
 def register_commands(app: Flask) -> None:

@@ -3,9 +3,9 @@
 # we can (root or passwordless sudo), otherwise say exactly what to install.
 set -euo pipefail
 
+# The CJK font for PDFs ships in static/fonts/, so no system font is needed.
 runtime_packages=(
   libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0  # WeasyPrint
-  fonts-wqy-microhei                                                    # CJK text in PDFs
   poppler-utils                                                         # pdftoppm for PDF checks
 )
 browser_packages=(chromium)

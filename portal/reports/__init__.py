@@ -1,0 +1,1 @@
+"""Printed reports (PDF) rendered with WeasyPrint from plain data."""

@@ -1,0 +1,120 @@
+"""WeasyPrint set-up: our own CJK font, a fetcher that reaches only our static files.
+
+Templates under ``templates/pdf/`` get plain data (dicts, strings, numbers), never ORM
+objects, so a report cannot lazy-load or leak what its caller did not choose to print.
+"""
+
+import logging
+from functools import cached_property
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from flask import Flask, current_app, render_template
+
+log = logging.getLogger(__name__)
+
+FONT_FILE = "fonts/wqy-microhei.ttc"
+
+
+class RefusedURLError(ValueError):
+    """A template asked for something outside our static folder."""
+
+
+def make_url_fetcher(static_root: Path):
+    """A WeasyPrint fetcher for ``data:`` URIs and files under ``static_root`` only."""
+    from weasyprint.urls import URLFetcher
+
+    root = static_root.resolve()
+
+    class StaticOnlyFetcher(URLFetcher):
+        def fetch(self, url, headers=None):
+            parts = urlsplit(url)
+            if parts.scheme == "data":
+                return super().fetch(url, headers)
+            if parts.scheme == "file" and not parts.netloc:
+                path = Path(unquote(parts.path)).resolve()
+                if path.is_relative_to(root) and path.is_file():
+                    return super().fetch(url, headers)
+            raise RefusedURLError(f"refused to fetch {url!r}: only data: URIs and our static files")
+
+    return StaticOnlyFetcher(allowed_protocols={"data", "file"}, allow_redirects=False)
+
+
+class PdfRenderer:
+    """Holds what can be reused between renders: fonts, stylesheets, the fetcher."""
+
+    def __init__(self, static_root: Path):
+        self.static_root = Path(static_root)
+
+    @cached_property
+    def font_config(self):
+        from weasyprint.text.fonts import FontConfiguration
+
+        return FontConfiguration()
+
+    @cached_property
+    def url_fetcher(self):
+        return make_url_fetcher(self.static_root)
+
+    @cached_property
+    def base_stylesheets(self) -> list:
+        from weasyprint import CSS
+
+        font_url = (self.static_root / FONT_FILE).resolve().as_uri()
+        font_face = f"@font-face {{ font-family: 'Portal CJK'; src: url('{font_url}'); }}"
+        return [
+            CSS(string=font_face, font_config=self.font_config, url_fetcher=self.url_fetcher),
+            CSS(
+                filename=str(self.static_root / "pdf" / "print.css"),
+                font_config=self.font_config,
+                url_fetcher=self.url_fetcher,
+            ),
+        ]
+
+    def render_html(self, html: str) -> bytes:
+        """Render an HTML string to PDF bytes."""
+        from weasyprint import HTML
+
+        document = HTML(
+            string=html,
+            base_url=self.static_root.resolve().as_uri() + "/",
+            url_fetcher=self.url_fetcher,
+        )
+        return document.write_pdf(stylesheets=self.base_stylesheets, font_config=self.font_config)
+
+
+def renderer() -> PdfRenderer:
+    """The app's renderer, made on first use."""
+    state = current_app.extensions.setdefault("pdf_renderer", None)
+    if state is None:
+        state = current_app.extensions["pdf_renderer"] = PdfRenderer(
+            Path(current_app.static_folder)
+        )
+    return state
+
+
+def render_pdf(template: str, **context) -> bytes:
+    """Render ``templates/pdf/<template>`` with plain data to PDF bytes."""
+    return renderer().render_html(render_template(f"pdf/{template}", **context))
+
+
+def font_subsetting_is_fast() -> bool:
+    """True when HarfBuzz's subsetter is available to WeasyPrint."""
+    from weasyprint.text.ffi import harfbuzz_subset
+
+    return harfbuzz_subset is not None
+
+
+def init_app(app: Flask) -> None:
+    """Warn at start when PDF font subsetting will be slow."""
+    try:
+        fast = font_subsetting_is_fast()
+    except OSError as error:  # Pango or HarfBuzz missing altogether
+        app.logger.warning("PDF reports unavailable: %s. Run `make setup`.", error)
+        return
+    if not fast:
+        app.logger.warning(
+            "libharfbuzz-subset0 is missing: PDF fonts will be subset with fontTools, "
+            "about 15x slower. Install it with `apt-get install libharfbuzz-subset0` "
+            "(make setup does this)."
+        )

@@ -1,0 +1,114 @@
+"""The PDF renderer: our CJK font embedded, only our own files fetched, text stays text."""
+
+import io
+import logging
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from flask import render_template_string
+from pypdf import PdfReader
+
+from portal.reports.rendering import RefusedURLError, make_url_fetcher, renderer
+from tests.browser.conftest import ARTIFACTS
+
+PAGE = """<!doctype html><html><body>
+<h1>{{ title }}</h1><p>{{ name }}</p><p>Borrower: {{ english }}</p>
+{% if image %}<img src="{{ image }}">{% endif %}</body></html>"""
+
+
+def _render(app, **context) -> bytes:
+    with app.test_request_context():
+        html = render_template_string(PAGE, **({"image": None} | context))
+        return renderer().render_html(html)
+
+
+def _fonts(pdf: bytes) -> set[str]:
+    names = set()
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        for font in page["/Resources"]["/Font"].values():
+            names.add(str(font.get_object()["/BaseFont"]))
+    return names
+
+
+def test_chinese_text_is_printed_with_the_embedded_subset_font(app):
+    pdf = _render(app, title="贷后跟踪调查表", name="王小明", english="Wang Xiaoming")
+    text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    assert "贷后跟踪调查表" in text and "王小明" in text and "Wang Xiaoming" in text
+    fonts = _fonts(pdf)
+    # A subset font's name carries a six-letter tag: ABCDEF+Name.
+    assert any("+Portal" in name for name in fonts), fonts
+
+
+def test_page_one_renders_to_png_for_a_person_to_look_at(app):
+    if not shutil.which("pdftoppm"):
+        pytest.fail("pdftoppm missing: run `make test` (installs poppler-utils)")
+    pdf = _render(app, title="贷后跟踪调查表 · 样张", name="李口村 王小明", english="sample")
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "rendering-sample.pdf").write_bytes(pdf)
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-png",
+            "-r",
+            "60",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-singlefile",
+            str(ARTIFACTS / "rendering-sample.pdf"),
+            str(ARTIFACTS / "rendering-sample"),
+        ],
+        check=True,
+    )
+    assert (ARTIFACTS / "rendering-sample.png").stat().st_size > 1000
+
+
+def test_html_and_css_in_data_print_as_text(app):
+    hostile = "<style>*{display:none}</style><b>粗体</b>"
+    text = (
+        PdfReader(io.BytesIO(_render(app, title="t", name=hostile, english="x")))
+        .pages[0]
+        .extract_text()
+    )
+    assert "<style>" in text and "<b>粗体</b>" in text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "file:///etc/hostname",
+        "http://127.0.0.1:9/secret.png",
+        "https://example.com/logo.png",
+        "ftp://example.com/x",
+    ],
+)
+def test_fetcher_refuses_everything_outside_our_static_folder(app, url):
+    fetcher = make_url_fetcher(Path(app.static_folder))
+    with pytest.raises((RefusedURLError, ValueError)):
+        fetcher.fetch(url)
+
+
+def test_fetcher_refuses_a_path_that_climbs_out_of_static(app):
+    static = Path(app.static_folder)
+    fetcher = make_url_fetcher(static)
+    with pytest.raises(RefusedURLError):
+        fetcher.fetch("file://" + str(static) + "/../pyproject.toml")
+
+
+def test_fetcher_serves_our_font_and_data_uris(app):
+    fetcher = make_url_fetcher(Path(app.static_folder))
+    font = fetcher.fetch((Path(app.static_folder) / "fonts/wqy-microhei.ttc").as_uri())
+    assert font.status in (None, 200)
+    assert fetcher.fetch("data:text/plain;base64,5L2g5aW9").read() == "你好".encode()
+
+
+def test_a_template_asking_for_etc_passwd_gets_nothing(app, caplog):
+    with caplog.at_level(logging.WARNING):
+        pdf = _render(app, title="t", name="n", english="e", image="file:///etc/passwd")
+    assert b"root:" not in pdf
+    reasons = [record.getMessage() for record in caplog.records]
+    assert any("refused to fetch 'file:///etc/passwd'" in reason for reason in reasons), reasons
