@@ -65,7 +65,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
-            tune_sqlite(db.engine)
+            tune_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
 
 
 def register_blueprints(app: Flask) -> None:
@@ -89,6 +89,8 @@ def register_hooks(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     """Flask CLI groups."""
+    import portal.core.backup  # noqa: F401 - adds `flask db backup` and `flask db restore`
     from portal.demo.cli import demo_cli
 
     app.cli.add_command(demo_cli)
+    app.cli.add_command(importlib.import_module("portal.care.cli").care_cli)

@@ -54,6 +54,7 @@ def from_environment(overrides: dict) -> dict:
         "PASSWORD_HASH_PROFILE": os.environ.get("PASSWORD_HASH_PROFILE", "strong"),
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "TRUST_PROXY_HEADERS": _env_flag("TRUST_PROXY_HEADERS", False),
+        "SQLITE_BUSY_TIMEOUT_MS": int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", 5000)),
     }
     config.update(overrides)
     if "SECRET_KEY" not in config:

@@ -60,8 +60,9 @@ def _clean_database(request):
     app = request.getfixturevalue("app")
     with app.app_context():
         db.session.remove()
-        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
         with db.engine.begin() as connection:
+            existing = set(sa.inspect(connection).get_table_names())
+            tables = [t.name for t in reversed(db.metadata.sorted_tables) if t.name in existing]
             if connection.dialect.name == "postgresql":
                 connection.exec_driver_sql(
                     "TRUNCATE " + ", ".join(tables) + " RESTART IDENTITY CASCADE"

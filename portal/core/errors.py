@@ -2,13 +2,13 @@
 
 import logging
 
-from flask import Flask, render_template, request
+from flask import Flask, g, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from portal.extensions import db
+from portal.extensions import db, login_manager
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,9 @@ def handle_csrf_error(error: CSRFError):
 
 def handle_operational_error(error: OperationalError):
     db.session.rollback()
+    # The page must render without the database: show it as to a visitor.
+    if "_login_user" not in g:
+        g._login_user = login_manager.anonymous_user()
     if "locked" in str(error.orig).lower() or "busy" in str(error.orig).lower():
         log.warning("database busy: %s", error.orig)
         return render_error(503)
