@@ -77,7 +77,7 @@ def register_blueprints(app: Flask) -> None:
 def register_hooks(app: Flask) -> None:
     """Login loading, security headers, error pages and template helpers."""
     from portal.accounts import session
-    from portal.core import errors, security, templating
+    from portal.core import diagnostics, errors, security, templating
     from portal.reports import rendering
 
     session.init_app(app)
@@ -85,6 +85,7 @@ def register_hooks(app: Flask) -> None:
     errors.init_app(app)
     templating.init_app(app)
     rendering.init_app(app)
+    diagnostics.init_app(app)
 
 
 def register_commands(app: Flask) -> None:

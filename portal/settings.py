@@ -55,6 +55,7 @@ def from_environment(overrides: dict) -> dict:
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "TRUST_PROXY_HEADERS": _env_flag("TRUST_PROXY_HEADERS", False),
         "SQLITE_BUSY_TIMEOUT_MS": int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", 5000)),
+        "QUERY_COUNT_HEADER": _env_flag("QUERY_COUNT_HEADER", False),
     }
     config.update(overrides)
     if "SECRET_KEY" not in config:
