@@ -1,6 +1,7 @@
 """``flask demo``: demonstration data, refused in production."""
 
 import click
+import sqlalchemy as sa
 from flask import current_app
 from flask.cli import with_appcontext
 
@@ -42,3 +43,27 @@ def load_if_empty_command():
     summary = load_demo()
     db.session.commit()
     click.echo(summary)
+
+
+@demo_cli.command("generate")
+@click.option("--borrowers", type=click.IntRange(1, 2_000_000), default=100_000, show_default=True)
+@click.option("--months", type=click.IntRange(1, 60), default=24, show_default=True)
+@click.option("--seed", type=int, default=20261122, show_default=True)
+@with_appcontext
+def generate_command(borrowers: int, months: int, seed: int):
+    """Fill an empty database with a large company (for benchmarks)."""
+    import time
+
+    from portal.borrowers.models import Borrower
+    from portal.demo.generate import generate
+
+    _refuse_in_production()
+    if db.session.scalar(sa.select(sa.func.count(Borrower.id))):
+        raise click.ClickException("The database already has borrowers; use an empty one.")
+    started = time.perf_counter()
+    shape = generate(borrowers, months, seed)
+    click.echo(
+        f"Generated {shape.branches} branches, {shape.officers} officers, "
+        f"{borrowers} borrowers and {months} months of visits "
+        f"in {time.perf_counter() - started:.0f} s."
+    )
