@@ -1,1 +1,274 @@
-"""Models of the visits feature."""
+"""The signed follow-up visit, its signature, and the red-warning queue."""
+
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.accounts.models import Role, User
+from portal.borrowers.models import Borrower
+from portal.branches.models import Branch
+from portal.database import UTCDateTime, enum_type, utcnow
+from portal.extensions import db
+from portal.loans.models import Loan
+from portal.visits.risk import RiskAssessment, RiskLevel, RiskSignal
+
+
+class BusinessState(StrEnum):
+    NORMAL = "normal"
+    GROWING = "growing"
+    SHRINKING = "shrinking"
+    SUSPENDED = "suspended"
+
+
+class RevenueTrend(StrEnum):
+    RISING = "rising"
+    STABLE = "stable"
+    FALLING = "falling"
+
+
+class FundsUse(StrEnum):
+    """Use of the loan funds against the purpose written in the contract."""
+
+    AS_CONTRACTED = "as_contracted"
+    PARTLY_DIVERTED = "partly_diverted"
+    DIVERTED = "diverted"
+
+
+class RepaymentState(StrEnum):
+    """Repayment as the officer found it on the visit."""
+
+    ON_TIME = "on_time"
+    NOT_YET_DUE = "not_yet_due"
+    OVERDUE = "overdue"
+
+
+class GuarantorStatus(StrEnum):
+    NORMAL = "normal"
+    PROBLEM = "problem"
+    NONE = "none"
+
+
+class CollateralStatus(StrEnum):
+    INTACT = "intact"
+    DIMINISHED = "diminished"
+    MISSING = "missing"
+    NONE = "none"
+
+
+class ServiceNeed(StrEnum):
+    """The personalized services of DESIGN.md; codes shared with the service catalogue."""
+
+    WEALTH_MANAGEMENT = "wealth_management"
+    FINANCIAL_TRAINING = "financial_training"
+    COMPUTER_TRAINING = "computer_training"
+    TECHNIQUE_TRAINING = "technique_training"
+    MARKETING_TRAINING = "marketing_training"
+    LEGAL_SERVICES = "legal_services"
+    OTHER = "other"
+
+
+BUSINESS_STATE_LABELS = {
+    BusinessState.NORMAL: _l("Normal"),
+    BusinessState.GROWING: _l("Growing"),
+    BusinessState.SHRINKING: _l("Shrinking"),
+    BusinessState.SUSPENDED: _l("Suspended or closed"),
+}
+REVENUE_TREND_LABELS = {
+    RevenueTrend.RISING: _l("Rising"),
+    RevenueTrend.STABLE: _l("Stable"),
+    RevenueTrend.FALLING: _l("Falling"),
+}
+FUNDS_USE_LABELS = {
+    FundsUse.AS_CONTRACTED: _l("As the contract says"),
+    FundsUse.PARTLY_DIVERTED: _l("Partly used for something else"),
+    FundsUse.DIVERTED: _l("Mostly used for something else"),
+}
+REPAYMENT_STATE_LABELS = {
+    RepaymentState.ON_TIME: _l("Paid on time"),
+    RepaymentState.NOT_YET_DUE: _l("First instalment not yet due"),
+    RepaymentState.OVERDUE: _l("Overdue"),
+}
+GUARANTOR_STATUS_LABELS = {
+    GuarantorStatus.NORMAL: _l("Guarantor able and willing"),
+    GuarantorStatus.PROBLEM: _l("Problem with the guarantor"),
+    GuarantorStatus.NONE: _l("No guarantor"),
+}
+COLLATERAL_STATUS_LABELS = {
+    CollateralStatus.INTACT: _l("Intact"),
+    CollateralStatus.DIMINISHED: _l("Damaged or worth less"),
+    CollateralStatus.MISSING: _l("Sold, moved or lost"),
+    CollateralStatus.NONE: _l("No collateral"),
+}
+SERVICE_NEED_LABELS = {
+    ServiceNeed.WEALTH_MANAGEMENT: _l("Wealth-management advice"),
+    ServiceNeed.FINANCIAL_TRAINING: _l("Financial training"),
+    ServiceNeed.COMPUTER_TRAINING: _l("Computer training"),
+    ServiceNeed.TECHNIQUE_TRAINING: _l("Planting or breeding technique training"),
+    ServiceNeed.MARKETING_TRAINING: _l("Marketing training"),
+    ServiceNeed.LEGAL_SERVICES: _l("Legal services"),
+    ServiceNeed.OTHER: _l("Other service"),
+}
+
+
+class Visit(db.Model):
+    """One signed post-loan follow-up form (贷后跟踪调查表); frozen once written.
+
+    Every row is signed when it is created (drafts live in the browser), and a
+    guard in ``portal.visits.immutability`` refuses any later UPDATE or DELETE.
+    A correction is a new row whose ``amends_id`` names the original.
+    """
+
+    __tablename__ = "visits"
+    __table_args__ = (
+        # The monthly rule asks "was this borrower visited in month M" and
+        # "what was the latest risk"; reports ask per officer and per branch.
+        sa.Index("ix_visits_borrower_visited", "borrower_id", "visited_at"),
+        sa.Index("ix_visits_officer_visited", "officer_id", "visited_at"),
+        sa.Index("ix_visits_branch_visited", "branch_id", "visited_at"),
+        sa.CheckConstraint("satisfaction BETWEEN 1 AND 5", name="satisfaction_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    borrower_id: Mapped[int] = mapped_column(sa.ForeignKey("borrowers.id"))
+    loan_id: Mapped[int] = mapped_column(sa.ForeignKey("loans.id"), index=True)
+    officer_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    # The borrower's branch when the visit was made, so branch reports need no join.
+    branch_id: Mapped[int] = mapped_column(sa.ForeignKey("branches.id"))
+    amends_id: Mapped[int | None] = mapped_column(sa.ForeignKey("visits.id"), index=True)
+    # From a hidden form field: a form sent twice finds the first record.
+    idempotency_token: Mapped[str] = mapped_column(sa.String(64), unique=True)
+
+    visited_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    place: Mapped[str] = mapped_column(sa.String(200))
+    latitude: Mapped[float | None] = mapped_column(sa.Float)
+    longitude: Mapped[float | None] = mapped_column(sa.Float)
+    accuracy_m: Mapped[int | None]
+
+    business_state: Mapped[BusinessState] = mapped_column(enum_type(BusinessState, 16))
+    revenue_trend: Mapped[RevenueTrend] = mapped_column(enum_type(RevenueTrend, 16))
+    funds_use: Mapped[FundsUse] = mapped_column(enum_type(FundsUse, 16))
+    repayment_status: Mapped[RepaymentState] = mapped_column(enum_type(RepaymentState, 16))
+    guarantor_status: Mapped[GuarantorStatus] = mapped_column(enum_type(GuarantorStatus, 16))
+    collateral_status: Mapped[CollateralStatus] = mapped_column(enum_type(CollateralStatus, 16))
+    household_changes: Mapped[str] = mapped_column(sa.Text, default="")
+    # Codes of the assessed signals (ticked plus implied by answers), most severe first.
+    risk_signals: Mapped[list] = mapped_column(sa.JSON, default=list)
+    officer_observations: Mapped[str] = mapped_column(sa.Text)
+    borrower_opinions: Mapped[str] = mapped_column(sa.Text, default="")
+    services_needed: Mapped[list] = mapped_column(sa.JSON, default=list)
+    services_other: Mapped[str] = mapped_column(sa.String(200), default="")
+    satisfaction: Mapped[int]
+
+    risk_level: Mapped[RiskLevel] = mapped_column(enum_type(RiskLevel, 8))
+    # The stable code form, e.g. "red: repayment_overdue + business_suspended".
+    risk_reason: Mapped[str] = mapped_column(sa.String(300))
+    content_hash: Mapped[str] = mapped_column(sa.String(64))
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    borrower: Mapped[Borrower] = relationship()
+    loan: Mapped[Loan] = relationship()
+    officer: Mapped[User] = relationship()
+    branch: Mapped[Branch] = relationship()
+    amends: Mapped["Visit | None"] = relationship(remote_side=[id])
+
+    @property
+    def root_id(self) -> int:
+        """The id of the original visit this record is, or amends."""
+        return self.amends_id or self.id
+
+    @property
+    def assessment(self) -> RiskAssessment:
+        return RiskAssessment(self.risk_level, tuple(RiskSignal(s) for s in self.risk_signals))
+
+    def visible_to(self, user: User) -> bool:
+        """Whoever sees the borrower sees the borrower's visits."""
+        return self.borrower.visible_to(user)
+
+    def can_amend(self, user: User) -> bool:
+        """The borrower's officer and the branch head correct a visit by amending it."""
+        return user.role in (Role.OFFICER, Role.HEAD) and self.visible_to(user)
+
+    @staticmethod
+    def visible_filter(user: User):
+        """``visible_to`` as a WHERE clause; the query must join Borrower."""
+        return Borrower.visible_filter(user)
+
+
+class VisitSignature(db.Model):
+    """The borrower's drawn signature of one visit, as re-encoded PNG bytes.
+
+    A table of its own, so that loading visits for a list never reads the image.
+    """
+
+    __tablename__ = "visit_signatures"
+
+    visit_id: Mapped[int] = mapped_column(sa.ForeignKey("visits.id"), primary_key=True)
+    png: Mapped[bytes] = mapped_column(sa.LargeBinary)
+
+
+class VisitWarning(db.Model):
+    """A red visit waiting in the branch head's queue until someone records the action taken."""
+
+    __tablename__ = "visit_warnings"
+    __table_args__ = (
+        # The menu badge counts the open warnings of one branch on every page.
+        sa.Index("ix_visit_warnings_branch_open", "branch_id", "acknowledged_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(sa.ForeignKey("visits.id"), unique=True)
+    branch_id: Mapped[int] = mapped_column(sa.ForeignKey("branches.id"))
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    action_taken: Mapped[str] = mapped_column(sa.Text, default="")
+
+    visit: Mapped[Visit] = relationship()
+    acknowledged_by: Mapped[User | None] = relationship()
+
+    @property
+    def is_open(self) -> bool:
+        return self.acknowledged_at is None
+
+    def visible_to(self, user: User) -> bool:
+        """The branch head of the visit's branch and admins."""
+        return user.can_manage_branch(self.branch_id)
+
+
+class SignedVisitError(Exception):
+    """Something tried to change or delete a signed visit; correct it by an amendment."""
+
+    message = _l("A signed visit cannot be changed. Record an amendment instead.")
+
+
+# The last line of defence behind the operations, which never update a visit:
+# whatever code path tries, a signed record and its signature stay as signed.
+_FROZEN = (Visit, VisitSignature)
+
+
+def _changed(obj) -> bool:
+    # Relationships too: before the flush, ``visit.loan = other`` has not yet
+    # reached the loan_id column.
+    state = sa.inspect(obj)
+    return any(attribute.history.has_changes() for attribute in state.attrs)
+
+
+@sa.event.listens_for(sa.orm.Session, "before_flush")
+def _refuse_changes_to_signed_visits(session, flush_context, instances) -> None:
+    for obj in session.deleted:
+        if isinstance(obj, _FROZEN):
+            raise SignedVisitError(f"refused: deleting {type(obj).__name__}")
+    for obj in session.dirty:
+        if isinstance(obj, _FROZEN) and _changed(obj):
+            raise SignedVisitError(f"refused: updating {type(obj).__name__}")
+
+
+@sa.event.listens_for(sa.orm.Session, "do_orm_execute")
+def _refuse_bulk_changes_to_signed_visits(state) -> None:
+    if (state.is_update or state.is_delete) and any(
+        mapper.class_ in _FROZEN for mapper in state.all_mappers
+    ):
+        raise SignedVisitError("refused: bulk UPDATE/DELETE of signed visits")

@@ -114,7 +114,12 @@ LEVEL_RULES: tuple[LevelRule, ...] = (
 ANSWER_SIGNALS: dict[str, dict[str, RiskSignal]] = {
     "business_state": {"suspended": RiskSignal.BUSINESS_SUSPENDED},
     "repayment_status": {"overdue": RiskSignal.REPAYMENT_OVERDUE},
-    "funds_use": {"diverted": RiskSignal.FUNDS_DIVERTED},
+    # Any use outside the contract's purpose breaks the contract, however much.
+    "funds_use": {
+        "diverted": RiskSignal.FUNDS_DIVERTED,
+        "partly_diverted": RiskSignal.FUNDS_DIVERTED,
+    },
+    "guarantor_status": {"problem": RiskSignal.GUARANTOR_PROBLEM},
 }
 
 SIGNAL_LABELS: dict[RiskSignal, LazyString] = {
@@ -191,13 +196,17 @@ def reason_text(assessment: RiskAssessment) -> str:
 
 
 def signals_from_answers(
-    business_state: str | None, repayment_status: str | None, funds_use: str | None
+    business_state: str | None,
+    repayment_status: str | None,
+    funds_use: str | None,
+    guarantor_status: str | None = None,
 ) -> set[RiskSignal]:
     """Signals implied by the form's structured answers; unknown or empty answers imply none."""
     answers = {
         "business_state": business_state,
         "repayment_status": repayment_status,
         "funds_use": funds_use,
+        "guarantor_status": guarantor_status,
     }
     return {
         ANSWER_SIGNALS[field][answer]

@@ -1,5 +1,335 @@
-"""Routes of the visits feature."""
+"""Routes of the visits feature: the form, the signed record, the monthly rule, warnings."""
 
-from flask import Blueprint
+import secrets
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+from werkzeug.routing import BuildError
+
+from portal.access import get_visible_or_404, require, roles_required
+from portal.accounts.models import Role
+from portal.borrowers.models import Borrower
+from portal.database import utcnow
+from portal.extensions import db
+from portal.loans.models import RepaymentStatus
+from portal.visits import compliance, operations, queries
+from portal.visits.forms import AcknowledgeForm, VisitForm, prefill_from
+from portal.visits.models import (
+    BUSINESS_STATE_LABELS,
+    COLLATERAL_STATUS_LABELS,
+    FUNDS_USE_LABELS,
+    GUARANTOR_STATUS_LABELS,
+    REPAYMENT_STATE_LABELS,
+    REVENUE_TREND_LABELS,
+    SERVICE_NEED_LABELS,
+    RepaymentState,
+    Visit,
+    VisitSignature,
+)
+from portal.visits.risk import LEVEL_LABELS, SIGNAL_LABELS, RiskLevel, reason_text
 
 bp = Blueprint("visits", __name__)
+
+EVERY_ROLE = (Role.ADMIN, Role.HEAD, Role.OFFICER, Role.BORROWER)
+# The page after a saved visit tells draft.js to forget the form's draft.
+DRAFT_CLEAR = "visits_draft_clear"
+LABELS = {
+    "business_state": BUSINESS_STATE_LABELS,
+    "revenue_trend": REVENUE_TREND_LABELS,
+    "funds_use": FUNDS_USE_LABELS,
+    "repayment_status": REPAYMENT_STATE_LABELS,
+    "guarantor_status": GUARANTOR_STATUS_LABELS,
+    "collateral_status": COLLATERAL_STATUS_LABELS,
+    "services": SERVICE_NEED_LABELS,
+    "signals": SIGNAL_LABELS,
+    "levels": LEVEL_LABELS,
+}
+
+
+@bp.app_context_processor
+def _template_helpers() -> dict:
+    # Callables, so a page pays for a query only when its template asks.
+    return {
+        "visit_warning_count": lambda: queries.open_warning_count(current_user),
+        "borrower_visit_timeline": queries.recent_visits,
+        "borrower_url": borrower_url,
+    }
+
+
+@bp.app_template_filter("risk_label")
+def _risk_label(level: RiskLevel) -> str:
+    return str(LEVEL_LABELS[level])
+
+
+@bp.app_template_filter("risk_reason")
+def _risk_reason(visit: Visit) -> str:
+    """The stored assessment in the reader's language, e.g. "红色：还款逾期 + ..."."""
+    return reason_text(visit.assessment)
+
+
+def borrower_url(borrower_id: int) -> str:
+    """The borrower's page, or their visit list while the borrower pages are missing."""
+    try:
+        return url_for("borrowers.detail", borrower_id=borrower_id)
+    except BuildError:
+        return url_for("visits.borrower_visits", borrower_id=borrower_id)
+
+
+def _new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def _saved(visit: Visit, draft_key: str, message: str):
+    session[DRAFT_CLEAR] = draft_key
+    flash(message, "success")
+    return redirect(url_for("visits.detail", visit_id=visit.id))
+
+
+def _save_once(form: VisitForm, draft_key: str, sign):
+    """Run ``sign`` once per form token: a repeated submit finds the first record.
+
+    Returns the redirect, or None when the operation refused (the message is on the form).
+    """
+    token = form.idempotency_token.data
+    visit = operations.visit_by_token(token)
+    if visit is not None:
+        return _saved(visit, draft_key, _("This visit was already saved."))
+    try:
+        visit = sign()
+        db.session.commit()
+    except operations.VisitRefusedError as refusal:
+        db.session.rollback()
+        form.visited_at.errors.append(refusal.message)
+        return None
+    except IntegrityError:
+        # The same form arrived twice at once and the other request stored it.
+        db.session.rollback()
+        visit = operations.visit_by_token(token)
+        if visit is None:
+            raise
+    return _saved(visit, draft_key, _("The visit was signed and saved."))
+
+
+def _render_form(form: VisitForm, borrower, loan, draft_key: str, original=None):
+    if not form.idempotency_token.data or form.idempotency_token.errors:
+        form.idempotency_token.data = _new_token()
+    if form.signature.errors:
+        form.signature.data = ""  # never redraw a refused signature as if it were valid
+    return render_template(
+        "visits/form.html",
+        form=form,
+        borrower=borrower,
+        loan=loan,
+        original=original,
+        draft_key=draft_key,
+    )
+
+
+@bp.route("/borrowers/<int:borrower_id>/visits/new", methods=["GET", "POST"])
+@roles_required(Role.OFFICER, Role.HEAD)
+def new(borrower_id: int):
+    borrower = get_visible_or_404(Borrower, borrower_id)
+    loan = operations.active_loan(borrower)
+    if loan is None:
+        flash(
+            _("%(name)s has no active loan: a follow-up visit needs one.", name=borrower), "warning"
+        )
+        return redirect(url_for("visits.borrower_visits", borrower_id=borrower.id))
+    form = VisitForm()
+    draft_key = f"visit-new-borrower-{borrower.id}"
+    if form.validate_on_submit():
+        saved = _save_once(
+            form,
+            draft_key,
+            lambda: operations.sign_visit(
+                borrower,
+                loan,
+                current_user,
+                form.answers(),
+                form.signature_png,
+                form.idempotency_token.data,
+            ),
+        )
+        if saved:
+            return saved
+    if request.method == "GET":
+        _fill_defaults(form, borrower, loan)
+    return _render_form(form, borrower, loan, draft_key)
+
+
+def _fill_defaults(form: VisitForm, borrower, loan) -> None:
+    now = utcnow().astimezone(compliance.company_tz()).replace(second=0, microsecond=0)
+    form.visited_at.data = now
+    form.place.data = f"{borrower.address} {borrower.village}".strip()
+    overdue = loan.repayment_status == RepaymentStatus.OVERDUE
+    form.repayment_status.data = str(RepaymentState.OVERDUE if overdue else RepaymentState.ON_TIME)
+
+
+@bp.route("/visits/<int:visit_id>/amend", methods=["GET", "POST"])
+@roles_required(Role.OFFICER, Role.HEAD)
+def amend(visit_id: int):
+    original = get_visible_or_404(Visit, visit_id)
+    prefill = None if request.method == "POST" else prefill_from(original)
+    form = VisitForm(data=prefill, original=original)
+    draft_key = f"visit-amend-{original.id}"
+    if form.validate_on_submit():
+        saved = _save_once(
+            form,
+            draft_key,
+            lambda: operations.amend_visit(
+                original,
+                current_user,
+                form.answers(),
+                form.signature_png,
+                form.idempotency_token.data,
+            ),
+        )
+        if saved:
+            return saved
+    return _render_form(form, original.borrower, original.loan, draft_key, original=original)
+
+
+def _detail_page(visit: Visit, acknowledge_form: AcknowledgeForm | None = None):
+    warning = queries.warning_of(visit.id)
+    if warning is not None and not warning.visible_to(current_user):
+        warning = None  # officers and borrowers do not see the head's queue
+    return render_template(
+        "visits/detail.html",
+        visit=visit,
+        original=visit.amends,
+        amendments=queries.amendments_of(visit),
+        warning=warning,
+        verified=operations.verify(visit),
+        can_amend=visit.can_amend(current_user),
+        acknowledge_form=acknowledge_form or AcknowledgeForm(),
+        labels=LABELS,
+        draft_clear_key=session.pop(DRAFT_CLEAR, None),
+    )
+
+
+@bp.get("/visits/<int:visit_id>")
+@roles_required(*EVERY_ROLE)
+def detail(visit_id: int):
+    return _detail_page(get_visible_or_404(Visit, visit_id))
+
+
+@bp.get("/visits/<int:visit_id>/signature.png")
+@roles_required(*EVERY_ROLE)
+def signature(visit_id: int):
+    visit = get_visible_or_404(Visit, visit_id)
+    stored = db.session.get(VisitSignature, visit.id) or abort(404)
+    response = make_response(stored.png)
+    response.mimetype = "image/png"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.post("/visits/<int:visit_id>/acknowledge")
+@roles_required(Role.HEAD, Role.ADMIN)
+def acknowledge(visit_id: int):
+    visit = get_visible_or_404(Visit, visit_id)
+    warning = queries.warning_of(visit.id) or abort(404)
+    require(warning.visible_to(current_user))
+    form = AcknowledgeForm()
+    if not form.validate_on_submit():
+        return _detail_page(visit, form)
+    try:
+        operations.acknowledge_warning(warning, current_user, form.action_taken.data)
+    except operations.VisitRefusedError as refusal:
+        flash(refusal.message, "warning")
+        return redirect(url_for("visits.detail", visit_id=visit.id))
+    db.session.commit()
+    flash(_("The warning was acknowledged."), "success")
+    return redirect(url_for("visits.warnings"))
+
+
+@bp.get("/visits/warnings")
+@roles_required(Role.HEAD, Role.ADMIN)
+def warnings():
+    open_only = request.args.get("show", "open") == "open"
+    page = db.paginate(
+        queries.warnings_list(current_user, open_only), per_page=current_app.config["PER_PAGE"]
+    )
+    return render_template("visits/warnings.html", page=page, open_only=open_only, labels=LABELS)
+
+
+@bp.get("/visits/month")
+@roles_required(Role.OFFICER)
+def month():
+    summary = compliance.officer_month(current_user.id)
+    return render_template("visits/month.html", summary=summary, levels=LEVEL_LABELS)
+
+
+def _requested_month() -> compliance.Month:
+    this_month = compliance.current_month()
+    text = request.args.get("month")
+    if not text:
+        return this_month
+    try:
+        return min(compliance.Month.parse(text), this_month)
+    except ValueError:
+        flash(_("Unknown month %(month)s: showing this month.", month=text[:20]), "warning")
+        return this_month
+
+
+@bp.get("/visits/compliance")
+@roles_required(Role.HEAD, Role.ADMIN)
+def compliance_page():
+    branch = queries.compliance_branch(current_user, request.args.get("branch"))
+    require(branch is not None)
+    shown = _requested_month()
+    trend = compliance.branch_trend(branch.id, shown)
+    missed = queries.paginate_rows(
+        compliance.missed_borrowers(branch.id, shown), per_page=current_app.config["PER_PAGE"]
+    )
+    return render_template(
+        "visits/compliance.html",
+        branch=branch,
+        branches=queries.branches() if current_user.role == Role.ADMIN else [],
+        shown=shown,
+        this_month=compliance.current_month(),
+        trend=trend,
+        officers=compliance.officer_trends(trend),
+        missed=missed,
+        levels=LEVEL_LABELS,
+        red=RiskLevel.RED,
+    )
+
+
+@bp.get("/borrowers/<int:borrower_id>/visits")
+@roles_required(*EVERY_ROLE)
+def borrower_visits(borrower_id: int):
+    borrower = get_visible_or_404(Borrower, borrower_id)
+    return _borrower_visit_list(borrower)
+
+
+@bp.get("/me/visits")
+@roles_required(Role.BORROWER)
+def mine():
+    borrower = queries.borrower_of(current_user) or abort(404)
+    return _borrower_visit_list(borrower)
+
+
+def _borrower_visit_list(borrower: Borrower):
+    page = db.paginate(queries.visits_of(borrower.id), per_page=current_app.config["PER_PAGE"])
+    can_visit = borrower.can_manage(current_user) and current_user.role != Role.ADMIN
+    return render_template(
+        "visits/borrower_visits.html",
+        borrower=borrower,
+        page=page,
+        can_visit=can_visit,
+        levels=LEVEL_LABELS,
+    )

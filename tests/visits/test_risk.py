@@ -138,12 +138,25 @@ def test_single_string_is_refused():
         (("suspended", None, None), {S.BUSINESS_SUSPENDED}),
         ((None, "overdue", None), {S.REPAYMENT_OVERDUE}),
         ((None, None, "diverted"), {S.FUNDS_DIVERTED}),
+        ((None, None, "partly_diverted"), {S.FUNDS_DIVERTED}),
+        ((None, None, None, "problem"), {S.GUARANTOR_PROBLEM}),
+        (("normal", "on_time", "as_contracted", "normal"), set()),
         (
             ("suspended", "overdue", "diverted"),
             {S.BUSINESS_SUSPENDED, S.REPAYMENT_OVERDUE, S.FUNDS_DIVERTED},
         ),
     ],
-    ids=["none", "all-normal", "suspended", "overdue", "diverted", "all"],
+    ids=[
+        "none",
+        "all-normal",
+        "suspended",
+        "overdue",
+        "diverted",
+        "partly-diverted",
+        "guarantor-problem",
+        "all-normal-with-guarantor",
+        "all",
+    ],
 )
 def test_signals_from_answers(answers, expected):
     assert signals_from_answers(*answers) == expected

@@ -1,0 +1,229 @@
+"""Demo follow-up visits over the last six months, with a realistic spread of risk.
+
+Every loan that owed a visit in a month (the rule of docs/visits.md) gets one,
+except for a few missed months; most visits are green, some yellow or orange, a
+few red, and the latest visits of two borrowers are red warnings, one of them
+already acknowledged by the branch head. Visits are signed through the real
+operation, dated in the past. Each (borrower, month) has a fixed idempotency
+token, so running again creates nothing new.
+"""
+
+import math
+import random
+from datetime import date, datetime, time, timedelta
+from io import BytesIO
+
+import sqlalchemy as sa
+from PIL import Image, ImageDraw
+
+from portal.accounts.models import Role, User
+from portal.borrowers.models import Borrower
+from portal.database import utcnow
+from portal.extensions import db
+from portal.loans.models import Loan, RepaymentStatus
+from portal.visits import operations
+from portal.visits.compliance import Month, company_tz, loan_owes_visit
+from portal.visits.models import (
+    BusinessState,
+    CollateralStatus,
+    FundsUse,
+    GuarantorStatus,
+    RepaymentState,
+    RevenueTrend,
+    ServiceNeed,
+    Visit,
+    VisitWarning,
+)
+from portal.visits.risk import RiskSignal
+
+SEED = 4_2026
+MONTHS = 6
+MISSED_SHARE = 0.12
+# Part of this month's round is still ahead of the officers.
+NOT_YET_SHARE = 0.35
+S = RiskSignal
+# (weight, signal sets to draw from) per level; red always pairs a critical signal with another major one.
+RISK_MIX = [
+    (64, [()]),
+    (
+        20,
+        [(S.MARKET_COLLAPSE,), (S.FAMILY_ILLNESS,), (S.NATURAL_DISASTER,), (S.GUARANTOR_PROBLEM,)],
+    ),
+    (14, [(S.NEW_LARGE_DEBTS,), (S.FAMILY_ILLNESS, S.NATURAL_DISASTER), (S.DISPUTE_LAWSUIT,)]),
+    (2, [(S.REPAYMENT_OVERDUE, S.BUSINESS_SUSPENDED), (S.FUNDS_DIVERTED, S.NEW_LARGE_DEBTS)]),
+]
+RED_SIGNALS = (S.REPAYMENT_OVERDUE, S.BUSINESS_SUSPENDED)
+OBSERVATIONS = [
+    "经营场地整洁，存货与上月基本持平，账本记录清楚。",
+    "新进一批饲料，圈舍扩建中，资金按合同用于购买仔猪。",
+    "近期雨水多，部分作物受影响，借款人心态积极。",
+    "家中老人住院，开支增加，本月还款略显吃力。",
+    "市场行情走低，产品积压，建议关注下月销售情况。",
+]
+OPINIONS = ["", "希望能再提高一点额度。", "想多参加技术培训。", "感谢信贷员经常来看我们。"]
+ACKNOWLEDGED_ACTION = "已约借款人及担保人面谈，制定三个月还款计划，信贷员每周回访。"
+
+
+def _token(borrower_id: int, month: Month) -> str:
+    return f"demo-visit-{borrower_id}-{month}"
+
+
+def _signature(seed: int) -> bytes:
+    """A few dark pen strokes on a transparent canvas, different for every seed."""
+    rng = random.Random(seed)
+    image = Image.new("RGBA", (700, 300), (0, 0, 0, 0))
+    pen = ImageDraw.Draw(image)
+    x = rng.randint(40, 100)
+    for _ in range(rng.randint(2, 4)):
+        height, turns = rng.uniform(30, 70), rng.uniform(1.5, 3.5)
+        points = [(x + t * 3, 150 + math.sin(t / 40 * math.pi * turns) * height) for t in range(40)]
+        pen.line(points, fill=(20, 20, 20, 255), width=5)
+        x += rng.randint(130, 170)
+    out = BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def _overdue_on(loan: Loan, day: date, today: date) -> bool:
+    """The loan was already behind with its payments on ``day``."""
+    late = loan.repayment_status == RepaymentStatus.OVERDUE and loan.overdue_days
+    return bool(late) and day >= today - timedelta(days=loan.overdue_days)
+
+
+def _answers(rng: random.Random, visited_at: datetime, signals: tuple, loan: Loan, today: date):
+    overdue = S.REPAYMENT_OVERDUE in signals or _overdue_on(loan, visited_at.date(), today)
+    return operations.VisitAnswers(
+        visited_at=visited_at,
+        place=f"{loan.borrower.village}{loan.borrower.full_name}家",
+        business_state=BusinessState.SUSPENDED
+        if S.BUSINESS_SUSPENDED in signals
+        else rng.choice(
+            [BusinessState.NORMAL] * 4 + [BusinessState.GROWING, BusinessState.SHRINKING]
+        ),
+        revenue_trend=rng.choice(list(RevenueTrend)),
+        funds_use=FundsUse.DIVERTED if S.FUNDS_DIVERTED in signals else FundsUse.AS_CONTRACTED,
+        repayment_status=RepaymentState.OVERDUE if overdue else RepaymentState.ON_TIME,
+        guarantor_status=GuarantorStatus.PROBLEM
+        if S.GUARANTOR_PROBLEM in signals
+        else GuarantorStatus.NORMAL,
+        collateral_status=rng.choice([CollateralStatus.INTACT] * 3 + [CollateralStatus.NONE]),
+        officer_observations=rng.choice(OBSERVATIONS),
+        borrower_opinions=rng.choice(OPINIONS),
+        risk_signals=frozenset(signals),
+        services_needed=frozenset(
+            [rng.choice([n for n in ServiceNeed if n != ServiceNeed.OTHER])]
+            if rng.random() < 0.12
+            else []
+        ),
+        satisfaction=rng.choice([5, 5, 5, 4, 4, 3]),
+    )
+
+
+def _owed_loans(borrower_ids: list[int], month: Month) -> dict[int, Loan]:
+    loans = db.session.scalars(
+        sa.select(Loan)
+        .where(Loan.borrower_id.in_(borrower_ids), loan_owes_visit(month))
+        .order_by(Loan.id)
+    )
+    return {loan.borrower_id: loan for loan in loans}
+
+
+def _visit_day(rng: random.Random, month: Month, loan: Loan, today: date) -> date | None:
+    first = max(month.first_day, loan.disbursed_on)
+    last = min(month.last_day, today - timedelta(days=1))
+    if loan.closed_on:
+        last = min(last, loan.closed_on - timedelta(days=1))
+    if last < first:
+        return None
+    return first + timedelta(days=rng.randint(0, (last - first).days))
+
+
+def _sign(borrower: Borrower, loan: Loan, month: Month, signals: tuple, rng, today: date):
+    day = _visit_day(rng, month, loan, today)
+    if day is None:
+        return None
+    visited_at = datetime.combine(
+        day, time(rng.randint(8, 17), rng.choice([0, 15, 30, 45])), company_tz()
+    )
+    recorded_at = min(visited_at + timedelta(hours=rng.randint(1, 20)), utcnow())
+    return operations.sign_visit(
+        borrower,
+        loan,
+        borrower.officer,
+        _answers(rng, visited_at, signals, loan, today),
+        _signature(rng.randint(0, 10**9)),
+        _token(borrower.id, month),
+        recorded_at=recorded_at,
+    )
+
+
+def _fell_behind(borrower_id: int) -> bool:
+    # A few borrowers missed last month and wait for this month's visit: the
+    # officer's "overdue from last month" list is never empty in the demo.
+    return borrower_id % 7 == 3
+
+
+def _risk(rng: random.Random) -> tuple:
+    weights, choices = zip(*RISK_MIX, strict=True)
+    return rng.choice(rng.choices(choices, weights=weights)[0])
+
+
+def seed_visits(borrowers: list[Borrower], today: date | None = None) -> int:
+    """Create the missing demo visits for ``borrowers``; return how many were created."""
+    today = today or utcnow().astimezone(company_tz()).date()
+    this_month = Month(today.year, today.month)
+    # The red warnings fall in the month of yesterday, so they exist on the 1st of a month too.
+    red_day = today - timedelta(days=1)
+    red_month = Month(red_day.year, red_day.month)
+    ids = [b.id for b in borrowers]
+    by_id = {b.id: b for b in borrowers}
+    existing = set(
+        db.session.scalars(sa.select(Visit.idempotency_token).where(Visit.borrower_id.in_(ids)))
+    )
+    reds = [
+        (i, loan)
+        for i, loan in _owed_loans(ids, red_month).items()
+        if loan.disbursed_on < red_month.first_day
+    ][:2]
+    created = 0
+    for offset in range(MONTHS - 1, -1, -1):
+        month = this_month.shift(-offset)
+        for borrower_id, loan in _owed_loans(ids, month).items():
+            rng = random.Random(SEED * 1_000_003 + borrower_id * 100 + offset)
+            share = NOT_YET_SHARE if month == this_month else MISSED_SHARE
+            skip = (
+                rng.random() < share
+                or (month == red_month and borrower_id in dict(reds))
+                or (offset <= 1 and _fell_behind(borrower_id))
+            )
+            if skip or _token(borrower_id, month) in existing:
+                continue
+            if _sign(by_id[borrower_id], loan, month, _risk(rng), rng, today) is not None:
+                created += 1
+    created += _red_warnings(reds, by_id, red_month, today)
+    db.session.flush()
+    return created
+
+
+def _red_warnings(reds, by_id, month: Month, today: date) -> int:
+    """Two red visits; the first one's warning is already acknowledged by the head."""
+    created = 0
+    for index, (borrower_id, loan) in enumerate(reds):
+        token = _token(borrower_id, month)
+        visit = db.session.scalar(sa.select(Visit).where(Visit.idempotency_token == token))
+        if visit is None:
+            rng = random.Random(SEED + borrower_id)
+            visit = _sign(by_id[borrower_id], loan, month, RED_SIGNALS, rng, today)
+            created += visit is not None
+        if visit is not None and index == 0:
+            _acknowledge(visit)
+    return created
+
+
+def _acknowledge(visit: Visit) -> None:
+    warning = db.session.scalar(sa.select(VisitWarning).where(VisitWarning.visit_id == visit.id))
+    head = db.session.scalar(
+        sa.select(User).where(User.role == Role.HEAD, User.branch_id == visit.branch_id).limit(1)
+    )
+    if warning is not None and warning.is_open and head is not None:
+        operations.acknowledge_warning(warning, head, ACKNOWLEDGED_ACTION)

@@ -1,0 +1,387 @@
+"""The monthly visit rule of docs/visits.md, in one place.
+
+Which borrowers owe a visit in a month, who is responsible for it, and what counts
+as done are each one SQL expression here; the pages build their few queries from
+them, so the number of queries never depends on the number of borrowers.
+"""
+
+import re
+from calendar import monthrange
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import current_app
+
+from portal.accounts.models import User
+from portal.borrowers.models import Borrower, OfficerAssignment
+from portal.database import utcnow
+from portal.extensions import db
+from portal.loans.models import Loan, LoanStatus
+from portal.visits.models import Visit
+from portal.visits.risk import RiskLevel
+
+# A loan owes a visit in a month when it is active on this day of the month.
+REFERENCE_DAY = 20
+# A visit may be recorded up to this long after it happened (a tablet offline in the field).
+RECORDING_WINDOW = timedelta(days=7)
+# A time a few minutes ahead is a tablet clock running fast, not a visit in the future.
+CLOCK_SKEW = timedelta(minutes=5)
+TREND_MONTHS = 6
+_MONTH_TEXT = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+@dataclass(frozen=True, order=True)
+class Month:
+    """A calendar month in the company's time zone."""
+
+    year: int
+    month: int
+
+    @classmethod
+    def parse(cls, text: str) -> "Month":
+        """``"2026-11"`` → Month(2026, 11); ValueError for anything else."""
+        match = _MONTH_TEXT.match(text or "")
+        if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 2000:
+            raise ValueError(f"not a month: {text!r}")
+        return cls(int(match.group(1)), int(match.group(2)))
+
+    @classmethod
+    def of(cls, moment: datetime, tz: ZoneInfo) -> "Month":
+        """The month ``moment`` falls in, on the local calendar."""
+        local = moment.astimezone(tz)
+        return cls(local.year, local.month)
+
+    def shift(self, months: int) -> "Month":
+        index = self.year * 12 + self.month - 1 + months
+        return Month(index // 12, index % 12 + 1)
+
+    @property
+    def first_day(self) -> date:
+        return date(self.year, self.month, 1)
+
+    @property
+    def last_day(self) -> date:
+        return date(self.year, self.month, monthrange(self.year, self.month)[1])
+
+    @property
+    def reference_day(self) -> date:
+        return date(self.year, self.month, REFERENCE_DAY)
+
+    def bounds(self, tz: ZoneInfo) -> tuple[datetime, datetime]:
+        """[start, end) of the month in UTC: local midnight of the 1st to that of the next 1st."""
+        start = datetime(self.year, self.month, 1, tzinfo=tz)
+        following = self.shift(1)
+        end = datetime(following.year, following.month, 1, tzinfo=tz)
+        return start.astimezone(UTC), end.astimezone(UTC)
+
+    def __str__(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+
+def company_tz() -> ZoneInfo:
+    """The company's time zone (PORTAL_TIMEZONE)."""
+    return ZoneInfo(current_app.config["PORTAL_TIMEZONE"])
+
+
+def current_month(now: datetime | None = None) -> Month:
+    """This month on the company's calendar."""
+    return Month.of(now or utcnow(), company_tz())
+
+
+def month_of(moment: datetime) -> Month:
+    """The company-calendar month of a stored UTC time."""
+    return Month.of(moment, company_tz())
+
+
+# --- The rule, as SQL -----------------------------------------------------------
+
+
+def loan_owes_visit(month: Month):
+    """The loan is active on the month's reference day (disbursed by then, not yet closed)."""
+    day = month.reference_day
+    return sa.and_(
+        Loan.disbursed_on.is_not(None),
+        Loan.disbursed_on <= day,
+        sa.or_(
+            Loan.closed_on > day,
+            sa.and_(Loan.closed_on.is_(None), Loan.status == LoanStatus.ACTIVE),
+        ),
+    )
+
+
+def owes_visit(month: Month):
+    """The borrower (``Borrower`` in the outer query) has a loan that owes a visit in ``month``."""
+    return sa.exists().where(Loan.borrower_id == Borrower.id, loan_owes_visit(month))
+
+
+def visited_in(month: Month, tz: ZoneInfo):
+    """The borrower has a signed original (not an amendment) visit dated inside ``month``."""
+    start, end = month.bounds(tz)
+    return sa.exists().where(
+        Visit.borrower_id == Borrower.id,
+        Visit.amends_id.is_(None),
+        Visit.visited_at >= start,
+        Visit.visited_at < end,
+    )
+
+
+def responsible_officer_id(month: Month, tz: ZoneInfo):
+    """The officer assigned at the end of ``month``: the last assignment started before it.
+
+    Borrowers whose history starts later (records entered after the fact) fall back
+    to their current officer.
+    """
+    _, end = month.bounds(tz)
+    last_assignment = (
+        sa.select(OfficerAssignment.officer_id)
+        .where(OfficerAssignment.borrower_id == Borrower.id, OfficerAssignment.started_at < end)
+        .order_by(OfficerAssignment.started_at.desc(), OfficerAssignment.id.desc())
+        .limit(1)
+        .correlate(Borrower)
+        .scalar_subquery()
+    )
+    return sa.func.coalesce(last_assignment, Borrower.officer_id)
+
+
+def latest_risk_level():
+    """Risk level of the borrower's most recent visit (amendments included), or NULL."""
+    return (
+        sa.select(Visit.risk_level)
+        .where(Visit.borrower_id == Borrower.id)
+        .order_by(Visit.visited_at.desc(), Visit.id.desc())
+        .limit(1)
+        .correlate(Borrower)
+        .scalar_subquery()
+    )
+
+
+def last_visited_at():
+    """Time of the borrower's most recent visit, or NULL."""
+    return (
+        sa.select(sa.func.max(Visit.visited_at))
+        .where(Visit.borrower_id == Borrower.id)
+        .correlate(Borrower)
+        .scalar_subquery()
+    )
+
+
+# Red first; a borrower never visited has an unknown risk, so comes before the green ones.
+_RISK_ORDER = {
+    RiskLevel.RED: 0,
+    RiskLevel.ORANGE: 1,
+    RiskLevel.YELLOW: 2,
+    None: 3,
+    RiskLevel.GREEN: 4,
+}
+
+
+def risk_sort_key(level: RiskLevel | None) -> int:
+    """Sort key putting red first and green last."""
+    return _RISK_ORDER[level]
+
+
+# --- The officer's month ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DueBorrower:
+    """One borrower on the officer's list for the month."""
+
+    borrower_id: int
+    full_name: str
+    village: str
+    visited: bool
+    missed_last_month: bool
+    latest_risk: RiskLevel | None
+    last_visited_at: datetime | None
+
+
+@dataclass(frozen=True)
+class OfficerMonth:
+    """An officer's borrowers due in the current month, split the way the page shows them."""
+
+    month: Month
+    rows: list[DueBorrower]
+
+    @property
+    def overdue(self) -> list[DueBorrower]:
+        """Missed last month and not yet visited this month: first on the list."""
+        return [r for r in self.rows if r.missed_last_month and not r.visited]
+
+    @property
+    def due(self) -> list[DueBorrower]:
+        return [r for r in self.rows if not r.missed_last_month and not r.visited]
+
+    @property
+    def done(self) -> list[DueBorrower]:
+        return [r for r in self.rows if r.visited]
+
+    @property
+    def percent(self) -> int:
+        return round(100 * len(self.done) / len(self.rows)) if self.rows else 100
+
+
+def officer_month(officer_id: int, now: datetime | None = None) -> OfficerMonth:
+    """This month's due, done and overdue borrowers of one officer, in one query."""
+    tz = company_tz()
+    month = current_month(now)
+    last = month.shift(-1)
+    # For the current month the officer at the end of the month is the officer now.
+    stmt = sa.select(
+        Borrower.id,
+        Borrower.full_name,
+        Borrower.village,
+        Borrower.name_initials,
+        visited_in(month, tz).label("visited"),
+        sa.and_(owes_visit(last), ~visited_in(last, tz)).label("missed_last"),
+        latest_risk_level().label("risk"),
+        last_visited_at().label("last_visit"),
+    ).where(Borrower.officer_id == officer_id, owes_visit(month))
+    rows = db.session.execute(stmt).all()
+    rows.sort(key=lambda r: (risk_sort_key(r.risk), r.name_initials, r.id))
+    return OfficerMonth(
+        month,
+        [
+            DueBorrower(
+                r.id,
+                r.full_name,
+                r.village,
+                bool(r.visited),
+                bool(r.missed_last),
+                r.risk,
+                r.last_visit,
+            )
+            for r in rows
+        ],
+    )
+
+
+# --- The branch's compliance ---------------------------------------------------------
+
+
+@dataclass
+class OfficerCompliance:
+    officer_id: int
+    name: str
+    owed: int
+    done: int
+
+    @property
+    def percent(self) -> int | None:
+        return round(100 * self.done / self.owed) if self.owed else None
+
+
+@dataclass
+class MonthCompliance:
+    month: Month
+    officers: list[OfficerCompliance] = field(default_factory=list)
+
+    @property
+    def owed(self) -> int:
+        return sum(o.owed for o in self.officers)
+
+    @property
+    def done(self) -> int:
+        return sum(o.done for o in self.officers)
+
+    @property
+    def percent(self) -> int | None:
+        return round(100 * self.done / self.owed) if self.owed else None
+
+
+def _officer_counts(branch_id: int, month: Month, tz: ZoneInfo):
+    owed = (
+        sa.select(
+            responsible_officer_id(month, tz).label("officer_id"),
+            sa.case((visited_in(month, tz), 1), else_=0).label("done"),
+        )
+        .where(Borrower.branch_id == branch_id, owes_visit(month))
+        .subquery()
+    )
+    return sa.select(
+        sa.literal(str(month)).label("month"),
+        owed.c.officer_id,
+        sa.func.count().label("owed"),
+        sa.func.sum(owed.c.done).label("done"),
+    ).group_by(owed.c.officer_id)
+
+
+def branch_trend(branch_id: int, month: Month, months: int = TREND_MONTHS) -> list[MonthCompliance]:
+    """Compliance per officer for ``month`` and the months before it, oldest first (2 queries)."""
+    tz = company_tz()
+    span = [month.shift(offset) for offset in range(1 - months, 1)]
+    rows = db.session.execute(
+        sa.union_all(*(_officer_counts(branch_id, m, tz) for m in span))
+    ).all()
+    names = dict(
+        db.session.execute(
+            sa.select(User.id, User.display_name).where(User.id.in_({r.officer_id for r in rows}))
+        ).all()
+    )
+    by_month = {str(m): MonthCompliance(m) for m in span}
+    for r in rows:
+        by_month[r.month].officers.append(
+            OfficerCompliance(r.officer_id, names.get(r.officer_id, "?"), r.owed, int(r.done or 0))
+        )
+    for result in by_month.values():
+        result.officers.sort(key=lambda o: (o.percent if o.percent is not None else 101, o.name))
+    return list(by_month.values())
+
+
+@dataclass
+class OfficerTrend:
+    """One officer's row in the trend table: a result per month, None when owed nothing."""
+
+    officer_id: int
+    name: str
+    months: list[OfficerCompliance | None]
+
+
+def officer_trends(trend: list[MonthCompliance]) -> list[OfficerTrend]:
+    """Rows per officer across the months; the selected (last) month's order first."""
+    names = {o.officer_id: o.name for month in trend for o in month.officers}
+    order = [o.officer_id for o in trend[-1].officers] if trend else []
+    order += sorted(set(names) - set(order), key=lambda officer_id: names[officer_id])
+    by_month = [{o.officer_id: o for o in month.officers} for month in trend]
+    return [OfficerTrend(i, names[i], [month.get(i) for month in by_month]) for i in order]
+
+
+def missed_borrowers(branch_id: int, month: Month):
+    """SELECT of the branch's borrowers who owed a visit in ``month`` and had none."""
+    tz = company_tz()
+    officer = responsible_officer_id(month, tz).label("officer_id")
+    inner = (
+        sa.select(
+            Borrower.id,
+            Borrower.full_name,
+            Borrower.village,
+            Borrower.name_initials,
+            officer,
+            latest_risk_level().label("risk"),
+            last_visited_at().label("last_visit"),
+        )
+        .where(Borrower.branch_id == branch_id, owes_visit(month), ~visited_in(month, tz))
+        .subquery()
+    )
+    return (
+        sa.select(inner, User.display_name.label("officer_name"))
+        .join(User, User.id == inner.c.officer_id)
+        .order_by(User.display_name, inner.c.name_initials, inner.c.id)
+    )
+
+
+def visit_time_problem(visited_at: datetime, now: datetime, original: Visit | None = None):
+    """Why ``visited_at`` cannot be recorded (a message code), or None when it can.
+
+    A new visit is recorded within RECORDING_WINDOW of happening; an amendment keeps
+    the original's month, because that month's compliance counted the original.
+    """
+    if visited_at > now + CLOCK_SKEW:
+        return "future"
+    if original is not None:
+        return None if month_of(visited_at) == month_of(original.visited_at) else "other_month"
+    if visited_at < now - RECORDING_WINDOW:
+        return "too_old"
+    return None

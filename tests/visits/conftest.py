@@ -1,0 +1,61 @@
+"""Fixtures of the visit tests: a valid form as a browser would post it."""
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+
+from portal.database import utcnow
+from portal.extensions import db
+from portal.visits.models import Visit
+from tests.visits.helpers import data_url, signature_png
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def local_input(moment) -> str:
+    """A datetime-local input value in the company's time zone."""
+    return moment.astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M")
+
+
+@pytest.fixture
+def visit_form():
+    """A function building the POST data of a complete, valid visit form."""
+
+    def build(**overrides) -> dict:
+        data = {
+            "idempotency_token": "tok-" + "a" * 28,
+            "visited_at": local_input(utcnow() - timedelta(hours=1)),
+            "place": "李庄村养殖场",
+            "business_state": "normal",
+            "revenue_trend": "stable",
+            "funds_use": "as_contracted",
+            "repayment_status": "on_time",
+            "guarantor_status": "normal",
+            "collateral_status": "intact",
+            "household_changes": "",
+            "officer_observations": "猪舍干净，存栏约120头。",
+            "borrower_opinions": "希望提高额度。",
+            "satisfaction": "4",
+            "signature": data_url(signature_png()),
+        }
+        return {key: value for key, value in (data | overrides).items() if value is not None}
+
+    return build
+
+
+def english(client):
+    client.submit("/account", {"locale": "en"})
+
+
+def count_visits(app) -> int:
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count(Visit.id)))
+
+
+def only_visit(app) -> Visit:
+    with app.app_context():
+        visit = db.session.scalars(sa.select(Visit)).one()
+        db.session.expunge(visit)
+        return visit
