@@ -1,5 +1,191 @@
-"""Routes of the complaints feature."""
+"""Routes of the complaints feature: the borrower's complaints and the staff's handling."""
 
-from flask import Blueprint
+from collections.abc import Callable
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_date
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
+
+from portal.access import get_visible_or_404, require, roles_required, staff_required
+from portal.accounts.models import Role, User
+from portal.borrowers.models import Borrower
+from portal.complaints import operations
+from portal.complaints.forms import ComplaintForm, EscalateForm, ResolveForm, VerdictForm
+from portal.complaints.models import Complaint, ComplaintCategory, ComplaintSeverity
+from portal.complaints.operations import ComplaintError
+from portal.complaints.queries import menu_count, staff_list
+from portal.extensions import db
 
 bp = Blueprint("complaints", __name__)
+
+
+@bp.app_context_processor
+def _menu_count():
+    return {"complaint_menu_count": menu_count}
+
+
+def _actor() -> User:
+    return current_user._get_current_object()
+
+
+def _apply(step: Callable[[], object], message: str, target: str):
+    """Run one operation, commit, flash; a refused step is rolled back and explained."""
+    try:
+        step()
+        db.session.commit()
+    except ComplaintError as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+    except StaleDataError:
+        db.session.rollback()
+        flash(_("Someone else changed this record meanwhile. Please look at it again."), "warning")
+    else:
+        flash(message, "success")
+    return redirect(target)
+
+
+# The borrower's pages --------------------------------------------------------------------
+
+
+def _own_borrower() -> Borrower:
+    borrower = db.session.scalar(sa.select(Borrower).where(Borrower.user_id == current_user.id))
+    if borrower is None:
+        abort(404)
+    return borrower
+
+
+@bp.get("/me/complaints")
+@roles_required(Role.BORROWER)
+def my_complaints():
+    borrower = _own_borrower()
+    stmt = (
+        sa.select(Complaint)
+        .where(Complaint.borrower_id == borrower.id)
+        .order_by(Complaint.filed_at.desc(), Complaint.id.desc())
+    )
+    page = db.paginate(stmt, per_page=current_app.config["PER_PAGE"])
+    return render_template("complaints/my_complaints.html", page=page)
+
+
+@bp.route("/me/complaints/new", methods=["GET", "POST"])
+@roles_required(Role.BORROWER)
+def new_complaint():
+    borrower = _own_borrower()
+    form = ComplaintForm()
+    if form.validate_on_submit():
+        complaint = operations.file_complaint(
+            borrower,
+            category=ComplaintCategory(form.category.data),
+            severity=ComplaintSeverity(form.severity.data),
+            subject=form.subject.data,
+            description=form.description.data,
+            actor=_actor(),
+        )
+        db.session.commit()
+        answer_by = format_date(complaint.last_answer_day)
+        flash(
+            _("Your complaint was received. We will answer by %(date)s.", date=answer_by), "success"
+        )
+        return redirect(url_for("complaints.my_complaint", complaint_id=complaint.id))
+    return render_template("complaints/complaint_form.html", form=form)
+
+
+def _render_my_complaint(complaint: Complaint, verdict_form: VerdictForm):
+    return render_template(
+        "complaints/my_complaint.html", complaint=complaint, verdict_form=verdict_form
+    )
+
+
+@bp.get("/me/complaints/<int:complaint_id>")
+@roles_required(Role.BORROWER)
+def my_complaint(complaint_id: int):
+    complaint = get_visible_or_404(Complaint, complaint_id)
+    return _render_my_complaint(complaint, VerdictForm(formdata=None))
+
+
+@bp.post("/me/complaints/<int:complaint_id>/verdict")
+@roles_required(Role.BORROWER)
+def verdict(complaint_id: int):
+    complaint = get_visible_or_404(Complaint, complaint_id)
+    form = VerdictForm()
+    if not form.validate_on_submit():
+        return _render_my_complaint(complaint, form)
+    target = url_for("complaints.my_complaint", complaint_id=complaint_id)
+    if form.verdict.data == "satisfied":
+        return _apply(
+            lambda: operations.accept_resolution(complaint, _actor()),
+            _("Thank you. The complaint is closed."),
+            target,
+        )
+    return _apply(
+        lambda: operations.reopen(complaint, form.reason.data, _actor()),
+        _("The complaint is open again; we will look at it once more."),
+        target,
+    )
+
+
+# The staff's pages ----------------------------------------------------------------------
+
+
+@bp.get("/complaints/")
+@staff_required
+def index():
+    status = request.args.get("status", "open")
+    status = status if status in ("open", "resolved", "closed", "all") else "open"
+    page = db.paginate(staff_list(current_user, status), per_page=current_app.config["PER_PAGE"])
+    return render_template("complaints/index.html", page=page, status=status)
+
+
+def _render_staff_complaint(complaint: Complaint, **forms):
+    forms.setdefault("resolve_form", ResolveForm(formdata=None))
+    forms.setdefault("escalate_form", EscalateForm(formdata=None))
+    return render_template("complaints/detail.html", complaint=complaint, **forms)
+
+
+@bp.get("/complaints/<int:complaint_id>")
+@staff_required
+def detail(complaint_id: int):
+    return _render_staff_complaint(get_visible_or_404(Complaint, complaint_id))
+
+
+def _handled_complaint(complaint_id: int) -> Complaint:
+    complaint = get_visible_or_404(Complaint, complaint_id)
+    require(complaint.can_handle(current_user))
+    return complaint
+
+
+@bp.post("/complaints/<int:complaint_id>/resolve")
+@staff_required
+def resolve(complaint_id: int):
+    complaint = _handled_complaint(complaint_id)
+    form = ResolveForm()
+    if not form.validate_on_submit():
+        return _render_staff_complaint(complaint, resolve_form=form)
+    return _apply(
+        lambda: operations.resolve(complaint, form.resolution.data, _actor()),
+        _("The answer was sent to the borrower."),
+        url_for("complaints.detail", complaint_id=complaint_id),
+    )
+
+
+@bp.post("/complaints/<int:complaint_id>/escalate")
+@staff_required
+def escalate(complaint_id: int):
+    complaint = _handled_complaint(complaint_id)
+    form = EscalateForm()
+    if not form.validate_on_submit():
+        return _render_staff_complaint(complaint, escalate_form=form)
+    # An officer no longer sees an escalated complaint: back to their list.
+    target = (
+        url_for("complaints.index")
+        if current_user.role == Role.OFFICER
+        else url_for("complaints.detail", complaint_id=complaint_id)
+    )
+    return _apply(
+        lambda: operations.escalate(complaint, _actor(), form.note.data or ""),
+        _("The complaint was passed to the branch head."),
+        target,
+    )

@@ -1,5 +1,448 @@
-"""Routes of the services feature."""
+"""Routes of the services feature: the borrower's requests and notices, the staff workflow,
+group sessions, satisfaction figures and the admin's catalogue."""
 
-from flask import Blueprint
+from collections.abc import Callable
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_date
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
+
+from portal.access import get_visible_or_404, require, roles_required, staff_required
+from portal.accounts.models import Role, User
+from portal.borrowers.models import Borrower
+from portal.branches.models import Branch
+from portal.core.forms import ConfirmForm, choices
+from portal.extensions import db
+from portal.services import operations, queries
+from portal.services.deadlines import local_today
+from portal.services.forms import (
+    AddRequestsForm,
+    AssignForm,
+    AttendanceForm,
+    CompleteForm,
+    DeclineForm,
+    KindForm,
+    PeriodForm,
+    RatingForm,
+    ServiceRequestForm,
+    SessionForm,
+)
+from portal.services.models import Notice, ServiceKind, ServiceRequest, ServiceSession
+from portal.services.notices import mark_all_read, shown
+from portal.services.operations import ServiceError
 
 bp = Blueprint("services", __name__)
+
+
+@bp.app_context_processor
+def _menu_counts():
+    # A function, so the COUNT only runs when the menu shows it.
+    return {"service_menu_counts": queries.menu_counts}
+
+
+def _actor() -> User:
+    return current_user._get_current_object()
+
+
+def _per_page() -> int:
+    return current_app.config["PER_PAGE"]
+
+
+def _own_borrower() -> Borrower:
+    borrower = db.session.scalar(sa.select(Borrower).where(Borrower.user_id == current_user.id))
+    if borrower is None:
+        abort(404)
+    return borrower
+
+
+def _apply(step: Callable[[], object], message: str, target: str) -> object:
+    """Run one operation, commit, flash; a refused step is rolled back and explained."""
+    try:
+        step()
+        db.session.commit()
+    except ServiceError as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+    except StaleDataError:
+        db.session.rollback()
+        flash(_("Someone else changed this record meanwhile. Please look at it again."), "warning")
+    else:
+        flash(message, "success")
+    return redirect(target)
+
+
+# The borrower's pages --------------------------------------------------------------------
+
+
+@bp.get("/me/services")
+@roles_required(Role.BORROWER)
+def my_requests():
+    borrower = _own_borrower()
+    page = db.paginate(queries.borrower_requests(borrower.id), per_page=_per_page())
+    return render_template("services/my_requests.html", page=page)
+
+
+@bp.route("/me/services/new", methods=["GET", "POST"])
+@roles_required(Role.BORROWER)
+def new_request():
+    borrower = _own_borrower()
+    form = ServiceRequestForm()
+    if form.validate_on_submit():
+        kind = db.session.get(ServiceKind, form.kind.data)
+        created = operations.submit_request(
+            borrower, kind, form.description.data, form.preferred_time.data, actor=_actor()
+        )
+        db.session.commit()
+        flash(
+            _(
+                "Your request was sent. You will hear from us by %(date)s.",
+                date=format_date(created.last_answer_day),
+            ),
+            "success",
+        )
+        return redirect(url_for("services.my_request", request_id=created.id))
+    return render_template("services/request_form.html", form=form)
+
+
+def _render_my_request(service_request: ServiceRequest, rating_form: RatingForm):
+    return render_template(
+        "services/my_request.html", item=service_request, rating_form=rating_form
+    )
+
+
+@bp.get("/me/services/<int:request_id>")
+@roles_required(Role.BORROWER)
+def my_request(request_id: int):
+    service_request = get_visible_or_404(ServiceRequest, request_id)
+    return _render_my_request(service_request, RatingForm(formdata=None))
+
+
+@bp.post("/me/services/<int:request_id>/rate")
+@roles_required(Role.BORROWER)
+def rate(request_id: int):
+    service_request = get_visible_or_404(ServiceRequest, request_id)
+    form = RatingForm()
+    if not form.validate_on_submit():
+        return _render_my_request(service_request, form)
+    return _apply(
+        lambda: operations.rate(
+            service_request, int(form.rating.data), form.comment.data or "", _actor()
+        ),
+        _("Thank you for your rating."),
+        url_for("services.my_request", request_id=request_id),
+    )
+
+
+@bp.get("/me/notices")
+@roles_required(Role.BORROWER)
+def notices():
+    borrower = _own_borrower()
+    stmt = (
+        sa.select(Notice)
+        .where(Notice.borrower_id == borrower.id)
+        .order_by(Notice.created_at.desc(), Notice.id.desc())
+    )
+    page = db.paginate(stmt, per_page=_per_page())
+    return render_template("services/notices.html", page=page, notices=shown(page.items))
+
+
+@bp.post("/me/notices/read")
+@roles_required(Role.BORROWER)
+def mark_notices_read():
+    borrower = _own_borrower()
+    if ConfirmForm().validate_on_submit():
+        mark_all_read(borrower.id)
+        db.session.commit()
+    return redirect(url_for("services.notices"))
+
+
+# The staff workflow ---------------------------------------------------------------------
+
+
+@bp.get("/services/queue")
+@roles_required(Role.HEAD, Role.ADMIN)
+def queue():
+    status = request.args.get("status", "open")
+    status = status if status in queries.QUEUE_FILTERS else "open"
+    overdue_only = request.args.get("overdue") == "1"
+    stmt = queries.queue(current_user, status, overdue_only)
+    page = db.paginate(stmt, per_page=_per_page())
+    return render_template(
+        "services/queue.html", page=page, status=status, overdue_only=overdue_only
+    )
+
+
+@bp.get("/services/assignments")
+@staff_required
+def assignments():
+    done = request.args.get("done") == "1"
+    page = db.paginate(queries.assignments(current_user, done), per_page=_per_page())
+    return render_template("services/assignments.html", page=page, done=done)
+
+
+def _render_staff_request(service_request: ServiceRequest, **forms):
+    manage = service_request.can_manage(current_user)
+    staff = operations.assignable_staff(service_request.branch_id) if manage else []
+    forms.setdefault("assign_form", AssignForm(formdata=None, staff=staff))
+    forms.setdefault("decline_form", DeclineForm(formdata=None))
+    forms.setdefault("complete_form", CompleteForm(formdata=None))
+    return render_template(
+        "services/request_detail.html",
+        item=service_request,
+        can_manage=manage,
+        can_complete=service_request.can_complete(current_user),
+        **forms,
+    )
+
+
+@bp.get("/services/requests/<int:request_id>")
+@staff_required
+def request_detail(request_id: int):
+    return _render_staff_request(get_visible_or_404(ServiceRequest, request_id))
+
+
+def _managed_request(request_id: int) -> ServiceRequest:
+    service_request = get_visible_or_404(ServiceRequest, request_id)
+    require(service_request.can_manage(current_user))
+    return service_request
+
+
+@bp.post("/services/requests/<int:request_id>/assign")
+@roles_required(Role.HEAD, Role.ADMIN)
+def assign(request_id: int):
+    service_request = _managed_request(request_id)
+    form = AssignForm(staff=operations.assignable_staff(service_request.branch_id))
+    if not form.validate_on_submit():
+        return _render_staff_request(service_request, assign_form=form)
+    return _apply(
+        lambda: operations.assign(
+            service_request, form.assignee, form.planned_on.data, _actor(), form.note.data or ""
+        ),
+        _("The request was assigned."),
+        url_for("services.request_detail", request_id=request_id),
+    )
+
+
+@bp.post("/services/requests/<int:request_id>/decline")
+@roles_required(Role.HEAD, Role.ADMIN)
+def decline(request_id: int):
+    service_request = _managed_request(request_id)
+    form = DeclineForm()
+    if not form.validate_on_submit():
+        return _render_staff_request(service_request, decline_form=form)
+    return _apply(
+        lambda: operations.decline(service_request, form.reason.data, _actor()),
+        _("The request was declined; the borrower will see the reason."),
+        url_for("services.request_detail", request_id=request_id),
+    )
+
+
+@bp.post("/services/requests/<int:request_id>/complete")
+@staff_required
+def complete(request_id: int):
+    service_request = get_visible_or_404(ServiceRequest, request_id)
+    require(service_request.can_complete(current_user))
+    form = CompleteForm()
+    if not form.validate_on_submit():
+        return _render_staff_request(service_request, complete_form=form)
+    return _apply(
+        lambda: operations.complete(service_request, form.notes.data, _actor()),
+        _("The request is completed; the borrower is asked to rate it."),
+        url_for("services.request_detail", request_id=request_id),
+    )
+
+
+# Group sessions -------------------------------------------------------------------------
+
+
+@bp.get("/services/sessions")
+@staff_required
+def sessions():
+    page = db.paginate(queries.sessions(current_user), per_page=_per_page())
+    return render_template("services/sessions.html", page=page)
+
+
+def _session_form() -> SessionForm:
+    if current_user.role == Role.ADMIN:
+        branches = db.session.scalars(sa.select(Branch).where(Branch.active).order_by(Branch.code))
+        branch_choices = [(branch.id, branch.name) for branch in branches]
+        staff = db.session.scalars(
+            sa.select(User)
+            .where(User.role.in_(operations.ASSIGNEE_ROLES), User.active)
+            .order_by(User.branch_id, User.display_name)
+        ).all()
+    else:
+        branch_choices = [(current_user.branch_id, current_user.branch.name)]
+        staff = operations.assignable_staff(current_user.branch_id)
+    return SessionForm(branches=branch_choices, staff=staff)
+
+
+@bp.route("/services/sessions/new", methods=["GET", "POST"])
+@roles_required(Role.HEAD, Role.ADMIN)
+def new_session():
+    form = _session_form()
+    if form.validate_on_submit():
+        session = operations.create_session(
+            branch_id=int(form.branch_id.data),
+            kind=db.session.get(ServiceKind, form.kind.data),
+            title=form.title.data,
+            held_on=form.held_on.data,
+            place=form.place.data,
+            trainer=form.trainer.data,
+            organizer=form.organizer,
+            actor=_actor(),
+        )
+        db.session.commit()
+        flash(_("The group session was created. Now add the requests it serves."), "success")
+        return redirect(url_for("services.session_detail", session_id=session.id))
+    return render_template("services/session_form.html", form=form)
+
+
+def _add_form(session: ServiceSession, formdata=None) -> AddRequestsForm:
+    candidates = operations.session_candidates(session) if session.can_manage(current_user) else []
+    form = AddRequestsForm(formdata=formdata)
+    form.request_ids.choices = choices(
+        (r.id, f"{r.borrower.full_name} · {format_date(r.submitted_at)}") for r in candidates
+    )
+    form.candidates = {str(r.id): r for r in candidates}
+    return form
+
+
+def _attendance_form(session: ServiceSession, served: list, formdata=None) -> AttendanceForm:
+    form = AttendanceForm(formdata=formdata)
+    form.attended.choices = choices((r.id, r.borrower.full_name) for r in served)
+    if formdata is None:
+        form.attended.data = [str(r.id) for r in served if r.attended]
+    return form
+
+
+def _render_session(session: ServiceSession, add_form=None, attendance_form=None):
+    served = operations.session_requests(session)
+    return render_template(
+        "services/session_detail.html",
+        session=session,
+        served=served,
+        add_form=add_form or _add_form(session),
+        attendance_form=attendance_form or _attendance_form(session, served),
+        can_manage=session.can_manage(current_user),
+    )
+
+
+@bp.get("/services/sessions/<int:session_id>")
+@staff_required
+def session_detail(session_id: int):
+    return _render_session(get_visible_or_404(ServiceSession, session_id))
+
+
+@bp.post("/services/sessions/<int:session_id>/requests")
+@roles_required(Role.HEAD, Role.ADMIN)
+def add_session_requests(session_id: int):
+    session = get_visible_or_404(ServiceSession, session_id)
+    require(session.can_manage(current_user))
+    form = _add_form(session, formdata=request.form)
+    if not form.validate_on_submit():
+        return _render_session(session, add_form=form)
+    chosen = [form.candidates[value] for value in form.request_ids.data]
+    return _apply(
+        lambda: operations.add_to_session(session, chosen, _actor()),
+        _("The requests were added to the session."),
+        url_for("services.session_detail", session_id=session_id),
+    )
+
+
+@bp.post("/services/sessions/<int:session_id>/attendance")
+@staff_required
+def session_attendance(session_id: int):
+    session = get_visible_or_404(ServiceSession, session_id)
+    served = operations.session_requests(session)
+    form = _attendance_form(session, served, formdata=request.form)
+    if not form.validate_on_submit():
+        return _render_session(session, attendance_form=form)
+    attended = {int(value) for value in form.attended.data}
+    return _apply(
+        lambda: operations.record_attendance(session, attended),
+        _("Attendance saved."),
+        url_for("services.session_detail", session_id=session_id),
+    )
+
+
+@bp.post("/services/sessions/<int:session_id>/complete")
+@staff_required
+def complete_session(session_id: int):
+    session = get_visible_or_404(ServiceSession, session_id)
+    target = url_for("services.session_detail", session_id=session_id)
+    if not ConfirmForm().validate_on_submit():
+        return redirect(target)
+    return _apply(
+        lambda: operations.complete_session(session, _actor()),
+        _("The session is completed; its attended requests are completed too."),
+        target,
+    )
+
+
+# Satisfaction ---------------------------------------------------------------------------
+
+
+@bp.get("/services/satisfaction")
+@roles_required(Role.HEAD, Role.ADMIN)
+def satisfaction():
+    today = local_today()
+    form = PeriodForm(request.args if request.args else None)
+    if not request.args:
+        form.start.data, form.end.data = today - timedelta(days=89), today
+    figures = None
+    if not request.args or form.validate():
+        branch_id = None if current_user.role == Role.ADMIN else current_user.branch_id
+        figures = queries.satisfaction(branch_id, form.start.data, form.end.data)
+    return render_template("services/satisfaction.html", form=form, figures=figures)
+
+
+# The admin's catalogue ------------------------------------------------------------------
+
+
+@bp.get("/admin/services/kinds")
+@roles_required(Role.ADMIN)
+def kinds():
+    rows = db.session.scalars(
+        sa.select(ServiceKind).order_by(ServiceKind.position, ServiceKind.code)
+    )
+    return render_template("services/kinds.html", kinds=rows.all())
+
+
+@bp.route("/admin/services/kinds/new", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def new_kind():
+    form = KindForm()
+    if form.validate_on_submit():
+        operations.save_kind(None, **_kind_values(form))
+        db.session.commit()
+        flash(_("The kind of service was added."), "success")
+        return redirect(url_for("services.kinds"))
+    return render_template("services/kind_form.html", form=form, kind=None)
+
+
+@bp.route("/admin/services/kinds/<code>", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def edit_kind(code: str):
+    kind = db.session.get(ServiceKind, code)
+    if kind is None:
+        abort(404)
+    form = KindForm(obj=kind, editing=kind)
+    if form.validate_on_submit():
+        operations.save_kind(kind, **_kind_values(form))
+        db.session.commit()
+        flash(_("The kind of service was saved."), "success")
+        return redirect(url_for("services.kinds"))
+    return render_template("services/kind_form.html", form=form, kind=kind)
+
+
+def _kind_values(form: KindForm) -> dict:
+    return {
+        name: field.data
+        for name, field in form._fields.items()
+        if name not in ("submit", "csrf_token")
+    }

@@ -1,0 +1,60 @@
+"""The staff's complaint list and the menu count, in SQL."""
+
+import sqlalchemy as sa
+from flask import g
+from flask_login import current_user
+from sqlalchemy.orm import contains_eager, joinedload, with_expression
+
+from portal.accounts.models import Role, User
+from portal.complaints.models import Complaint, ComplaintSeverity, ComplaintStatus
+from portal.database import utcnow
+from portal.extensions import db
+
+STATUS_FILTERS = {
+    "open": (ComplaintStatus.OPEN,),
+    "resolved": (ComplaintStatus.RESOLVED,),
+    "closed": (ComplaintStatus.CLOSED,),
+    "all": tuple(ComplaintStatus),
+}
+# Most severe first: the order of the enum, reversed.
+SEVERITY_RANK = sa.case(
+    {severity.value: rank for rank, severity in enumerate(reversed(ComplaintSeverity))},
+    value=Complaint.severity,
+)
+
+
+def staff_list(user: User, status: str):
+    """Complaints ``user`` may see in ``status``: most severe, then most urgent first."""
+    now = utcnow()
+    return (
+        sa.select(Complaint)
+        .join(Complaint.borrower)
+        .where(Complaint.visible_filter(user), Complaint.status.in_(STATUS_FILTERS[status]))
+        .order_by(SEVERITY_RANK, Complaint.respond_by, Complaint.id)
+        .options(
+            contains_eager(Complaint.borrower),
+            joinedload(Complaint.handler),
+            with_expression(Complaint.listed_overdue, Complaint.overdue_clause(now)),
+        )
+    )
+
+
+def waiting_filter(user: User):
+    """Open complaints waiting for ``user``: the head's escalated ones, the officer's own."""
+    if user.role == Role.OFFICER:
+        return Complaint.visible_filter(user)
+    escalated = Complaint.escalated_at.is_not(None)
+    if user.role == Role.HEAD:
+        return sa.and_(Complaint.branch_id == user.branch_id, escalated)
+    return escalated
+
+
+def menu_count() -> int:
+    """How many open complaints wait for the current staff member (one COUNT)."""
+    if "complaint_menu_count" not in g:
+        g.complaint_menu_count = db.session.scalar(
+            sa.select(sa.func.count(Complaint.id)).where(
+                Complaint.status == ComplaintStatus.OPEN, waiting_filter(current_user)
+            )
+        )
+    return g.complaint_menu_count
