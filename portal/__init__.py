@@ -26,6 +26,7 @@ FEATURES = (
     "care",
     "tiers",
     "networking",
+    "reports",
 )
 
 
