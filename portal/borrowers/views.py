@@ -1,5 +1,257 @@
 """Routes of the borrowers feature."""
 
-from flask import Blueprint
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+
+from portal.access import get_visible_or_404, require, roles_required, staff_required
+from portal.accounts.models import Role
+from portal.borrowers import operations, queries
+from portal.borrowers.forms import (
+    ActivationForm,
+    EditForm,
+    FilterForm,
+    OnboardingForm,
+    ReassignForm,
+)
+from portal.borrowers.masking import display_phone, mask_phone, mask_resident_id
+from portal.borrowers.models import (
+    BIRTHDAY_CALENDAR_LABELS,
+    BUSINESS_TYPE_LABELS,
+    SEX_LABELS,
+    TIER_LABELS,
+    Borrower,
+)
+from portal.core.forms import ConfirmForm
+from portal.extensions import db, limiter
 
 bp = Blueprint("borrowers", __name__)
+bp.add_app_template_filter(mask_resident_id)
+bp.add_app_template_filter(mask_phone)
+bp.add_app_template_filter(display_phone)
+
+REASSIGN_PAGE_SIZE = 100
+
+
+@bp.context_processor
+def _labels() -> dict:
+    return {
+        "BUSINESS_TYPE_LABELS": BUSINESS_TYPE_LABELS,
+        "BIRTHDAY_CALENDAR_LABELS": BIRTHDAY_CALENDAR_LABELS,
+        "SEX_LABELS": SEX_LABELS,
+        "TIER_LABELS": TIER_LABELS,
+    }
+
+
+def _officers_to_choose():
+    """Heads and admins pick an officer; an officer's lists need no officer filter."""
+    return None if current_user.role == Role.OFFICER else queries.officers_for(current_user)
+
+
+@bp.get("/borrowers/")
+@staff_required
+def index():
+    form = FilterForm(request.args, officers=_officers_to_choose())
+    wanted = form.wanted()
+    page = db.paginate(
+        queries.search(current_user, wanted), per_page=current_app.config["PER_PAGE"]
+    )
+    return render_template(
+        "borrowers/index.html",
+        form=form,
+        page=page,
+        too_short=queries.is_short_number(wanted.text),
+    )
+
+
+@bp.route("/borrowers/new", methods=["GET", "POST"])
+@staff_required
+def onboard():
+    form = OnboardingForm(user=current_user, officers=_officers_to_choose())
+    if form.validate_on_submit():
+        try:
+            borrower, code = operations.onboard(
+                form.profile(),
+                officer=form.officer or current_user,
+                by=current_user,
+                photo=form.photo,
+            )
+            db.session.commit()
+        except (IntegrityError, operations.BorrowerError):
+            # Someone registered the same ID or phone a moment ago.
+            db.session.rollback()
+            flash(_("This borrower was registered a moment ago by someone else."), "danger")
+            return redirect(url_for("borrowers.index", q=form.mobile.data[-4:]))
+        flash(_("%(name)s is registered.", name=borrower.full_name), "success")
+        return render_template("borrowers/activation_code.html", borrower=borrower, code=code)
+    return render_template("borrowers/onboard.html", form=form)
+
+
+def _detail(borrower: Borrower, reveal: bool = False):
+    return render_template(
+        "borrowers/detail.html",
+        borrower=borrower,
+        reveal=reveal,
+        history=queries.assignment_history(borrower),
+        has_photo=queries.has_id_photo(borrower),
+    )
+
+
+@bp.get("/borrowers/<int:borrower_id>")
+@staff_required
+def detail(borrower_id: int):
+    return _detail(get_visible_or_404(Borrower, borrower_id))
+
+
+@bp.post("/borrowers/<int:borrower_id>/reveal")
+@staff_required
+def reveal(borrower_id: int):
+    borrower = get_visible_or_404(Borrower, borrower_id)
+    if not ConfirmForm().validate_on_submit():
+        return redirect(url_for("borrowers.detail", borrower_id=borrower.id))
+    operations.record_sensitive_view(borrower)
+    db.session.commit()
+    return _detail(borrower, reveal=True)
+
+
+@bp.get("/borrowers/<int:borrower_id>/id-photo")
+@staff_required
+def id_photo(borrower_id: int):
+    borrower = get_visible_or_404(Borrower, borrower_id)
+    photo = queries.id_photo(borrower)
+    if photo is None:
+        abort(404)
+    operations.record_photo_view(borrower)
+    db.session.commit()
+    response = make_response(photo.content)
+    response.headers["Content-Type"] = photo.media_type
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Disposition"] = "inline"
+    return response
+
+
+@bp.route("/borrowers/<int:borrower_id>/edit", methods=["GET", "POST"])
+@staff_required
+def edit(borrower_id: int):
+    borrower = get_visible_or_404(Borrower, borrower_id)
+    form = EditForm(obj=borrower, user=current_user, borrower=borrower)
+    if form.validate_on_submit():
+        try:
+            operations.update_profile(borrower, form.expected_version, form.profile())
+            db.session.commit()
+        except operations.EditConflictError as conflict:
+            db.session.rollback()
+            return _edit_conflict(borrower_id, form, conflict)
+        flash(_("The changes were saved."), "success")
+        return redirect(url_for("borrowers.detail", borrower_id=borrower.id))
+    return render_template(
+        "borrowers/edit.html",
+        form=form,
+        borrower=borrower,
+        current=None,
+        conflict_fields=operations.EDITABLE_FIELDS,
+    )
+
+
+def _edit_conflict(borrower_id: int, form: EditForm, conflict: operations.EditConflictError):
+    """Keep what was typed, show what the other person saved, and arm the form to overwrite it."""
+    borrower = get_visible_or_404(Borrower, borrower_id)
+    form.version.data = borrower.version
+    flash(str(conflict.message), "warning")
+    return render_template(
+        "borrowers/edit.html",
+        form=form,
+        borrower=borrower,
+        current=borrower,
+        conflict_fields=operations.EDITABLE_FIELDS,
+    ), 409
+
+
+@bp.route("/borrowers/<int:borrower_id>/activation-code", methods=["GET", "POST"])
+@staff_required
+def issue_activation_code(borrower_id: int):
+    borrower = get_visible_or_404(Borrower, borrower_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            code = operations.issue_activation_code(borrower, by=current_user)
+        except operations.BorrowerError as refusal:
+            db.session.rollback()
+            flash(str(refusal.message), "danger")
+            return redirect(url_for("borrowers.detail", borrower_id=borrower_id))
+        db.session.commit()
+        return render_template("borrowers/activation_code.html", borrower=borrower, code=code)
+    return render_template(
+        "borrowers/activation_code.html", borrower=borrower, code=None, form=form
+    )
+
+
+def _activation_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _mobile_key() -> str:
+    # A second bucket per number slows guessing one borrower's code from many addresses.
+    return "activate:" + "".join(ch for ch in request.form.get("mobile", "") if ch.isdigit())
+
+
+@bp.route("/activate", methods=["GET", "POST"])
+@limiter.limit(_activation_limit, methods=["POST"])
+@limiter.limit(_activation_limit, methods=["POST"], key_func=_mobile_key)
+def activate():
+    form = ActivationForm()
+    if form.validate_on_submit():
+        try:
+            operations.activate(form.normalized_mobile(), form.code.data, form.new_password.data)
+        except operations.ActivationError as failure:
+            flash(str(failure.message), "danger")
+            return render_template("borrowers/activate.html", form=form)
+        db.session.commit()
+        flash(_("Your password is set. You can log in with your mobile number now."), "success")
+        return redirect(url_for("accounts.login"))
+    return render_template("borrowers/activate.html", form=form)
+
+
+@bp.route("/borrowers/reassign", methods=["GET", "POST"])
+@roles_required(Role.HEAD, Role.ADMIN)
+def reassign():
+    officers = queries.officers_for(current_user)
+    filters = FilterForm(request.args, officers=officers)
+    form = ReassignForm(officers=officers)
+    if form.validate_on_submit():
+        chosen = queries.visible_by_ids(current_user, form.borrower_ids.data)
+        require(len(chosen) == len(set(form.borrower_ids.data)))
+        try:
+            moved = operations.reassign(chosen, form.officer, form.reason.data, by=current_user)
+            db.session.commit()
+        except operations.BorrowerError as refusal:
+            db.session.rollback()
+            flash(str(refusal.message), "danger")
+        else:
+            flash(
+                _("Borrowers moved to %(name)s: %(count)s.", name=form.officer, count=moved),
+                "success",
+            )
+            return redirect(request.full_path)
+    page = db.paginate(queries.search(current_user, filters.wanted()), per_page=REASSIGN_PAGE_SIZE)
+    return render_template("borrowers/reassign.html", form=form, filters=filters, page=page)
+
+
+@bp.get("/me")
+@roles_required(Role.BORROWER)
+def me():
+    borrower = queries.own_profile(current_user)
+    if borrower is None:
+        abort(404)
+    return render_template("borrowers/me.html", borrower=borrower)

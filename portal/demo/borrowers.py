@@ -3,18 +3,21 @@
 from decimal import Decimal
 
 import sqlalchemy as sa
-from pypinyin import Style, lazy_pinyin
 
 from portal.accounts.models import User
-from portal.borrowers.models import Borrower, BusinessType, OfficerAssignment, Sex
+from portal.borrowers.models import (
+    BirthdayCalendar,
+    Borrower,
+    BusinessType,
+    OfficerAssignment,
+    Sex,
+)
+from portal.borrowers.operations import name_initials
 from portal.database import utcnow
 from portal.demo.people import Person
 from portal.extensions import db
 
-
-def name_initials(full_name: str) -> str:
-    """Pinyin initials of a Chinese name: 王小明 → wxm."""
-    return "".join(lazy_pinyin(full_name, style=Style.FIRST_LETTER)).lower()
+__all__ = ["borrower_fields", "ensure_borrower", "name_initials"]
 
 
 def borrower_fields(person: Person) -> dict:
@@ -42,6 +45,17 @@ def borrower_fields(person: Person) -> dict:
     }
 
 
+def _care_choices(person: Person) -> dict:
+    # Demo variety only (tests keep the model defaults): older borrowers keep the
+    # lunar birthday, as is common in the countryside, and those living alone opt out.
+    return {
+        "birthday_calendar": (
+            BirthdayCalendar.LUNAR if person.birth_date.year < 1975 else BirthdayCalendar.GREGORIAN
+        ),
+        "wants_greetings": person.household_size != 1,
+    }
+
+
 def ensure_borrower(user: User, officer: User, person: Person) -> Borrower:
     """The profile of the borrower login ``user``, created when missing."""
     borrower = db.session.scalar(sa.select(Borrower).where(Borrower.user_id == user.id))
@@ -50,7 +64,7 @@ def ensure_borrower(user: User, officer: User, person: Person) -> Borrower:
             branch_id=officer.branch_id,
             officer_id=officer.id,
             user_id=user.id,
-            **borrower_fields(person),
+            **borrower_fields(person) | _care_choices(person),
         )
         db.session.add(borrower)
         db.session.flush()

@@ -1,0 +1,481 @@
+"""Forms for onboarding, editing, searching and reassigning borrowers, and activation."""
+
+import re
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from markupsafe import Markup, escape
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+from wtforms.widgets import TextInput
+
+from portal.accounts.forms import PASSWORD_RULES
+from portal.accounts.models import User
+from portal.borrowers import queries
+from portal.borrowers.models import (
+    BIRTHDAY_CALENDAR_LABELS,
+    BUSINESS_TYPE_LABELS,
+    SEX_LABELS,
+    TIER_LABELS,
+    BirthdayCalendar,
+    Borrower,
+    BusinessType,
+    Sex,
+)
+from portal.borrowers.validators import (
+    InvalidValueError,
+    check_mobile,
+    check_phone,
+    check_resident_id,
+    reencode_photo,
+)
+from portal.core.forms import choices
+from portal.loans.models import LOAN_STATUS_LABELS
+
+ADULT_AGE = 18
+MAX_MONTHLY_AMOUNT = Decimal("1000000")
+# Letters of any script (Chinese, Uyghur, Latin…) with the middle dot of minority names.
+_PERSON_NAME = re.compile(r"[^\W\d_]+(?:[·・.\s][^\W\d_]+)*")
+_AMOUNT_NOISE = re.compile(r"[\s,，¥￥元]")
+
+
+def company_today():
+    """Today's date in the company's time zone."""
+    return datetime.now(ZoneInfo(current_app.config["PORTAL_TIMEZONE"])).date()
+
+
+def officer_label(officer: User) -> str:
+    """An officer in a select box: name and branch, since admins choose across branches."""
+    return (
+        f"{officer.display_name} · {officer.branch.name}"
+        if officer.branch
+        else officer.display_name
+    )
+
+
+def _required(message):
+    return DataRequired(message=message)
+
+
+def person_name(form, field):
+    """A person's name: letters and the middle dot, no digits or symbols."""
+    field.data = (field.data or "").strip()
+    if field.data and not _PERSON_NAME.fullmatch(field.data):
+        raise ValidationError(_l("A name has only letters (and · in minority names)."))
+
+
+class MoneyField(DecimalField):
+    """An amount in yuan with at most two decimals; blanks, commas and ¥ are ignored."""
+
+    # A text box keeps what was typed (a number box sends nothing for "3,500").
+    widget = TextInput()
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        text = _AMOUNT_NOISE.sub("", valuelist[0])
+        self.data = None
+        if not text:
+            return
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            raise ValueError(_l("Enter an amount in yuan, e.g. 3500 or 3500.50.")) from None
+        if not value.is_finite() or value.as_tuple().exponent < -2:
+            raise ValueError(_l("Enter an amount in yuan, e.g. 3500 or 3500.50."))
+        self.data = value
+
+
+def monthly_amount(label):
+    """A monthly amount between 0 and a sane maximum."""
+    return MoneyField(
+        label,
+        validators=[
+            InputRequired(message=_l("Enter an amount, 0 if there is none.")),
+            NumberRange(
+                min=0,
+                max=MAX_MONTHLY_AMOUNT,
+                message=_l("Enter an amount between 0 and 1,000,000 yuan."),
+            ),
+        ],
+        render_kw={"inputmode": "decimal"},
+    )
+
+
+def _duplicate_message(existing: Borrower, user: User, what) -> Markup:
+    """Link to a borrower the user may see; otherwise only say whom to ask."""
+    if existing.visible_to(user):
+        return escape(_l("%(what)s is already registered: %(link)s.")) % {
+            "what": what,
+            "link": Markup('<a href="{}">{}</a>').format(
+                url_for("borrowers.detail", borrower_id=existing.id), existing.full_name
+            ),
+        }
+    return escape(
+        _l(
+            "%(what)s is already registered with another loan officer. Please ask %(branch)s (telephone %(phone)s)."
+        )
+    ) % {
+        "what": what,
+        "branch": existing.branch.name,
+        "phone": existing.branch.phone or "—",
+    }
+
+
+class ProfileForm(FlaskForm):
+    """The fields of a borrower's profile that stay editable after onboarding."""
+
+    mobile = StringField(
+        _l("Mobile number"),
+        validators=[_required(_l("Enter the borrower's mobile number."))],
+        render_kw={"inputmode": "tel", "autocomplete": "off"},
+    )
+    address = StringField(
+        _l("Address (province, county, township)"),
+        validators=[_required(_l("Enter the address.")), Length(max=200)],
+    )
+    village = StringField(
+        _l("Village"), validators=[_required(_l("Enter the village.")), Length(max=100)]
+    )
+    business_type = SelectField(
+        _l("Business type"),
+        choices=choices(
+            [("", _l("— choose —"))]
+            + [(kind.value, BUSINESS_TYPE_LABELS[kind]) for kind in BusinessType]
+        ),
+        validators=[_required(_l("Choose the type of business."))],
+    )
+    business_description = TextAreaField(
+        _l("What the business does"),
+        validators=[Optional(), Length(max=2000)],
+        render_kw={"rows": 3},
+    )
+    household_size = IntegerField(
+        _l("People in the household"),
+        validators=[
+            InputRequired(message=_l("Enter the number of people in the household.")),
+            NumberRange(min=1, max=30, message=_l("A household has 1 to 30 people.")),
+        ],
+        render_kw={"inputmode": "numeric"},
+    )
+    monthly_income = monthly_amount(_l("Monthly income (yuan)"))
+    monthly_expenses = monthly_amount(_l("Monthly expenses (yuan)"))
+    guarantor_name = StringField(
+        _l("Guarantor's name"),
+        validators=[_required(_l("Enter the guarantor's name.")), Length(max=50), person_name],
+    )
+    guarantor_phone = StringField(
+        _l("Guarantor's phone"),
+        validators=[_required(_l("Enter the guarantor's phone number."))],
+        render_kw={"inputmode": "tel", "autocomplete": "off"},
+    )
+    wants_greetings = BooleanField(_l("Send birthday and holiday greetings"), default=True)
+    birthday_calendar = RadioField(
+        _l("Birthday greetings follow the"),
+        choices=choices((c.value, BIRTHDAY_CALENDAR_LABELS[c]) for c in BirthdayCalendar),
+        default=BirthdayCalendar.GREGORIAN.value,
+        validators=[_required(_l("Choose a calendar."))],
+    )
+
+    def __init__(self, *args, user: User, borrower: Borrower | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.borrower = borrower
+
+    def validate_mobile(self, field):
+        try:
+            field.data = check_mobile(field.data)
+        except InvalidValueError as error:
+            raise ValidationError(error.message) from None
+        existing = queries.registered_with(mobile=field.data)
+        if existing is not None and existing is not self.borrower:
+            raise ValidationError(_duplicate_message(existing, self.user, _l("This mobile number")))
+        own_login = self.borrower.user_id if self.borrower else None
+        if queries.login_name_taken(field.data, except_user_id=own_login):
+            raise ValidationError(_l("This mobile number is already used by another login."))
+
+    def validate_guarantor_phone(self, field):
+        try:
+            field.data = check_phone(field.data)
+        except InvalidValueError as error:
+            raise ValidationError(error.message) from None
+        if field.data == self.mobile.data:
+            raise ValidationError(_l("The guarantor needs a phone number of their own."))
+
+    def profile(self) -> dict:
+        """The editable profile values, typed for the model."""
+        return {
+            "mobile": self.mobile.data,
+            "address": self.address.data.strip(),
+            "village": self.village.data.strip(),
+            "business_type": BusinessType(self.business_type.data),
+            "business_description": (self.business_description.data or "").strip(),
+            "household_size": self.household_size.data,
+            "monthly_income": self.monthly_income.data,
+            "monthly_expenses": self.monthly_expenses.data,
+            "guarantor_name": self.guarantor_name.data,
+            "guarantor_phone": self.guarantor_phone.data,
+            "wants_greetings": self.wants_greetings.data,
+            "birthday_calendar": BirthdayCalendar(self.birthday_calendar.data),
+        }
+
+
+class OnboardingForm(ProfileForm):
+    """A new borrower, as the loan officer takes them in."""
+
+    full_name = StringField(
+        _l("Full name"),
+        validators=[_required(_l("Enter the full name.")), Length(max=50), person_name],
+    )
+    resident_id = StringField(
+        _l("Resident ID number"),
+        validators=[_required(_l("Enter the 18-character resident ID number."))],
+        render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"},
+    )
+    birth_date = DateField(
+        _l("Birth date"),
+        validators=[InputRequired(message=_l("Enter the birth date."))],
+    )
+    sex = RadioField(
+        _l("Sex"),
+        choices=choices((s.value, SEX_LABELS[s]) for s in Sex),
+        validators=[_required(_l("Choose the sex."))],
+    )
+    officer_id = SelectField(
+        _l("Loan officer"), validators=[_required(_l("Choose the loan officer."))]
+    )
+    id_card_photo = FileField(
+        _l("Photo of the ID card (optional)"),
+        render_kw={"accept": "image/jpeg,image/png,image/webp"},
+    )
+    consent = BooleanField(
+        _l(
+            "The borrower agrees, separately, that the company processes their sensitive personal information (ID number, phone, finances) to manage the loan and care for them."
+        ),
+        validators=[_required(_l("The borrower's separate consent is required to register them."))],
+    )
+    submit = SubmitField(_l("Register borrower"))
+
+    def __init__(self, *args, officers: list[User] | None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.resident = None
+        self.photo = None
+        self.officers = {o.id: o for o in officers or []}
+        if officers is None:
+            del self.officer_id  # an officer registers their own borrowers
+        else:
+            self.officer_id.choices = choices(
+                [("", _l("— choose —"))] + [(o.id, officer_label(o)) for o in officers]
+            )
+
+    def validate_resident_id(self, field):
+        today = company_today()
+        try:
+            self.resident = check_resident_id(field.data, today)
+        except InvalidValueError as error:
+            raise ValidationError(error.message) from None
+        field.data = self.resident.number
+        if _age(self.resident.birth_date, today) < ADULT_AGE:
+            raise ValidationError(_l("The borrower must be at least 18 years old."))
+        existing = queries.registered_with(resident_id=field.data)
+        if existing is not None:
+            raise ValidationError(_duplicate_message(existing, self.user, _l("This ID number")))
+
+    def validate_id_card_photo(self, field):
+        upload = field.data
+        if not upload or not getattr(upload, "filename", None):
+            return
+        try:
+            self.photo = reencode_photo(upload.stream)
+        except InvalidValueError as error:
+            raise ValidationError(error.message) from None
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.resident is None:
+            return valid
+        # The ID encodes birth date and sex: a mismatch means a mistyped digit.
+        if self.birth_date.data and self.birth_date.data != self.resident.birth_date:
+            self.birth_date.errors.append(
+                _l(
+                    "The birth date does not match the ID number, which says %(date)s. Please check both.",
+                    date=self.resident.birth_date.isoformat(),
+                )
+            )
+            valid = False
+        if self.sex.data and self.sex.data != self.resident.sex.value:
+            self.sex.errors.append(
+                _l("The sex does not match the ID number (its 17th digit). Please check both.")
+            )
+            valid = False
+        return valid
+
+    def profile(self) -> dict:
+        return super().profile() | {
+            "full_name": self.full_name.data,
+            "resident_id": self.resident.number,
+            "birth_date": self.resident.birth_date,
+            "sex": self.resident.sex,
+        }
+
+    @property
+    def officer(self) -> User | None:
+        """The officer a head or admin chose; None when an officer registers for themself."""
+        return self.officers[int(self.officer_id.data)] if "officer_id" in self else None
+
+
+def _age(birth_date, today) -> int:
+    before_birthday = (today.month, today.day) < (birth_date.month, birth_date.day)
+    return today.year - birth_date.year - before_birthday
+
+
+class EditForm(ProfileForm):
+    """Changes to a borrower's contact, business, household and greeting details."""
+
+    version = HiddenField(validators=[InputRequired()])
+    submit = SubmitField(_l("Save"))
+
+    @property
+    def expected_version(self) -> int:
+        try:
+            return int(self.version.data)
+        except (TypeError, ValueError):
+            return -1
+
+
+class FilterForm(FlaskForm):
+    """The search box and filters of the borrower list (a GET form)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Name, pinyin initials, or last digits of phone or ID"))
+    status = SelectField(
+        _l("Loan status"),
+        choices=choices(
+            [("", _l("Any"))] + [(s.value, lbl) for s, lbl in LOAN_STATUS_LABELS.items()]
+        ),
+        validate_choice=False,
+    )
+    officer = SelectField(_l("Loan officer"), validate_choice=False)
+    tier = SelectField(
+        _l("Tier"),
+        choices=choices([("", _l("Any"))] + [(t.value, lbl) for t, lbl in TIER_LABELS.items()]),
+        validate_choice=False,
+    )
+    submit = SubmitField(_l("Search"))
+
+    def __init__(self, *args, officers: list[User] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if officers is None:
+            del self.officer
+        else:
+            self.officer.choices = choices(
+                [("", _l("Any"))] + [(o.id, o.display_name) for o in officers]
+            )
+
+    def wanted(self) -> queries.BorrowerFilter:
+        """The filter asked for; unknown values are ignored rather than refused."""
+        return queries.BorrowerFilter(
+            text=(self.q.data or "").strip()[:50],
+            loan_status=_enum_or_none(LOAN_STATUS_LABELS, self.status.data),
+            officer_id=_int_or_none(self.officer.data) if "officer" in self else None,
+            tier=_enum_or_none(TIER_LABELS, self.tier.data),
+        )
+
+
+def _enum_or_none(labels: dict, value):
+    return next((member for member in labels if member.value == value), None)
+
+
+def _int_or_none(value):
+    return int(value) if value and str(value).isdigit() else None
+
+
+class ReassignForm(FlaskForm):
+    """Move the ticked borrowers to another officer of their branch."""
+
+    borrower_ids = SelectMultipleField(_l("Borrowers"), coerce=int, validate_choice=False)
+    officer_id = SelectField(
+        _l("New loan officer"), validators=[_required(_l("Choose the new loan officer."))]
+    )
+    reason = StringField(
+        _l("Reason"),
+        validators=[_required(_l("Give a reason for the change.")), Length(max=200)],
+    )
+    submit = SubmitField(_l("Reassign"))
+
+    def __init__(self, *args, officers: list[User], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.officers = {o.id: o for o in officers}
+        self.officer_id.choices = choices(
+            [("", _l("— choose —"))] + [(o.id, officer_label(o)) for o in officers]
+        )
+
+    def validate_borrower_ids(self, field):
+        if not field.data:
+            raise ValidationError(_l("Tick at least one borrower."))
+
+    @property
+    def officer(self) -> User:
+        return self.officers[int(self.officer_id.data)]
+
+
+class ActivationForm(FlaskForm):
+    """A borrower sets their own password with the code the officer handed over."""
+
+    mobile = StringField(
+        _l("Mobile number"),
+        validators=[_required(_l("Enter your mobile number.")), Length(max=32)],
+        render_kw={"inputmode": "tel", "autocomplete": "username"},
+    )
+    code = StringField(
+        _l("Activation code"),
+        validators=[_required(_l("Enter the activation code.")), Length(max=32)],
+        render_kw={"autocomplete": "one-time-code", "autocapitalize": "characters"},
+    )
+    new_password = PasswordField(
+        _l("New password"), validators=PASSWORD_RULES, render_kw={"autocomplete": "new-password"}
+    )
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[
+            DataRequired(),
+            EqualTo("new_password", message=_l("The two passwords differ.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField(_l("Set my password"))
+
+    def normalized_mobile(self) -> str:
+        """The mobile number as stored, or "" when it cannot be one (answered generically)."""
+        try:
+            return check_mobile(self.mobile.data)
+        except InvalidValueError:
+            return ""
