@@ -213,6 +213,8 @@ def upgrade():
     sa.Column('to_status', sa.Enum('applied', 'approved', 'rejected', 'trained', 'contracted', 'active', 'closed', name='loanstatus', native_enum=False, length=16), nullable=False),
     sa.Column('happened_at', sa.DateTime(), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('action', sa.String(length=32), nullable=False),
+    sa.Column('details', sa.JSON(), nullable=False),
     sa.Column('note', sa.Text(), nullable=False),
     sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_loan_events_actor_id_users')),
     sa.ForeignKeyConstraint(['loan_id'], ['loans.id'], name=op.f('fk_loan_events_loan_id_loans'), ondelete='CASCADE'),

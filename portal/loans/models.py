@@ -119,6 +119,10 @@ class LoanEvent(db.Model):
     to_status: Mapped[LoanStatus] = mapped_column(enum_type(LoanStatus, 16))
     happened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # The step's name and its facts (amounts, days, dates) are stored as data so
+    # the history reads in each reader's language; ``note`` is what a person typed.
+    action: Mapped[str] = mapped_column(sa.String(32), default="")
+    details: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     note: Mapped[str] = mapped_column(sa.Text, default="")
 
     actor: Mapped[User | None] = relationship()

@@ -1,5 +1,266 @@
-"""Routes of the loans feature."""
+"""Routes of the loans feature: application, list, detail and each lifecycle step."""
 
-from flask import Blueprint
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
+
+from portal.access import get_visible_or_404, require, roles_required
+from portal.accounts.models import STAFF_ROLES, Role
+from portal.borrowers.models import Borrower
+from portal.extensions import db
+from portal.loans import forms, lifecycle, queries
+from portal.loans.lifecycle import LoanStepRefused
+from portal.loans.models import (
+    LOAN_STATUS_LABELS,
+    REPAYMENT_STATUS_LABELS,
+    Loan,
+    LoanStatus,
+    RepaymentStatus,
+)
+from portal.training.queries import borrower_signoffs
 
 bp = Blueprint("loans", __name__)
+STAFF = tuple(STAFF_ROLES)
+
+
+@bp.app_template_global("loan_status_label")
+def loan_status_label(status) -> str:
+    """The translated name of a loan status."""
+    return str(LOAN_STATUS_LABELS[LoanStatus(status)])
+
+
+@bp.app_template_global("repayment_status_label")
+def repayment_status_label(status) -> str:
+    """The translated name of a repayment status."""
+    return str(REPAYMENT_STATUS_LABELS[RepaymentStatus(status)])
+
+
+@bp.app_template_global("borrower_loans")
+def borrower_loans(borrower: Borrower) -> list[Loan]:
+    """For templates/loans/_borrower_loans.html, included on the borrower's pages."""
+    return queries.borrower_loans(borrower.id)
+
+
+@bp.get("/loans/")
+@roles_required(*STAFF)
+def index():
+    form = forms.LoanFilterForm(request.args)
+    status = form.status.data if form.validate() else ""
+    stmt = queries.list_statement(current_user, status)
+    page = db.paginate(stmt, per_page=current_app.config["PER_PAGE"])
+    return render_template("loans/index.html", form=form, page=page)
+
+
+@bp.route("/borrowers/<int:borrower_id>/loans/new", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def apply(borrower_id: int):
+    borrower = get_visible_or_404(Borrower, borrower_id)
+    require(borrower.can_manage(current_user))
+    form = forms.LoanApplicationForm()
+    if form.validate_on_submit():
+        loan = lifecycle.apply(
+            borrower,
+            current_user,
+            amount=form.amount.data,
+            term_months=form.term_months.data,
+            purpose=form.purpose.data,
+            annual_rate_percent=form.annual_rate_percent.data,
+        )
+        db.session.commit()
+        flash(_("The loan application was recorded."), "success")
+        return redirect(url_for("loans.detail", loan_id=loan.id))
+    return render_template("loans/apply.html", borrower=borrower, form=form)
+
+
+@bp.get("/loans/<int:loan_id>")
+@roles_required(*Role)
+def detail(loan_id: int):
+    loan = get_visible_or_404(Loan, loan_id)
+    signoffs = [
+        signoff
+        for signoff in borrower_signoffs(loan.borrower_id)
+        if lifecycle.local_date(signoff.signed_at) >= loan.applied_on
+    ]
+    return render_template(
+        "loans/detail.html",
+        loan=loan,
+        history=queries.loan_history(loan.id),
+        steps=lifecycle.available_steps(loan, current_user),
+        signoffs=signoffs,
+        gate=lifecycle.contract_gate(loan),
+    )
+
+
+def _loan_for(step_name: str, loan_id: int) -> Loan:
+    """Load a visible loan (404/403), then 403 unless the user may take this kind of step."""
+    loan = get_visible_or_404(Loan, loan_id)
+    require(lifecycle.STEPS[step_name].allowed(loan, current_user))
+    return loan
+
+
+def _to_loan(loan: Loan):
+    return redirect(url_for("loans.detail", loan_id=loan.id))
+
+
+def _run_step(loan, step_name, form, template, action, success, **context):
+    """Show the step's form; on a valid POST run ``action``, commit once and go to the loan.
+
+    A refusal from the state machine is shown beside its field, or as a message;
+    nothing is written then.
+    """
+    refused = lifecycle.refusal(loan, step_name, current_user)
+    if refused is not None and context.get("gate") is None:
+        flash(str(refused), "warning")
+        return _to_loan(loan)
+    if form.validate_on_submit():
+        try:
+            action(form)
+            db.session.commit()
+        except LoanStepRefused as refusal:
+            db.session.rollback()
+            _show_refusal(refusal, form, context)
+        except StaleDataError:
+            db.session.rollback()
+            flash(_("Someone else changed this loan meanwhile. Please check it and try again."))
+            return _to_loan(loan)
+        else:
+            flash(success, "success")
+            return _to_loan(loan)
+    return render_template(template, loan=loan, form=form, **context)
+
+
+def _show_refusal(refusal: LoanStepRefused, form, context: dict) -> None:
+    if refusal.needs_training:
+        context["gate"] = refusal.message
+    elif refusal.field and refusal.field in form:
+        form[refusal.field].errors.append(refusal.message)
+    else:
+        flash(str(refusal), "danger")
+
+
+@bp.route("/loans/<int:loan_id>/decision", methods=["GET", "POST"])
+@roles_required(Role.HEAD, Role.ADMIN)
+def decision(loan_id: int):
+    loan = _loan_for("approve", loan_id)
+    form = forms.DecisionForm(
+        loan=loan,
+        approved_amount=loan.amount_requested,
+        approved_term_months=loan.term_months_requested,
+    )
+    return _run_step(
+        loan,
+        "approve",
+        form,
+        "loans/decision.html",
+        lambda f: _decide(loan, f),
+        _("The committee decision was recorded."),
+    )
+
+
+def _decide(loan: Loan, form) -> None:
+    if form.outcome.data == "approve":
+        lifecycle.approve(
+            loan,
+            current_user,
+            decided_on=form.decision_date.data,
+            amount=form.approved_amount.data,
+            term_months=form.approved_term_months.data,
+            note=form.note.data or "",
+        )
+    else:
+        lifecycle.reject(
+            loan, current_user, decided_on=form.decision_date.data, reason=form.note.data or ""
+        )
+
+
+@bp.route("/loans/<int:loan_id>/contract", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def contract(loan_id: int):
+    loan = _loan_for("contract", loan_id)
+    return _run_step(
+        loan,
+        "contract",
+        forms.ContractForm(loan=loan),
+        "loans/contract.html",
+        lambda f: lifecycle.sign_contract(
+            loan, current_user, number=f.contract_number.data, signed_on=f.contract_signed_on.data
+        ),
+        _("The loan contract was recorded."),
+        gate=lifecycle.contract_gate(loan),
+    )
+
+
+@bp.route("/loans/<int:loan_id>/disburse", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def disburse(loan_id: int):
+    loan = _loan_for("disburse", loan_id)
+    return _run_step(
+        loan,
+        "disburse",
+        forms.DisbursementForm(loan=loan),
+        "loans/step.html",
+        lambda f: lifecycle.disburse(loan, current_user, disbursed_on=f.disbursed_on.data),
+        _("The disbursement was recorded; the loan is active."),
+        title=_("Record disbursement"),
+    )
+
+
+@bp.route("/loans/<int:loan_id>/repayment", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def repayment(loan_id: int):
+    loan = _loan_for("repayment", loan_id)
+    form = forms.RepaymentForm(
+        loan=loan,
+        repayment_status=loan.repayment_status.value,
+        overdue_days=loan.overdue_days,
+        outstanding_balance=loan.outstanding_balance,
+    )
+    return _run_step(
+        loan,
+        "repayment",
+        form,
+        "loans/step.html",
+        lambda f: lifecycle.update_repayment(
+            loan,
+            current_user,
+            status=RepaymentStatus(f.repayment_status.data),
+            overdue_days=f.overdue_days.data,
+            balance=f.outstanding_balance.data,
+            note=f.note.data or "",
+        ),
+        _("The repayment status was saved."),
+        title=_("Update repayment"),
+    )
+
+
+@bp.route("/loans/<int:loan_id>/write-off", methods=["GET", "POST"])
+@roles_required(Role.HEAD, Role.ADMIN)
+def write_off(loan_id: int):
+    loan = _loan_for("write_off", loan_id)
+    return _run_step(
+        loan,
+        "write_off",
+        forms.WriteOffForm(loan=loan),
+        "loans/step.html",
+        lambda f: lifecycle.write_off(loan, current_user, reason=f.reason.data),
+        _("The loan was written off."),
+        title=_("Write off"),
+    )
+
+
+@bp.route("/loans/<int:loan_id>/close", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def close(loan_id: int):
+    loan = _loan_for("close", loan_id)
+    return _run_step(
+        loan,
+        "close",
+        forms.CloseForm(loan=loan),
+        "loans/step.html",
+        lambda f: lifecycle.close(
+            loan, current_user, closed_on=f.closed_on.data, note=f.note.data or ""
+        ),
+        _("The loan was closed."),
+        title=_("Close loan"),
+    )

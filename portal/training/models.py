@@ -32,6 +32,10 @@ class TrainingMaterial(db.Model):
         order_by="TrainingQuestion.position", cascade="all, delete-orphan"
     )
 
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
+
 
 class TrainingSection(db.Model):
     """A section of the material, in Chinese and English."""
@@ -88,3 +92,18 @@ class TrainingSignoff(db.Model):
     def visible_to(self, user: User) -> bool:
         """Visible to whoever sees the borrower."""
         return self.borrower.visible_to(user)
+
+
+class SignoffImmutableError(RuntimeError):
+    """Raised when code tries to change or delete a signed sign-off."""
+
+
+@sa.event.listens_for(TrainingSignoff, "before_update")
+def _refuse_signoff_change(_mapper, _connection, signoff):
+    if sa.orm.object_session(signoff).is_modified(signoff, include_collections=False):
+        raise SignoffImmutableError(f"training sign-off {signoff.id} is signed and cannot change")
+
+
+@sa.event.listens_for(TrainingSignoff, "before_delete")
+def _refuse_signoff_delete(_mapper, _connection, signoff):
+    raise SignoffImmutableError(f"training sign-off {signoff.id} is signed and cannot be deleted")

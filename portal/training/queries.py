@@ -1,0 +1,94 @@
+"""Reading training material and sign-offs, and the contract gate."""
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload, selectinload
+
+from portal.borrowers.models import Borrower
+from portal.extensions import db
+from portal.training.models import TrainingMaterial, TrainingSignoff
+
+NO_MATERIAL = _l(
+    "No integrity-training material has been published yet; ask the administrator to publish one."
+)
+
+MATERIAL_CHANGED = _l(
+    "A new version of the training material was published meanwhile. Please go through the new version with the borrower."
+)
+
+
+def _newest_published() -> sa.Select:
+    return (
+        sa.select(TrainingMaterial)
+        .where(TrainingMaterial.published_at.is_not(None))
+        .order_by(TrainingMaterial.version.desc())
+        .limit(1)
+    )
+
+
+def current_material() -> TrainingMaterial | None:
+    """The newest published version, with its text: the one borrowers are trained on now."""
+    return db.session.scalar(
+        _newest_published().options(
+            selectinload(TrainingMaterial.sections), selectinload(TrainingMaterial.questions)
+        )
+    )
+
+
+def draft_material() -> TrainingMaterial | None:
+    """The unpublished version being prepared, if any (there is at most one)."""
+    return db.session.scalar(
+        sa.select(TrainingMaterial).where(TrainingMaterial.published_at.is_(None)).limit(1)
+    )
+
+
+def all_materials() -> list[TrainingMaterial]:
+    """Every version, newest first, with its sections and questions."""
+    return db.session.scalars(
+        sa.select(TrainingMaterial)
+        .options(selectinload(TrainingMaterial.sections), selectinload(TrainingMaterial.questions))
+        .order_by(TrainingMaterial.version.desc())
+    ).all()
+
+
+def borrower_signoffs(borrower_id: int) -> list[TrainingSignoff]:
+    """The borrower's sign-offs, newest first, with material and officer loaded."""
+    return db.session.scalars(
+        sa.select(TrainingSignoff)
+        .where(TrainingSignoff.borrower_id == borrower_id)
+        .options(joinedload(TrainingSignoff.material), joinedload(TrainingSignoff.officer))
+        .order_by(TrainingSignoff.signed_at.desc(), TrainingSignoff.id.desc())
+    ).all()
+
+
+def gate_refusal(borrower: Borrower):
+    """Why the borrower may not sign a loan contract now, or None.
+
+    The gate opens only for a passing sign-off of the current material version.
+    """
+    current = db.session.scalar(_newest_published())
+    if current is None:
+        return NO_MATERIAL
+    attempts = db.session.execute(
+        sa.select(TrainingSignoff.passed, TrainingSignoff.score_percent, TrainingMaterial)
+        .join(TrainingMaterial, TrainingSignoff.material_id == TrainingMaterial.id)
+        .where(TrainingSignoff.borrower_id == borrower.id)
+        .order_by(TrainingSignoff.signed_at.desc(), TrainingSignoff.id.desc())
+    ).all()
+    on_current = [attempt for attempt in attempts if attempt[2].id == current.id]
+    if any(passed for passed, _, _ in on_current):
+        return None
+    if on_current:
+        return _l(
+            "The borrower's last integrity-training check scored %(score)s%%, below the pass mark of %(mark)s%%: the training must be repeated.",
+            score=on_current[0][1],
+            mark=current.pass_mark_percent,
+        )
+    older = [material.version for passed, _, material in attempts if passed]
+    if older:
+        return _l(
+            "The borrower's sign-off is for version %(old)s of the training material, but version %(current)s is current now: the borrower must be trained again and sign off the new version.",
+            old=max(older),
+            current=current.version,
+        )
+    return _l("The borrower has not signed off the integrity training yet.")
