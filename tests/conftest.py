@@ -11,6 +11,9 @@ from portal import create_app
 from portal.extensions import db, limiter
 from tests import factories
 
+# One Playwright and one live server for the whole run, whichever folder asks for them.
+pytest_plugins = ("tests.browser.fixtures",)
+
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 DEMO_PASSWORD = "portal-demo"
 

@@ -182,7 +182,7 @@ def test_without_javascript_the_form_posts_and_asks_for_the_signature(
 
 
 def _artifact(name: str):
-    from tests.browser.conftest import ARTIFACTS
+    from tests.browser.fixtures import ARTIFACTS
 
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS / f"test_visit_form-{name}.png"

@@ -11,7 +11,7 @@ from flask import render_template_string
 from pypdf import PdfReader
 
 from portal.reports.rendering import RefusedURLError, make_url_fetcher, renderer
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.fixtures import ARTIFACTS
 
 PAGE = """<!doctype html><html><body>
 <h1>{{ title }}</h1><p>{{ name }}</p><p>Borrower: {{ english }}</p>
