@@ -50,7 +50,9 @@ def _text_clause(text: str):
         return sa.or_(by_mobile, by_id)
     lower = text.lower()
     if _INITIALS.fullmatch(lower):
-        return Borrower.name_initials.startswith(lower, autoescape=True)
+        # A range, unlike LIKE, lets both databases walk the name_initials index.
+        after = lower[:-1] + chr(ord(lower[-1]) + 1)
+        return sa.and_(Borrower.name_initials >= lower, Borrower.name_initials < after)
     return Borrower.full_name.contains(text, autoescape=True)
 
 
