@@ -1,1 +1,130 @@
-"""Models of the care feature."""
+"""Admin-added occasions, greeting templates and the outbox of greetings."""
+
+from datetime import date, datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.accounts.models import Role, User
+from portal.borrowers.models import Borrower
+from portal.care.occasions import OccasionRule
+from portal.database import UTCDateTime, enum_type, utcnow
+from portal.extensions import db
+
+BIRTHDAY = "birthday"
+LOCALES = ("zh", "en")
+
+
+class Occasion(db.Model):
+    """An occasion the admin added beside the built-in holidays of ``occasions.py``."""
+
+    __tablename__ = "care_occasions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    calendar: Mapped[str] = mapped_column(sa.String(16))
+    month: Mapped[int | None]
+    day: Mapped[int | None]
+    term_name: Mapped[str | None] = mapped_column(sa.String(8))
+    name_zh: Mapped[str] = mapped_column(sa.String(50))
+    name_en: Mapped[str] = mapped_column(sa.String(80))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def rule(self) -> OccasionRule:
+        """The pure date rule this row describes."""
+        return OccasionRule(
+            self.code,
+            self.calendar,  # type: ignore[arg-type]
+            self.month,
+            self.day,
+            self.term_name,
+            names={"zh": self.name_zh, "en": self.name_en},
+        )
+
+
+class GreetingTemplate(db.Model):
+    """The admin's wording of one occasion's greeting in one language."""
+
+    __tablename__ = "greeting_templates"
+    __table_args__ = (sa.UniqueConstraint("occasion_code", "locale"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Built-in occasions live in code, not in care_occasions, so this is a code, not a key.
+    occasion_code: Mapped[str] = mapped_column(sa.String(40))
+    locale: Mapped[str] = mapped_column(sa.String(8))
+    body: Mapped[str] = mapped_column(sa.Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+
+class OutboxStatus(StrEnum):
+    """Where a greeting is on its way out."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    RETRYING = "retrying"
+    FAILED = "failed"
+
+
+OUTBOX_STATUS_LABELS = {
+    OutboxStatus.PENDING: _l("Waiting"),
+    OutboxStatus.SENDING: _l("Sending"),
+    OutboxStatus.SENT: _l("Sent"),
+    OutboxStatus.RETRYING: _l("Failed, will retry"),
+    OutboxStatus.FAILED: _l("Failed"),
+}
+RESENDABLE = frozenset({OutboxStatus.RETRYING, OutboxStatus.FAILED})
+
+
+class OutboxMessage(db.Model):
+    """One greeting for one borrower: the record of what was (or will be) sent."""
+
+    __tablename__ = "care_outbox"
+    __table_args__ = (
+        # The database, not the job, guarantees one greeting per borrower, occasion and year.
+        sa.UniqueConstraint("borrower_id", "occasion_code", "year"),
+        sa.Index("ix_care_outbox_branch_due", "branch_id", "due_on"),
+        sa.Index("ix_care_outbox_branch_status", "branch_id", "status"),
+        sa.Index("ix_care_outbox_status_next", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    borrower_id: Mapped[int] = mapped_column(sa.ForeignKey("borrowers.id", ondelete="CASCADE"))
+    # Copied from the borrower so the branch head's outbox needs no join to filter.
+    branch_id: Mapped[int] = mapped_column(sa.ForeignKey("branches.id"))
+    occasion_code: Mapped[str] = mapped_column(sa.String(40))
+    year: Mapped[int]
+    due_on: Mapped[date]
+    locale: Mapped[str] = mapped_column(sa.String(8))
+    body: Mapped[str] = mapped_column(sa.Text)
+    status: Mapped[OutboxStatus] = mapped_column(
+        enum_type(OutboxStatus, 16), default=OutboxStatus.PENDING
+    )
+    gateway: Mapped[str] = mapped_column(sa.String(16), default="")
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str] = mapped_column(sa.Text, default="")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    borrower: Mapped[Borrower] = relationship()
+
+    @property
+    def idempotency_key(self) -> str:
+        """Stable across retries, so a receiving gateway can drop duplicates."""
+        return f"greeting-{self.borrower_id}-{self.occasion_code}-{self.year}"
+
+    @property
+    def resendable(self) -> bool:
+        return self.status in RESENDABLE
+
+    def visible_to(self, user: User) -> bool:
+        """Heads see their branch's outbox, the admin every branch."""
+        return user.role == Role.ADMIN or (
+            user.role == Role.HEAD and user.branch_id == self.branch_id
+        )

@@ -1,1 +1,160 @@
-"""Models of the networking feature."""
+"""Business profiles (offers and needs), networking events, invitations and introductions."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.accounts.models import Role, User
+from portal.borrowers.models import Borrower
+from portal.branches.models import Branch
+from portal.database import UTCDateTime, enum_type, utcnow
+from portal.extensions import db
+
+
+class BusinessTag(db.Model):
+    """A word of the admin's vocabulary for what borrowers offer and need."""
+
+    __tablename__ = "business_tags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    name_zh: Mapped[str] = mapped_column(sa.String(40))
+    name_en: Mapped[str] = mapped_column(sa.String(60))
+    active: Mapped[bool] = mapped_column(default=True)
+
+    def name(self, locale: str) -> str:
+        """The name in ``locale``."""
+        return self.name_en if str(locale) == "en" else self.name_zh
+
+
+class ProfileSide(StrEnum):
+    OFFER = "offer"
+    NEED = "need"
+
+
+class ProfileEntry(db.Model):
+    """One thing a borrower offers or needs: a vocabulary tag or a free tag."""
+
+    __tablename__ = "business_profile_entries"
+    __table_args__ = (
+        # Serves "counterparts with this key, in borrower order, first few only".
+        sa.Index("ix_business_profile_entries_match", "match_key", "side", "borrower_id"),
+        sa.Index("ix_business_profile_entries_borrower", "borrower_id", "side"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    borrower_id: Mapped[int] = mapped_column(sa.ForeignKey("borrowers.id", ondelete="CASCADE"))
+    side: Mapped[ProfileSide] = mapped_column(enum_type(ProfileSide, 8))
+    tag_id: Mapped[int | None] = mapped_column(sa.ForeignKey("business_tags.id"))
+    free_tag: Mapped[str] = mapped_column(sa.String(40), default="")
+    # "tag:<id>" or "free:<casefolded text>": an offer meets a need with the same key.
+    match_key: Mapped[str] = mapped_column(sa.String(60))
+
+    tag: Mapped[BusinessTag | None] = relationship(lazy="joined")
+
+    def label(self, locale: str) -> str:
+        """The tag's name in ``locale``, or the free tag as typed."""
+        return self.tag.name(locale) if self.tag else self.free_tag
+
+
+class NetworkingEvent(db.Model):
+    """A 联谊活动 organised by a branch."""
+
+    __tablename__ = "networking_events"
+    __table_args__ = (sa.Index("ix_networking_events_branch_date", "branch_id", "held_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    branch_id: Mapped[int] = mapped_column(sa.ForeignKey("branches.id"))
+    title: Mapped[str] = mapped_column(sa.String(100))
+    held_on: Mapped[date]
+    place: Mapped[str] = mapped_column(sa.String(200))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    branch: Mapped[Branch] = relationship()
+
+    def visible_to(self, user: User) -> bool:
+        """Staff of the organising branch and the admin."""
+        return user.role == Role.ADMIN or (
+            user.role in (Role.HEAD, Role.OFFICER) and user.branch_id == self.branch_id
+        )
+
+    def can_manage(self, user: User) -> bool:
+        """The organising branch's head and the admin."""
+        return user.can_manage_branch(self.branch_id)
+
+    @staticmethod
+    def visible_filter(user: User):
+        """``visible_to`` as a WHERE clause."""
+        if user.role == Role.ADMIN:
+            return sa.true()
+        if user.role in (Role.HEAD, Role.OFFICER):
+            return NetworkingEvent.branch_id == user.branch_id
+        return sa.false()
+
+
+class Invitation(db.Model):
+    """A borrower invited to an event, and whether they came."""
+
+    __tablename__ = "event_invitations"
+    __table_args__ = (sa.UniqueConstraint("event_id", "borrower_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("networking_events.id", ondelete="CASCADE"), index=True
+    )
+    borrower_id: Mapped[int] = mapped_column(sa.ForeignKey("borrowers.id", ondelete="CASCADE"))
+    attended: Mapped[bool] = mapped_column(default=False)
+    invited_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    invited_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    borrower: Mapped[Borrower] = relationship()
+
+
+class Outcome(StrEnum):
+    OPEN = "open"
+    DEAL = "deal"
+    NO_DEAL = "no_deal"
+
+
+OUTCOME_LABELS = {
+    Outcome.OPEN: _l("Not known yet"),
+    Outcome.DEAL: _l("Deal made"),
+    Outcome.NO_DEAL: _l("No deal"),
+}
+
+
+class Introduction(db.Model):
+    """Two attendees introduced at an event: the one who offers and the one who needs."""
+
+    __tablename__ = "event_introductions"
+    __table_args__ = (sa.UniqueConstraint("event_id", "supplier_id", "buyer_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("networking_events.id", ondelete="CASCADE"), index=True
+    )
+    supplier_id: Mapped[int] = mapped_column(sa.ForeignKey("borrowers.id", ondelete="CASCADE"))
+    buyer_id: Mapped[int] = mapped_column(sa.ForeignKey("borrowers.id", ondelete="CASCADE"))
+    topic: Mapped[str] = mapped_column(sa.String(100), default="")
+    outcome: Mapped[Outcome] = mapped_column(enum_type(Outcome, 16), default=Outcome.OPEN)
+    deal_amount: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 2))
+    recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    event: Mapped[NetworkingEvent] = relationship()
+    supplier: Mapped[Borrower] = relationship(foreign_keys=[supplier_id])
+    buyer: Mapped[Borrower] = relationship(foreign_keys=[buyer_id])
+
+    @property
+    def outcome_label(self):
+        return OUTCOME_LABELS[self.outcome]
+
+    def visible_to(self, user: User) -> bool:
+        """Whoever sees the event."""
+        return self.event.visible_to(user)

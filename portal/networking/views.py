@@ -1,5 +1,305 @@
-"""Routes of the networking feature."""
+"""Networking pages: vocabulary, business profiles, matches and events."""
 
-from flask import Blueprint
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
 
-bp = Blueprint("networking", __name__)
+from portal.access import get_visible_or_404, require, roles_required, staff_required
+from portal.accounts.models import Role
+from portal.borrowers.models import Borrower
+from portal.care.clock import local_today
+from portal.care.forms import all_branches_choices
+from portal.extensions import db
+from portal.networking import matching, operations, queries
+from portal.networking.forms import (
+    AttendanceForm,
+    EventForm,
+    IntroductionForm,
+    InviteFilterForm,
+    InviteForm,
+    OutcomeForm,
+    ProfileForm,
+    TagForm,
+)
+from portal.networking.models import (
+    OUTCOME_LABELS,
+    BusinessTag,
+    Introduction,
+    NetworkingEvent,
+    Outcome,
+)
+from portal.networking.operations import NetworkingError, split_free_tags
+
+bp = Blueprint("networking", __name__, url_prefix="/networking")
+MANAGERS = (Role.HEAD, Role.ADMIN)
+PROPOSALS_PER_PAGE = 10
+PER_BORROWER = 5
+ONE_BORROWER_MATCHES = 30
+
+
+def _locale() -> str:
+    return str(get_locale())
+
+
+def _per_page() -> int:
+    return current_app.config["PER_PAGE"]
+
+
+# --- vocabulary (admin) ----------------------------------------------------------------
+
+
+@bp.get("/tags")
+@roles_required(Role.ADMIN)
+def tags():
+    return render_template(
+        "networking/tags.html", tags=db.session.scalars(queries.tags_statement())
+    )
+
+
+@bp.route("/tags/new", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def tag_create():
+    form = TagForm()
+    if form.validate_on_submit():
+        tag = operations.create_tag(**{k: getattr(form, k).data for k in operations.TAG_FIELDS})
+        db.session.commit()
+        flash(_("Tag %(name)s saved.", name=tag.name(_locale())), "success")
+        return redirect(url_for("networking.tags"))
+    return render_template("networking/tag_form.html", form=form, tag=None)
+
+
+@bp.route("/tags/<int:tag_id>", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def tag_edit(tag_id: int):
+    tag = db.session.get(BusinessTag, tag_id) or abort(404)
+    form = TagForm(obj=tag, editing=tag)
+    if form.validate_on_submit():
+        operations.update_tag(tag, **{k: getattr(form, k).data for k in operations.TAG_FIELDS[1:]})
+        db.session.commit()
+        flash(_("Tag %(name)s saved.", name=tag.name(_locale())), "success")
+        return redirect(url_for("networking.tags"))
+    return render_template("networking/tag_form.html", form=form, tag=tag)
+
+
+# --- business profiles and matches -----------------------------------------------------
+
+
+@bp.get("/profiles")
+@staff_required
+def profiles():
+    query = request.args.get("q", "").strip()[:50]
+    page = db.paginate(queries.profiles_statement(current_user, query), per_page=_per_page())
+    found = queries.profiles([b.id for b in page.items], _locale())
+    return render_template("networking/profiles.html", page=page, profiles=found, query=query)
+
+
+@bp.route("/borrowers/<int:borrower_id>/profile", methods=["GET", "POST"])
+@staff_required
+def profile_edit(borrower_id: int):
+    borrower = get_visible_or_404(Borrower, borrower_id)
+    require(borrower.can_manage(current_user))
+    form = ProfileForm(data=queries.profile_form_data(borrower.id), locale=_locale())
+    if form.validate_on_submit():
+        operations.set_profile(
+            borrower,
+            offer_tag_ids=form.offers.data or [],
+            need_tag_ids=form.needs.data or [],
+            free_offers=split_free_tags(form.free_offers.data),
+            free_needs=split_free_tags(form.free_needs.data),
+        )
+        db.session.commit()
+        flash(_("The business profile of %(name)s was saved.", name=borrower.full_name), "success")
+        return redirect(url_for("networking.matches", borrower=borrower.id))
+    return render_template("networking/profile_form.html", form=form, borrower=borrower)
+
+
+def _proposals_page(stmt, per_borrower: int):
+    """A page of profiled borrowers; ``page.items`` become their Proposals."""
+    page = db.paginate(stmt, per_page=PROPOSALS_PER_PAGE)
+    page.items = matching.proposals(
+        current_user, [b.id for b in page.items], _locale(), per_borrower
+    )
+    return page
+
+
+@bp.get("/matches")
+@staff_required
+def matches():
+    borrower_id = request.args.get("borrower", type=int)
+    stmt = matching.profiled_statement(current_user)
+    if borrower_id:
+        stmt = stmt.where(Borrower.id == borrower_id)
+    page = _proposals_page(stmt, ONE_BORROWER_MATCHES if borrower_id else PER_BORROWER)
+    return render_template("networking/matches.html", page=page, borrower_id=borrower_id)
+
+
+# --- events ----------------------------------------------------------------------------
+
+
+@bp.get("/")
+@staff_required
+def events():
+    page = db.paginate(queries.events_statement(current_user), per_page=_per_page())
+    return render_template("networking/events.html", page=page)
+
+
+def _event_form(**kwargs) -> EventForm:
+    admin = current_user.role == Role.ADMIN
+    return EventForm(branch_choices=all_branches_choices()[1:] if admin else None, **kwargs)
+
+
+@bp.route("/events/new", methods=["GET", "POST"])
+@roles_required(*MANAGERS)
+def event_create():
+    form = _event_form()
+    if form.validate_on_submit():
+        branch_id = int(form.branch.data) if "branch" in form else current_user.branch_id
+        event = operations.create_event(branch_id, current_user, **form.values())
+        db.session.commit()
+        flash(_("Event %(title)s saved.", title=event.title), "success")
+        return redirect(url_for("networking.invite", event_id=event.id))
+    return render_template("networking/event_form.html", form=form, event=None)
+
+
+def _managed_event(event_id: int) -> NetworkingEvent:
+    event = get_visible_or_404(NetworkingEvent, event_id)
+    require(event.can_manage(current_user))
+    return event
+
+
+@bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])
+@roles_required(*MANAGERS)
+def event_edit(event_id: int):
+    event = _managed_event(event_id)
+    form = EventForm(obj=event)
+    if form.validate_on_submit():
+        operations.update_event(event, **form.values())
+        db.session.commit()
+        flash(_("Event %(title)s saved.", title=event.title), "success")
+        return redirect(url_for("networking.event", event_id=event.id))
+    return render_template("networking/event_form.html", form=form, event=event)
+
+
+def _attendees(guests) -> list[tuple[int, str]]:
+    return [(g.borrower_id, f"{g.name} ({g.branch})") for g in guests if g.attended]
+
+
+def _event_page(event: NetworkingEvent, intro_form=None, failed_outcome=None):
+    guests = queries.guests(event, current_user)
+    intros = queries.introductions(event)
+    attendees = _attendees(guests)
+    outcome_forms = {i.id: OutcomeForm(prefix=f"i{i.id}", obj=i, formdata=None) for i in intros}
+    if failed_outcome is not None:
+        outcome_forms[failed_outcome[0]] = failed_outcome[1]
+    return render_template(
+        "networking/event.html",
+        event=event,
+        guests=guests,
+        introductions=intros,
+        summary=queries.summary(guests, intros),
+        can_manage=event.can_manage(current_user),
+        attendance_form=AttendanceForm(),
+        intro_form=intro_form or IntroductionForm(attendees=attendees),
+        outcome_forms=outcome_forms,
+        outcome_labels=OUTCOME_LABELS,
+        guest_by_id={g.borrower_id: g for g in guests},
+        today=local_today(),
+    )
+
+
+@bp.get("/events/<int:event_id>")
+@staff_required
+def event(event_id: int):
+    return _event_page(get_visible_or_404(NetworkingEvent, event_id))
+
+
+@bp.get("/events/<int:event_id>/invite")
+@roles_required(*MANAGERS)
+def invite(event_id: int):
+    event = _managed_event(event_id)
+    filter_form = InviteFilterForm(request.args, locale=_locale())
+    among = sa.select(Borrower.id).where(operations.invitable_filter(event))
+    stmt = matching.profiled_statement(current_user, among)
+    return render_template(
+        "networking/invite.html",
+        event=event,
+        form=InviteForm(),
+        filter_form=filter_form,
+        # The page's borrowers may be invited, so their counterparts (same branch or
+        # region) may be too.
+        page=_proposals_page(stmt, PER_BORROWER),
+        candidates=(
+            queries.filtered_candidates(event, current_user, filter_form)
+            if filter_form.used
+            else []
+        ),
+        invited=queries.invited_ids(event),
+    )
+
+
+@bp.post("/events/<int:event_id>/invite")
+@roles_required(*MANAGERS)
+def invite_save(event_id: int):
+    event = _managed_event(event_id)
+    form = InviteForm()
+    if not form.validate_on_submit():
+        for error in form.borrower_ids.errors:
+            flash(error, "danger")
+        return redirect(url_for("networking.invite", event_id=event.id))
+    try:
+        count = operations.invite(event, form.borrower_ids.data, current_user)
+    except NetworkingError as error:
+        flash(str(error), "danger")
+        return redirect(url_for("networking.invite", event_id=event.id))
+    db.session.commit()
+    flash(_("%(count)s borrowers invited.", count=count), "success")
+    return redirect(url_for("networking.event", event_id=event.id))
+
+
+@bp.post("/events/<int:event_id>/attendance")
+@roles_required(*MANAGERS)
+def attendance(event_id: int):
+    event = _managed_event(event_id)
+    form = AttendanceForm()
+    if form.validate_on_submit():
+        try:
+            operations.set_attendance(event, set(form.attended.data or []), local_today())
+        except NetworkingError as error:
+            flash(str(error), "danger")
+            return redirect(url_for("networking.event", event_id=event.id))
+        db.session.commit()
+        flash(_("Attendance recorded."), "success")
+    return redirect(url_for("networking.event", event_id=event.id))
+
+
+@bp.post("/events/<int:event_id>/introductions")
+@roles_required(*MANAGERS)
+def introduction_create(event_id: int):
+    event = _managed_event(event_id)
+    form = IntroductionForm(attendees=_attendees(queries.guests(event, current_user)))
+    if not form.validate_on_submit():
+        return _event_page(event, intro_form=form)
+    try:
+        operations.add_introduction(event, *form.pair, form.topic.data or "", current_user)
+    except NetworkingError as error:
+        form.buyer_id.errors = [str(error)]
+        return _event_page(event, intro_form=form)
+    db.session.commit()
+    flash(_("Introduction recorded."), "success")
+    return redirect(url_for("networking.event", event_id=event.id))
+
+
+@bp.post("/introductions/<int:introduction_id>/outcome")
+@roles_required(*MANAGERS)
+def outcome(introduction_id: int):
+    introduction = get_visible_or_404(Introduction, introduction_id)
+    require(introduction.event.can_manage(current_user))
+    form = OutcomeForm(prefix=f"i{introduction.id}")
+    if not form.validate_on_submit():
+        return _event_page(introduction.event, failed_outcome=(introduction.id, form))
+    operations.set_outcome(introduction, Outcome(form.outcome.data), form.deal_amount.data)
+    db.session.commit()
+    flash(_("Outcome saved."), "success")
+    return redirect(url_for("networking.event", event_id=introduction.event_id))

@@ -1,5 +1,131 @@
-"""Routes of the tiers feature."""
+"""Tier pages: the list with suggestions, a borrower's tier, the yearly and half-yearly reviews."""
 
-from flask import Blueprint
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
 
-bp = Blueprint("tiers", __name__)
+from portal.access import get_visible_or_404, require, roles_required, staff_required
+from portal.accounts.models import Role
+from portal.borrowers.models import TIER_LABELS, Borrower, Tier
+from portal.branches.models import Branch
+from portal.care.clock import local_today
+from portal.care.forms import all_branches_choices
+from portal.core.navigation import safe_next
+from portal.extensions import db
+from portal.networking.paging import paginate_list
+from portal.tiers import operations, queries
+from portal.tiers.forms import TierDecisionForm, TierFilterForm
+from portal.tiers.models import DECISION_LABELS
+
+bp = Blueprint("tiers", __name__, url_prefix="/tiers")
+
+
+def _decision_form(borrower_id: int, suggested: Tier, **kwargs) -> TierDecisionForm:
+    # A prefix per borrower keeps field ids unique on the review page's many forms.
+    return TierDecisionForm(
+        prefix=f"b{borrower_id}", suggested=suggested, periods=_open_periods(), **kwargs
+    )
+
+
+def _open_periods() -> tuple[str, ...]:
+    today = local_today()
+    return ("", *(queries.period_for(kind, today) for kind in queries.REVIEW_KINDS))
+
+
+@bp.get("/")
+@staff_required
+def index():
+    form = TierFilterForm(request.args)
+    form.branch.choices = all_branches_choices()
+    branch_id = int(form.branch.data) if (form.branch.data or "").isdigit() else None
+    stmt = queries.list_statement(current_user, form.tier_value, branch_id)
+    page = db.paginate(stmt, per_page=current_app.config["PER_PAGE"])
+    suggested = queries.suggestions([b.id for b in page.items], local_today())
+    return render_template(
+        "tiers/index.html", page=page, form=form, suggested=suggested, labels=TIER_LABELS
+    )
+
+
+def _borrower_page(borrower: Borrower, form: TierDecisionForm | None, suggestion, status=200):
+    return render_template(
+        "tiers/borrower.html",
+        borrower=borrower,
+        suggestion=suggestion,
+        history=queries.history(borrower.id),
+        form=form,
+        labels=TIER_LABELS,
+        decisions=DECISION_LABELS,
+    ), status
+
+
+def _suggestion(borrower: Borrower):
+    return queries.suggestions([borrower.id], local_today())[borrower.id]
+
+
+@bp.get("/borrowers/<int:borrower_id>")
+@staff_required
+def borrower(borrower_id: int):
+    borrower = get_visible_or_404(Borrower, borrower_id)
+    suggestion = _suggestion(borrower)
+    form = None
+    if current_user.can_manage_branch(borrower.branch_id):
+        form = _decision_form(borrower.id, suggestion.tier)
+    return _borrower_page(borrower, form, suggestion)
+
+
+@bp.post("/borrowers/<int:borrower_id>")
+@roles_required(Role.HEAD, Role.ADMIN)
+def decide(borrower_id: int):
+    borrower = get_visible_or_404(Borrower, borrower_id)
+    require(current_user.can_manage_branch(borrower.branch_id))
+    suggestion = _suggestion(borrower)
+    form = _decision_form(borrower.id, suggestion.tier)
+    if not form.validate_on_submit():
+        for error in form.period.errors:
+            flash(error, "danger")
+        return _borrower_page(borrower, form, suggestion)
+    operations.decide_tier(
+        borrower,
+        Tier(form.tier.data),
+        suggested=suggestion.tier,
+        reason=form.reason.data or "",
+        period=form.period.data or "",
+        decided_by=current_user,
+    )
+    db.session.commit()
+    flash(_("%(name)s is now a %(tier)s client.", name=borrower.full_name,
+            tier=TIER_LABELS[borrower.tier]), "success")  # fmt: skip
+    return redirect(safe_next(form.next.data) if form.next.data else request.path)
+
+
+def _review_branch() -> Branch:
+    if current_user.role == Role.HEAD:
+        return db.session.get(Branch, current_user.branch_id) or abort(404)
+    wanted = request.args.get("branch", "")
+    stmt = sa.select(Branch).order_by(Branch.code)
+    if wanted.isdigit():
+        stmt = stmt.where(Branch.id == int(wanted))
+    return db.session.scalars(stmt).first() or abort(404)
+
+
+@bp.get("/review/<kind>")
+@roles_required(Role.HEAD, Role.ADMIN)
+def review(kind: str):
+    if kind not in queries.REVIEW_KINDS:
+        abort(404)
+    today, branch = local_today(), _review_branch()
+    period = queries.period_for(kind, today)
+    rows = queries.review_rows(current_user, branch.id, period, today)
+    page = paginate_list(rows, current_app.config["PER_PAGE"])
+    forms = {
+        row.borrower_id: _decision_form(
+            row.borrower_id, row.suggestion.tier, period=period, next=request.full_path,
+            formdata=None,
+        )
+        for row in page.items
+    }  # fmt: skip
+    return render_template(
+        "tiers/review.html", kind=kind, period=period, branch=branch, page=page,
+        forms=forms, labels=TIER_LABELS, branches=all_branches_choices()[1:],
+    )  # fmt: skip

@@ -1,0 +1,44 @@
+"""``flask care``: the daily greeting job and its retries (see docs/care.md for cron/systemd)."""
+
+import click
+from flask.cli import with_appcontext
+
+from portal.care.clock import local_today
+from portal.care.gateways import ConfigurationError
+
+
+@click.group("care")
+def care_cli():
+    """Care greetings."""
+
+
+@care_cli.command("send-due")
+@click.option(
+    "--date",
+    "day",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="The day to send for (YYYY-MM-DD); default: today in PORTAL_TIMEZONE.",
+)
+@with_appcontext
+def send_due_command(day):
+    """Queue the greetings due on the day once each, then send what may be sent."""
+    from portal.care.sending import send_due
+
+    try:
+        report = send_due(day.date() if day else local_today())
+    except ConfigurationError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Greetings: {report}.")
+
+
+@care_cli.command("retry")
+@with_appcontext
+def retry_command():
+    """Send again the failed greetings whose back-off has passed."""
+    from portal.care.sending import deliver_due
+
+    try:
+        report = deliver_due()
+    except ConfigurationError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Greetings: {report}.")

@@ -1,0 +1,125 @@
+"""Gathering the facts the tier rules need, a fixed number of queries for any number of borrowers.
+
+The visit risk history is pluggable: ``risk_history`` asks ``portal.visits.models.Visit``
+when that model offers ``borrower_id``, ``risk_level`` and a visit time; without it the
+rules judge by the loans alone and say so.
+"""
+
+import importlib
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+
+from portal.extensions import db
+from portal.loans.models import Loan, LoanStatus, RepaymentStatus
+from portal.tiers.rules import RiskHistory, TierFacts
+
+LENT_STATUSES = (LoanStatus.CONTRACTED, LoanStatus.ACTIVE, LoanStatus.CLOSED)
+VISIT_TIME_COLUMNS = ("visited_at", "visit_time", "signed_at", "created_at")
+RISK_WINDOW = timedelta(days=365)
+
+RiskProvider = Callable[[list[int] | sa.Select, datetime], dict[int, RiskHistory] | None]
+
+
+def _flag(condition) -> sa.ColumnElement:
+    return sa.func.max(sa.case((condition, 1), else_=0))
+
+
+def loan_facts(borrowers: list[int] | sa.Select) -> dict[int, dict]:
+    """Per borrower: total lent, loans, first payout, overdue and write-off marks."""
+    lent = Loan.status.in_(LENT_STATUSES)
+    rows = db.session.execute(
+        sa.select(
+            Loan.borrower_id,
+            sa.func.sum(sa.case((lent, Loan.approved_amount), else_=0)),
+            sa.func.sum(sa.case((lent, 1), else_=0)),
+            sa.func.min(Loan.disbursed_on),
+            _flag(
+                sa.and_(
+                    Loan.status == LoanStatus.ACTIVE,
+                    Loan.repayment_status == RepaymentStatus.OVERDUE,
+                )
+            ),
+            sa.func.max(Loan.overdue_days),
+            _flag(Loan.written_off),
+        )
+        .where(Loan.borrower_id.in_(borrowers))
+        .group_by(Loan.borrower_id)
+    )
+    return {
+        row[0]: {
+            "lent_total": Decimal(row[1] or 0),
+            "loans": int(row[2] or 0),
+            "first_disbursed": row[3],
+            "overdue_now": bool(row[4]),
+            "max_overdue_days": int(row[5] or 0),
+            "written_off": bool(row[6]),
+        }
+        for row in rows
+    }
+
+
+def _visit_model():
+    """The Visit model if it has what the risk history needs, else None."""
+    visit = getattr(importlib.import_module("portal.visits.models"), "Visit", None)
+    if visit is None or not all(hasattr(visit, name) for name in ("borrower_id", "risk_level")):
+        return None
+    time_column = next((name for name in VISIT_TIME_COLUMNS if hasattr(visit, name)), None)
+    return (visit, getattr(visit, time_column)) if time_column else None
+
+
+def visit_risk_history(
+    borrowers: list[int] | sa.Select, since: datetime
+) -> dict[int, RiskHistory] | None:
+    """Orange and red visits per borrower (ids, or a select of ids) since ``since``.
+
+    None when there is no visit data to ask.
+    """
+    found = _visit_model()
+    if found is None:
+        return None
+    visit, visited_at = found
+    level = sa.cast(visit.risk_level, sa.String)
+    stmt = (
+        sa.select(
+            visit.borrower_id,
+            sa.func.sum(sa.case((level == "orange", 1), else_=0)),
+            sa.func.sum(sa.case((level == "red", 1), else_=0)),
+        )
+        .where(visit.borrower_id.in_(borrowers), visited_at >= since)
+        .group_by(visit.borrower_id)
+    )
+    if hasattr(visit, "amends_id"):
+        # An amended visit counts as its latest correction, not twice.
+        correction = aliased(visit)
+        stmt = stmt.where(~sa.exists().where(correction.amends_id == visit.id))
+    rows = db.session.execute(stmt)
+    return {row[0]: RiskHistory(int(row[1] or 0), int(row[2] or 0)) for row in rows}
+
+
+# Swap this to take risk history from elsewhere (tests use it to stand in for visits).
+risk_history: RiskProvider = visit_risk_history
+
+
+def gather(
+    borrower_ids: list[int], today: date, among: sa.Select | None = None
+) -> dict[int, TierFacts]:
+    """TierFacts for every id, borrowers without loans included.
+
+    ``among``, a select of ids covering ``borrower_ids`` (a whole branch), replaces a
+    long IN list in the queries.
+    """
+    borrowers = borrower_ids if among is None else among
+    loans = loan_facts(borrowers)
+    since = datetime.combine(today - RISK_WINDOW, time.min, tzinfo=UTC)
+    risks = risk_history(borrowers, since)
+    return {
+        borrower_id: TierFacts(
+            **loans.get(borrower_id, {}),
+            risk=None if risks is None else risks.get(borrower_id, RiskHistory()),
+        )
+        for borrower_id in borrower_ids
+    }

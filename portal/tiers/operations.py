@@ -1,0 +1,47 @@
+"""Writes of the tiers feature. They flush and audit; the view commits."""
+
+from flask_babel import lazy_gettext as _l
+
+from portal.accounts.models import User
+from portal.audit.operations import record
+from portal.borrowers.models import Borrower, Tier
+from portal.extensions import db
+from portal.tiers.models import Decision, TierChange
+
+
+class TierError(Exception):
+    """A refused tier decision; the message is shown to the user."""
+
+
+def decide_tier(
+    borrower: Borrower,
+    tier: Tier,
+    *,
+    suggested: Tier,
+    reason: str,
+    period: str,
+    decided_by: User,
+) -> TierChange:
+    """The head sets the tier: confirming the suggestion, or overriding it with a reason."""
+    reason = reason.strip()
+    decision = Decision.CONFIRMED if tier == suggested else Decision.OVERRIDDEN
+    if decision == Decision.OVERRIDDEN and not reason:
+        raise TierError(_l("Give a reason when choosing another tier than the suggested one."))
+    change = TierChange(
+        borrower_id=borrower.id,
+        from_tier=borrower.tier,
+        to_tier=tier,
+        suggested_tier=suggested,
+        decision=decision,
+        period=period,
+        reason=reason,
+        decided_by_id=decided_by.id,
+    )
+    borrower.tier = tier
+    db.session.add(change)
+    record(
+        "tier.decide",
+        borrower,
+        f"{change.from_tier.value} -> {tier.value} ({decision.value}, {period or '-'}): {reason}",
+    )
+    return change

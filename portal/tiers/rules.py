@@ -1,0 +1,110 @@
+"""The tier the portal suggests for a borrower: one rule table, documented in docs/tiers.md.
+
+Pure module: facts in, suggestion out; no database, no request.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+
+from portal.borrowers.models import Tier
+
+STRATEGIC_LENT = Decimal(300_000)
+STRATEGIC_YEARS = 3
+KEY_LENT = Decimal(100_000)
+KEY_LENT_LONG_STANDING = Decimal(50_000)
+KEY_YEARS = 2
+SERIOUS_OVERDUE_DAYS = 90
+ORDER = (Tier.POTENTIAL, Tier.GENERAL, Tier.KEY, Tier.STRATEGIC)
+
+
+@dataclass(frozen=True)
+class RiskHistory:
+    """Orange and red visits of the last twelve months."""
+
+    orange: int = 0
+    red: int = 0
+
+
+@dataclass(frozen=True)
+class TierFacts:
+    """What the rules look at, gathered for one borrower."""
+
+    lent_total: Decimal = Decimal(0)
+    loans: int = 0
+    first_disbursed: date | None = None
+    overdue_now: bool = False
+    max_overdue_days: int = 0
+    written_off: bool = False
+    # None: no visit data to judge by (the rules then look at loans alone).
+    risk: RiskHistory | None = None
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A tier and the reasons, in the words shown to the branch head."""
+
+    tier: Tier
+    reasons: tuple
+
+
+def years_with_company(facts: TierFacts, today: date) -> float:
+    """Whole and part years since the first loan was paid out."""
+    if facts.first_disbursed is None:
+        return 0.0
+    return max((today - facts.first_disbursed).days, 0) / 365.25
+
+
+def _serious_marks(facts: TierFacts) -> list:
+    marks = []
+    if facts.written_off:
+        marks.append(_l("a loan was written off"))
+    if facts.max_overdue_days >= SERIOUS_OVERDUE_DAYS:
+        marks.append(_l("%(days)s days overdue", days=facts.max_overdue_days))
+    if facts.risk is not None and facts.risk.red:
+        marks.append(_l("a red risk warning on a visit in the last 12 months"))
+    return marks
+
+
+def _minor_marks(facts: TierFacts) -> list:
+    marks = []
+    if facts.overdue_now or 0 < facts.max_overdue_days < SERIOUS_OVERDUE_DAYS:
+        marks.append(_l("repayment overdue"))
+    if facts.risk is not None and facts.risk.orange:
+        marks.append(_l("an orange risk warning on a visit in the last 12 months"))
+    return marks
+
+
+def _tier_by_size(lent: Decimal, years: float) -> Tier:
+    if lent >= STRATEGIC_LENT and years >= STRATEGIC_YEARS:
+        return Tier.STRATEGIC
+    if lent >= KEY_LENT or (lent >= KEY_LENT_LONG_STANDING and years >= KEY_YEARS):
+        return Tier.KEY
+    return Tier.GENERAL
+
+
+def _one_step_down(tier: Tier) -> Tier:
+    return ORDER[max(ORDER.index(tier) - 1, ORDER.index(Tier.GENERAL))]
+
+
+def suggest(facts: TierFacts, today: date) -> Suggestion:
+    """Apply the rule table of docs/tiers.md."""
+    if facts.loans == 0:
+        return Suggestion(Tier.POTENTIAL, (_l("no loan has reached the contract yet"),))
+    years = years_with_company(facts, today)
+    reasons = [
+        _l("%(amount)s yuan lent in %(loans)s loans", amount=f"{facts.lent_total:,.0f}",
+           loans=facts.loans),
+        _l("%(years)s years with the company", years=f"{years:.1f}"),
+    ]  # fmt: skip
+    if facts.risk is None:
+        reasons.append(_l("no visit risk data"))
+    serious, minor = _serious_marks(facts), _minor_marks(facts)
+    tier = _tier_by_size(facts.lent_total, years)
+    if serious:
+        return Suggestion(min(tier, Tier.GENERAL, key=ORDER.index), (*reasons, *serious))
+    if minor:
+        return Suggestion(_one_step_down(tier), (*reasons, *minor))
+    return Suggestion(tier, tuple(reasons))
