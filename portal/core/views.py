@@ -1,9 +1,10 @@
 """Home, health check and the language switch."""
 
 import sqlalchemy as sa
-from flask import Blueprint, redirect, render_template, session
+from flask import Blueprint, redirect, render_template, session, url_for
 from flask_login import current_user, login_required
 
+from portal.accounts.models import Role
 from portal.accounts.operations import set_locale
 from portal.core.forms import LanguageForm
 from portal.core.navigation import safe_next
@@ -15,6 +16,16 @@ bp = Blueprint("core", __name__)
 @bp.get("/")
 @login_required
 def home():
+    if current_user.role == Role.BORROWER:
+        return redirect(url_for("borrowers.me"))
+    # Officers and branch heads start on their visit dashboards, rendered here rather
+    # than redirected to, so "/" keeps answering 200 for every logged-in member of staff.
+    from portal.visits import views as visits
+
+    if current_user.role == Role.OFFICER:
+        return visits.month()
+    if current_user.role == Role.HEAD:
+        return visits.compliance_page()
     return render_template("core/home.html")
 
 

@@ -10,7 +10,11 @@ from portal.accounts.operations import create_user
 from portal.branches.models import Branch
 from portal.branches.operations import create_branch
 from portal.demo.borrowers import ensure_borrower
+from portal.demo.care import seed_care
+from portal.demo.loans import seed_loans
 from portal.demo.people import PeopleGenerator
+from portal.demo.services import seed_services
+from portal.demo.visits import seed_visits
 from portal.extensions import db
 
 SEED = 20261122
@@ -80,5 +84,9 @@ def load_demo(today: date | None = None) -> str:
         user = _ensure_user(f"borrower{index + 1}", person.full_name, Role.BORROWER, branch_code)
         borrowers.append(ensure_borrower(user, officer, person))
     db.session.flush()
+    seed_loans(borrowers, today)
+    seed_visits(borrowers, today)
+    seed_care(borrowers, today)
+    seed_services(borrowers, today)
     users = db.session.scalar(sa.select(sa.func.count(User.id)))
     return f"Demo data ready: {len(BRANCHES)} branches, {users} accounts."

@@ -14,8 +14,7 @@ TABLES = ("branches", "users", "borrowers", "loans", "audit_entries")
 def _counts(app) -> dict:
     with app.app_context():
         return {
-            table: db.session.scalar(sa.text(f"SELECT COUNT(*) FROM {table}"))
-            for table in TABLES
+            table: db.session.scalar(sa.text(f"SELECT COUNT(*) FROM {table}")) for table in TABLES
         }
 
 
