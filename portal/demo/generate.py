@@ -23,10 +23,13 @@ from portal.accounts.models import Role, User
 from portal.accounts.passwords import hash_password
 from portal.borrowers.models import Borrower, OfficerAssignment
 from portal.branches.models import Branch
+from portal.care.sending import send_due
 from portal.demo.borrowers import borrower_fields
 from portal.demo.people import PeopleGenerator
 from portal.extensions import db
 from portal.loans.models import Loan, LoanStatus, RepaymentStatus
+from portal.services.deadlines import response_deadline
+from portal.services.models import ServiceKind, ServiceRequest
 from portal.visits.models import Visit, VisitSignature, VisitWarning
 from portal.visits.risk import RiskLevel, RiskSignal, assess
 from portal.visits.signing import content_hash
@@ -35,6 +38,7 @@ BORROWERS_PER_OFFICER = 200
 OFFICERS_PER_BRANCH = 25
 LOAN_TERM_MONTHS = 24
 VISIT_RATE = 0.93
+REQUEST_WINDOW = timedelta(days=45)  # needs from recent visits still wait in the queue
 BATCH = 5000
 SIGNAL_MIXES = [  # (weight, signals): most visits find nothing wrong
     (880, ()),
@@ -103,6 +107,9 @@ class Generator:
         self.zone = ZoneInfo(current_app.config["PORTAL_TIMEZONE"])
         self.signature = _signature_png()
         self.now = datetime.now(UTC)
+        self.response_days = dict(
+            db.session.execute(sa.select(ServiceKind.code, ServiceKind.response_days)).all()
+        )
 
     def staff(self) -> tuple[list[int], dict[int, int]]:
         """Branches, heads and officers; returns officer ids and each one's branch."""
@@ -171,6 +178,7 @@ class Generator:
                 "visits": [],
                 "signatures": [],
                 "warnings": [],
+                "requests": [],
             }
             for index in range(start, min(start + BATCH, self.shape.borrowers)):
                 officer = officers[index % len(officers)]
@@ -208,6 +216,7 @@ class Generator:
                 (Visit, "visits"),
                 (VisitSignature, "signatures"),
                 (VisitWarning, "warnings"),
+                (ServiceRequest, "requests"),
             ):
                 _insert(model, rows[key])
             db.session.commit()
@@ -253,6 +262,8 @@ class Generator:
             visit = self._visit(visit_id, loan, officer, visited)
             rows["visits"].append(visit)
             rows["signatures"].append({"visit_id": visit_id, "png": self.signature})
+            if visit["services_needed"] and self.now - visited < REQUEST_WINDOW:
+                rows["requests"].append(self._request(visit))
             if visit["risk_level"] == RiskLevel.RED.value:
                 rows["warnings"].append(
                     {
@@ -319,6 +330,26 @@ class Generator:
         row["content_hash"] = content_hash(SimpleNamespace(**row), self.signature)
         return row
 
+    def _request(self, visit: dict) -> dict:
+        """The request a need ticked on ``visit`` opened, still waiting for an answer."""
+        kind = visit["services_needed"][0]
+        return {
+            "borrower_id": visit["borrower_id"],
+            "branch_id": visit["branch_id"],
+            "kind_code": kind,
+            "description": "回访时提出的需要",
+            "preferred_time": "",
+            "source": "visit",
+            "source_visit_id": visit["id"],
+            "source_visit_root_id": visit["id"],
+            "status": "submitted",
+            "submitted_at": visit["signed_at"],
+            "respond_by": response_deadline(visit["signed_at"], self.response_days[kind]),
+            "created_by_id": visit["officer_id"],
+            "completion_notes": "",
+            "rating_comment": "",
+        }
+
 
 def _plain(fields: dict) -> dict:
     """Enum members as their stored strings, for Core inserts."""
@@ -329,7 +360,16 @@ def reset_sequences() -> None:
     """PostgreSQL's id sequences must continue after the ids we chose."""
     if db.engine.dialect.name != "postgresql":
         return
-    for model in (Branch, User, Borrower, OfficerAssignment, Loan, Visit, VisitWarning):
+    for model in (
+        Branch,
+        User,
+        Borrower,
+        OfficerAssignment,
+        Loan,
+        Visit,
+        VisitWarning,
+        ServiceRequest,
+    ):
         table = model.__tablename__
         db.session.execute(
             sa.text(
@@ -351,5 +391,7 @@ def generate(borrowers: int, months: int, seed: int, today: date | None = None) 
     db.session.commit()
     generator.borrowers(officers, branch_of)
     reset_sequences()
+    db.session.commit()
+    send_due(shape.today)  # today's greetings, through the real daily job
     db.session.commit()
     return shape
