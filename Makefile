@@ -8,7 +8,7 @@ PORT ?= 5000
 STAMP := .make
 export FLASK_APP := wsgi.py
 
-.PHONY: run test lint format setup venv system-deps browser-deps translations compile-translations db demo clean
+.PHONY: run test lint format setup venv system-deps browser-deps translations compile-translations db demo clean bench
 
 run: setup db demo  ## set up everything and serve the portal
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
@@ -48,6 +48,9 @@ translations: venv  ## extract new strings and merge them into the catalogues
 		--project microloan-portal -o portal/translations/messages.pot .
 	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations \
 		--no-fuzzy-matching --width 100
+
+bench: setup  ## web latency and queries per page at 100,000 borrowers, SQLite and PostgreSQL
+	$(BIN)/python bench/web.py $(BENCH_ARGS)
 
 db: setup
 	$(BIN)/flask db upgrade
