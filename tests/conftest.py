@@ -9,6 +9,7 @@ from flask.testing import FlaskClient
 
 from portal import create_app
 from portal.extensions import db, limiter
+from portal.visits.compliance import forget_closed_months
 from tests import factories
 
 # One Playwright and one live server for the whole run, whichever folder asks for them.
@@ -74,6 +75,7 @@ def _clean_database(request):
                 for table in tables:
                     connection.exec_driver_sql(f"DELETE FROM {table}")
         limiter.reset()
+        forget_closed_months()
 
 
 @pytest.fixture
