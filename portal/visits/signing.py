@@ -5,35 +5,18 @@ which includes the SHA-256 of the stored signature PNG; docs/visits.md lists the
 fields. Changing a single answer, a time or a pixel of the signature changes it.
 """
 
-import base64
-import binascii
 import hashlib
 import json
 from datetime import UTC, datetime
-from io import BytesIO
 
 from flask_babel import lazy_gettext as _l
-from PIL import Image, ImageChops, UnidentifiedImageError
 
-PNG_DATA_URL_PREFIX = "data:image/png;base64,"
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-# A finger signature from signature.js is 10–60 KB; 512 KB of PNG is plenty.
-MAX_DATA_URL_CHARS = len(PNG_DATA_URL_PREFIX) + (512 * 1024 * 4) // 3 + 4
-MAX_SIDE_PX = 4000
-MIN_WIDTH_PX, MIN_HEIGHT_PX = 60, 30
-# Fewer dark pixels than this is a tap, not a signature.
-MIN_INK_PIXELS = 40
-STORED_MAX_WIDTH_PX = 1400
+from portal.core import signatures as core_signatures
+from portal.core.signatures import SignatureError, SignatureRules
+
+__all__ = ["SignatureError", "content_hash", "decode_signature"]
+
 HASH_VERSION = "visit-v1"
-
-
-class SignatureError(Exception):
-    """The submitted signature cannot be accepted; ``message`` says why."""
-
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
-
 
 MISSING = _l(
     "The borrower has not signed. Ask the borrower to sign in the box (this needs JavaScript)."
@@ -41,59 +24,25 @@ MISSING = _l(
 UNREADABLE = _l("The signature could not be read. Clear it and ask the borrower to sign again.")
 TOO_LARGE = _l("The signature image is too large. Clear it and ask the borrower to sign again.")
 BLANK = _l("The signature box is empty. Ask the borrower to sign with a finger or pen.")
+RULES = SignatureRules(
+    # A finger signature from signature.js is 10–60 KB; 512 KB of PNG is plenty.
+    max_png_bytes=512 * 1024,
+    max_side_px=4000,
+    missing=MISSING,
+    not_png=UNREADABLE,
+    unreadable=UNREADABLE,
+    too_large=TOO_LARGE,
+    blank=BLANK,
+    min_width_px=60,
+    min_height_px=30,
+    min_ink_pixels=40,
+    stored_max_width_px=1400,
+)
 
 
 def decode_signature(data_url: str | None) -> bytes:
-    """Check a ``data:image/png;base64,`` URL by decoding it; return the PNG to store."""
-    if not data_url:
-        raise SignatureError(MISSING)
-    if len(data_url) > MAX_DATA_URL_CHARS:
-        raise SignatureError(TOO_LARGE)
-    if not data_url.startswith(PNG_DATA_URL_PREFIX):
-        raise SignatureError(UNREADABLE)
-    try:
-        raw = base64.b64decode(data_url[len(PNG_DATA_URL_PREFIX) :], validate=True)
-    except (binascii.Error, ValueError):
-        raise SignatureError(UNREADABLE) from None
-    image = _open_png(raw)
-    if ink_pixels(image) < MIN_INK_PIXELS:
-        raise SignatureError(BLANK)
-    return _reencode(image)
-
-
-def _open_png(raw: bytes) -> Image.Image:
-    if not raw.startswith(PNG_MAGIC):
-        raise SignatureError(UNREADABLE)
-    try:
-        with Image.open(BytesIO(raw), formats=["PNG"]) as image:
-            # The header alone gives the size: refuse before decoding any pixels.
-            width, height = image.size
-            if width > MAX_SIDE_PX or height > MAX_SIDE_PX:
-                raise SignatureError(TOO_LARGE)
-            if width < MIN_WIDTH_PX or height < MIN_HEIGHT_PX:
-                raise SignatureError(BLANK)
-            image.load()
-            return image.convert("RGBA")
-    except (OSError, SyntaxError, ValueError, UnidentifiedImageError, Image.DecompressionBombError):
-        raise SignatureError(UNREADABLE) from None
-
-
-def ink_pixels(image: Image.Image) -> int:
-    """Pixels that are both visible (alpha) and dark: what a pen leaves."""
-    rgba = image.convert("RGBA")
-    visible = rgba.getchannel("A").point(lambda a: 255 if a > 32 else 0)
-    dark = rgba.convert("L").point(lambda g: 255 if g < 160 else 0)
-    return ImageChops.multiply(visible, dark).histogram()[255]
-
-
-def _reencode(image: Image.Image) -> bytes:
-    # Re-encoding drops whatever chunks the upload carried besides the pixels.
-    if image.width > STORED_MAX_WIDTH_PX:
-        ratio = STORED_MAX_WIDTH_PX / image.width
-        image = image.resize((STORED_MAX_WIDTH_PX, max(1, round(image.height * ratio))))
-    out = BytesIO()
-    image.save(out, format="PNG", optimize=True)
-    return out.getvalue()
+    """Check the visit's signature by decoding it; return the PNG to store."""
+    return core_signatures.decode_signature(data_url, RULES)
 
 
 def _utc(moment: datetime) -> str:
