@@ -110,7 +110,7 @@ def gunicorn(env: dict, workers: int):
             try:
                 if requests.get(base + "/healthz", timeout=1).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or still importing
                 time.sleep(0.2)
         else:
             raise RuntimeError("gunicorn did not start")
