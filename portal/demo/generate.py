@@ -392,6 +392,9 @@ def generate(borrowers: int, months: int, seed: int, today: date | None = None) 
     generator.borrowers(officers, branch_of)
     reset_sequences()
     db.session.commit()
+    # Fresh statistics, or the planners guess at tables that grew a million rows.
+    db.session.execute(sa.text("ANALYZE"))
+    db.session.commit()
     send_due(shape.today)  # today's greetings, through the real daily job
     db.session.commit()
     return shape
