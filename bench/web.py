@@ -216,12 +216,13 @@ def sessions_for(base: str, targets: dict) -> dict:
     }
 
 
-def measure_serial(base: str, targets: dict, count: int) -> dict:
+def measure_serial(base: str, targets: dict, count: int, warmup: int) -> dict:
     sessions = sessions_for(base, targets)
     results = {}
     for name, who, path in pages(targets):
-        for _ in range(5):
-            timed_get(sessions[who], base + path)  # warm caches and connections
+        for _ in range(warmup):
+            # Steady state: every worker has connected, imported and filled its caches.
+            timed_get(sessions[who], base + path)
         results[name] = summarise([timed_get(sessions[who], base + path) for _ in range(count)])
     return results
 
@@ -266,7 +267,7 @@ def run(kind: str, args) -> dict:
     ensure_data(kind, url, env, args.borrowers, args.months)
     targets = pick_targets(url)
     with gunicorn(env, args.workers) as base:
-        serial = measure_serial(base, targets, args.requests)
+        serial = measure_serial(base, targets, args.requests, warmup=3 * args.workers)
         print_table(f"[{kind}] one user, {args.requests} requests per page", serial)
         concurrent = measure_concurrent(base, targets, args.concurrency, args.rounds)
         print_table(f"[{kind}] {args.concurrency} concurrent users", concurrent)

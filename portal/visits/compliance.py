@@ -111,9 +111,16 @@ def loan_owes_visit(month: Month):
     )
 
 
-def owes_visit(month: Month):
-    """The borrower (``Borrower`` in the outer query) has a loan that owes a visit in ``month``."""
-    return sa.exists().where(Loan.borrower_id == Borrower.id, loan_owes_visit(month))
+def owes_visit(month: Month, branch_id: int | None = None):
+    """The borrower (``Borrower`` in the outer query) has a loan that owes a visit in ``month``.
+
+    With ``branch_id`` the loans are narrowed by their indexed branch column too, which
+    lets PostgreSQL build its semi-join from one branch's loans instead of all of them.
+    """
+    condition = sa.and_(Loan.borrower_id == Borrower.id, loan_owes_visit(month))
+    if branch_id is not None:
+        condition = sa.and_(condition, Loan.branch_id == branch_id)
+    return sa.exists().where(condition)
 
 
 def visited_in(month: Month, tz: ZoneInfo):
@@ -297,7 +304,7 @@ def _officer_counts(branch_id: int, month: Month, tz: ZoneInfo):
             responsible_officer_id(month, tz).label("officer_id"),
             sa.case((visited_in(month, tz), 1), else_=0).label("done"),
         )
-        .where(Borrower.branch_id == branch_id, owes_visit(month))
+        .where(Borrower.branch_id == branch_id, owes_visit(month, branch_id))
         .subquery()
     )
     return sa.select(
@@ -405,7 +412,11 @@ def missed_borrowers(branch_id: int, month: Month):
             latest_risk_level().label("risk"),
             last_visited_at().label("last_visit"),
         )
-        .where(Borrower.branch_id == branch_id, owes_visit(month), ~visited_in(month, tz))
+        .where(
+            Borrower.branch_id == branch_id,
+            owes_visit(month, branch_id),
+            ~visited_in(month, tz),
+        )
         .subquery()
     )
     return (
