@@ -85,4 +85,6 @@ def test_query_count_does_not_grow_with_the_borrowers(app, client, world, userna
     _add_borrowers(app, world, 27)
     many = measure()
     assert few == many, f"{path}: {few} queries with 3 borrowers, {many} with 30"
-    assert many <= 12
+    # 13: the admin's compliance page, whose one extra statement asks whether the
+    # closed months kept by the worker are still current (docs/visits.md).
+    assert many <= 13
