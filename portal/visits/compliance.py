@@ -116,9 +116,11 @@ def owes_visit(month: Month, branch_id: int | None = None):
 
     With ``branch_id`` the loans are narrowed by their indexed branch column too, which
     lets PostgreSQL build its semi-join from one branch's loans instead of all of them.
+    SQLite runs the subquery per borrower, where that index would read the whole
+    branch's loans every time, so there it is left out.
     """
     condition = sa.and_(Loan.borrower_id == Borrower.id, loan_owes_visit(month))
-    if branch_id is not None:
+    if branch_id is not None and db.engine.dialect.name == "postgresql":
         condition = sa.and_(condition, Loan.branch_id == branch_id)
     return sa.exists().where(condition)
 
