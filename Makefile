@@ -52,6 +52,10 @@ translations: venv  ## extract new strings and merge them into the catalogues
 bench: setup  ## web latency and queries per page at 100,000 borrowers, SQLite and PostgreSQL
 	$(BIN)/python bench/web.py $(BENCH_ARGS)
 
+.PHONY: bench-pdf
+bench-pdf: setup  ## PDF reports at a branch of 5,000 borrowers: visit report, branch report, 300-visit pack
+	$(BIN)/python bench/pdf.py $(BENCH_PDF_ARGS)
+
 db: setup
 	$(BIN)/flask db upgrade
 

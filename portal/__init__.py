@@ -96,3 +96,4 @@ def register_commands(app: Flask) -> None:
 
     app.cli.add_command(demo_cli)
     app.cli.add_command(importlib.import_module("portal.care.cli").care_cli)
+    app.cli.add_command(importlib.import_module("portal.reports.cli").reports_cli)

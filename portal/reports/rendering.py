@@ -14,6 +14,8 @@ from flask import Flask, current_app, render_template
 log = logging.getLogger(__name__)
 
 FONT_FILE = "fonts/wqy-microhei.ttc"
+# Under static/pdf/: the shared page set-up, then the reports' own styles.
+STYLESHEETS = ("print.css", "reports.css")
 
 
 class RefusedURLError(ValueError):
@@ -62,17 +64,21 @@ class PdfRenderer:
 
         font_url = (self.static_root / FONT_FILE).resolve().as_uri()
         font_face = f"@font-face {{ font-family: 'Portal CJK'; src: url('{font_url}'); }}"
+        # Parsed once per process: templates carry no <style> or <link> of their own.
         return [
             CSS(string=font_face, font_config=self.font_config, url_fetcher=self.url_fetcher),
-            CSS(
-                filename=str(self.static_root / "pdf" / "print.css"),
-                font_config=self.font_config,
-                url_fetcher=self.url_fetcher,
+            *(
+                CSS(
+                    filename=str(self.static_root / "pdf" / name),
+                    font_config=self.font_config,
+                    url_fetcher=self.url_fetcher,
+                )
+                for name in STYLESHEETS
             ),
         ]
 
-    def render_html(self, html: str) -> bytes:
-        """Render an HTML string to PDF bytes."""
+    def layout(self, html: str):
+        """Lay out an HTML string: a WeasyPrint ``Document`` whose pages can be combined."""
         from weasyprint import HTML
 
         document = HTML(
@@ -80,7 +86,18 @@ class PdfRenderer:
             base_url=self.static_root.resolve().as_uri() + "/",
             url_fetcher=self.url_fetcher,
         )
-        return document.write_pdf(stylesheets=self.base_stylesheets, font_config=self.font_config)
+        return document.render(stylesheets=self.base_stylesheets, font_config=self.font_config)
+
+    def render_html(self, html: str) -> bytes:
+        """Render an HTML string to PDF bytes."""
+        return self.layout(html).write_pdf()
+
+    def render_many(self, htmls: list[str]) -> bytes:
+        """Several HTML documents as one PDF, each keeping its own page numbers."""
+        documents = [self.layout(html) for html in htmls]
+        pages = [page for document in documents for page in document.pages]
+        # One PDF, so the font subset is embedded once for all of them.
+        return documents[0].copy(pages).write_pdf()
 
 
 def renderer() -> PdfRenderer:
@@ -96,6 +113,18 @@ def renderer() -> PdfRenderer:
 def render_pdf(template: str, **context) -> bytes:
     """Render ``templates/pdf/<template>`` with plain data to PDF bytes."""
     return renderer().render_html(render_template(f"pdf/{template}", **context))
+
+
+def render_report(report, printing) -> bytes:
+    """A report's plain data printed with its own template (``report.template``)."""
+    return render_pdf(report.template, report=report, printing=printing)
+
+
+def render_reports(reports: list, printing) -> bytes:
+    """Several reports in one PDF, each numbering its own pages."""
+    return renderer().render_many(
+        [render_template(f"pdf/{r.template}", report=r, printing=printing) for r in reports]
+    )
 
 
 def font_subsetting_is_fast() -> bool:

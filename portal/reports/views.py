@@ -1,5 +1,131 @@
-"""Routes of the reports feature."""
+"""Routes of the reports feature: PDF downloads, each behind the same rule as its page."""
 
-from flask import Blueprint
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, request
+from flask_babel import get_locale
+from flask_login import current_user
+
+from portal.access import get_visible_or_404, require, roles_required
+from portal.accounts.models import Role
+from portal.borrowers.models import Borrower
+from portal.branches.models import Branch
+from portal.extensions import db
+from portal.reports import data, monthly, operations, pack, queries
+from portal.reports.data import FileName
+from portal.reports.rendering import render_report
+from portal.training.models import TrainingSignoff
+from portal.visits.compliance import Month, current_month
+from portal.visits.models import Visit
 
 bp = Blueprint("reports", __name__)
+
+EVERY_ROLE = tuple(Role)
+# RFC 5987 attr-char besides letters and digits.
+FILENAME_SAFE = "!#$&+-.^_`|~"
+
+
+@bp.app_context_processor
+def _template_helpers() -> dict:
+    # A callable: only the compliance page's print links pay for the count.
+    return {"visit_pack_parts": visit_pack_parts}
+
+
+def visit_pack_parts(branch_id: int, month: Month) -> int:
+    """How many files the month's visit pack is split into."""
+    return max(1, -(-queries.month_visit_count(branch_id, month) // pack.PART_SIZE))
+
+
+def content_disposition(name: FileName) -> str:
+    """``attachment`` with an ASCII name, plus the reader's-language name (RFC 5987/6266)."""
+    plain = name.ascii.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
+    value = f'attachment; filename="{plain}"'
+    if name.display != plain:
+        value += "; filename*=UTF-8''" + quote(name.display, safe=FILENAME_SAFE)
+    return value
+
+
+def _download(pdf: bytes, name: FileName) -> Response:
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = content_disposition(name)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _export(report, kind: str, target, summary: str, render=render_report) -> Response:
+    """Print ``report``, write the export to the audit log, send it as a download."""
+    printing = data.printing(current_user)
+    # The report is plain data now: end the read transaction before the slow
+    # layout, so the audit write after it never meets a stale SQLite snapshot.
+    db.session.commit()
+    pdf = render(report, printing)
+    operations.record_export(kind, target, summary)
+    db.session.commit()
+    return _download(pdf, report.filename)
+
+
+def _branch_month(branch_code: str, month_text: str) -> tuple[Branch, Month]:
+    """The branch (404 if unknown, 403 unless managed by the user) and a month up to now."""
+    branch = queries.branch_by_code(branch_code) or abort(404)
+    require(current_user.can_manage_branch(branch.id))
+    try:
+        month = Month.parse(month_text)
+    except ValueError:
+        abort(404)
+    if month > current_month():
+        abort(404)
+    return branch, month
+
+
+@bp.get("/visits/<int:visit_id>/report.pdf")
+@roles_required(*EVERY_ROLE)
+def visit_report(visit_id: int):
+    visit = get_visible_or_404(Visit, visit_id)
+    report = data.visit_report(visit.id)
+    return _export(report, "visit", visit, f"borrower={visit.borrower_id} month={report.month}")
+
+
+@bp.get("/training/signoffs/<int:signoff_id>/certificate.pdf")
+@roles_required(*EVERY_ROLE)
+def training_certificate(signoff_id: int):
+    signoff = get_visible_or_404(TrainingSignoff, signoff_id)
+    if not signoff.passed:
+        abort(404)  # a failed attempt certifies nothing
+    report = data.training_certificate(queries.signoff_for_certificate(signoff.id))
+    return _export(report, "training_certificate", signoff, f"borrower={signoff.borrower_id}")
+
+
+@bp.get("/borrowers/<int:borrower_id>/dossier.pdf")
+@roles_required(*EVERY_ROLE)
+def borrower_dossier(borrower_id: int):
+    borrower = get_visible_or_404(Borrower, borrower_id)
+    report = data.borrower_dossier(queries.borrower_for_dossier(borrower.id))
+    return _export(report, "borrower_dossier", borrower, borrower.full_name)
+
+
+@bp.get("/reports/branch/<branch_code>/<month>.pdf")
+@roles_required(Role.HEAD, Role.ADMIN)
+def branch_report(branch_code: str, month: str):
+    branch, shown = _branch_month(branch_code, month)
+    report = monthly.branch_month_report(branch, shown)
+    return _export(report, "branch_month", branch, f"{branch.code} {shown}")
+
+
+@bp.get("/reports/branch/<branch_code>/<month>/visits.pdf")
+@roles_required(Role.HEAD, Role.ADMIN)
+def visit_pack(branch_code: str, month: str):
+    branch, shown = _branch_month(branch_code, month)
+    parts = pack.parts(queries.month_visits(branch.id, shown))
+    number = request.args.get("part", 1, type=int)
+    if not 1 <= number <= len(parts):
+        abort(404)
+    part, locale = parts[number - 1], str(get_locale())
+    cover = data.pack_cover(branch, shown, part, len(parts))
+    summary = f"{branch.code} {shown} part {number}/{len(parts)}: {len(part.visits)} visits"
+    return _export(
+        cover,
+        "visit_pack",
+        branch,
+        summary,
+        render=lambda cover, printing: pack.build(cover, part.visit_ids, printing, locale),
+    )

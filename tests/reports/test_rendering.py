@@ -1,7 +1,6 @@
 """The PDF renderer: our CJK font embedded, only our own files fetched, text stays text."""
 
 import io
-import logging
 import shutil
 import subprocess
 from pathlib import Path
@@ -12,6 +11,7 @@ from pypdf import PdfReader
 
 from portal.reports.rendering import RefusedURLError, make_url_fetcher, renderer
 from tests.browser.fixtures import ARTIFACTS
+from tests.reports.helpers import LogRecords, images_on
 
 PAGE = """<!doctype html><html><body>
 <h1>{{ title }}</h1><p>{{ name }}</p><p>Borrower: {{ english }}</p>
@@ -106,9 +106,35 @@ def test_fetcher_serves_our_font_and_data_uris(app):
     assert fetcher.fetch("data:text/plain;base64,5L2g5aW9").read() == "你好".encode()
 
 
-def test_a_template_asking_for_etc_passwd_gets_nothing(app, caplog):
-    with caplog.at_level(logging.WARNING):
-        pdf = _render(app, title="t", name="n", english="e", image="file:///etc/passwd")
+@pytest.mark.parametrize(
+    "url", ["file:///etc/passwd", "http://127.0.0.1:9/logo.png", "https://example.com/x.png"]
+)
+def test_a_template_asking_for_a_file_or_the_network_gets_nothing(app, url):
+    with LogRecords() as log:
+        pdf = _render(app, title="t", name="n", english="e", image=url)
     assert b"root:" not in pdf
-    reasons = [record.getMessage() for record in caplog.records]
-    assert any("refused to fetch 'file:///etc/passwd'" in reason for reason in reasons), reasons
+    assert any(f"refused to fetch {url!r}" in message for message in log.messages), log.messages
+    assert images_on(pdf) == 0
+
+
+def test_a_stylesheet_link_to_the_network_is_refused_too(app):
+    page = '<html><head><link rel="stylesheet" href="https://example.com/x.css"></head><body>x</body></html>'
+    with LogRecords() as log, app.test_request_context():
+        renderer().render_html(page)
+    assert any("refused to fetch 'https://example.com/x.css'" in m for m in log.messages)
+
+
+def test_fonts_and_stylesheets_are_parsed_once_per_process(app, monkeypatch):
+    import weasyprint
+
+    _render(app, title="t", name="n", english="e")  # warms the renderer, if nothing did yet
+    parsed = []
+    original = weasyprint.CSS.__init__
+
+    def counting(self, *args, **kwargs):
+        parsed.append(args or kwargs)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(weasyprint.CSS, "__init__", counting)
+    _render(app, title="贷后跟踪调查表", name="王小明", english="again")
+    assert parsed == []

@@ -1,0 +1,153 @@
+"""The visit pack: the signed visit reports of a branch and month as one PDF, in parallel.
+
+Worker processes each make their own app and renderer once (the pool's initializer:
+fonts, stylesheets) and lay out chunks of visits; every chunk is one PDF with one
+font subset, and the chunks are joined in order with pypdf.
+
+Workers come from a fork server, not from a fork of the caller: a fork would copy
+the caller's open database connections and threads (gunicorn, the development
+server). The fork server imports the app's modules and WeasyPrint once, so later
+packs start their workers quickly. As with any multiprocessing start method but
+``fork``, a script calling ``build`` must guard its main code with
+``if __name__ == "__main__"`` (the flask, gunicorn and pytest entry points do).
+"""
+
+import math
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from io import BytesIO
+
+from flask import Flask, current_app
+from flask_babel import force_locale
+from pypdf import PdfReader, PdfWriter
+
+from portal import FEATURES
+from portal.extensions import db
+from portal.reports import data
+from portal.reports.rendering import render_report, render_reports, renderer
+
+# Visits per downloadable part: what the benchmark times (about 20 s on two cores),
+# well inside the request time limit of docs/deploy.md (60 s).
+PART_SIZE = 300
+# Below this many visits, starting worker processes costs more than it saves.
+IN_PROCESS_BELOW = 24
+CHUNK_MAX = 25
+# What a worker's app needs to reach the same database with the same calendar.
+WORKER_SETTINGS = (
+    "SQLALCHEMY_DATABASE_URI",
+    "SECRET_KEY",
+    "PORTAL_ENV",
+    "PORTAL_TIMEZONE",
+    "BABEL_DEFAULT_LOCALE",
+    "PASSWORD_HASH_PROFILE",
+    "TESTING",
+)
+
+# Imported once by the fork server, so each worker only builds its app.
+PRELOAD = [__name__, "weasyprint", *(f"portal.{feature}.views" for feature in FEATURES)]
+
+_worker_app: Flask | None = None
+
+
+@dataclass(frozen=True)
+class Part:
+    """One downloadable file of a month's visits: its number and its visits (id, time)."""
+
+    number: int
+    visits: list
+
+    @property
+    def visit_ids(self) -> list[int]:
+        return [visit.id for visit in self.visits]
+
+
+def parts(visits: list, size: int | None = None) -> list[Part]:
+    """The month's visits in parts of at most ``size``; always at least one, maybe empty."""
+    size = size or PART_SIZE
+    count = max(1, math.ceil(len(visits) / size))
+    return [Part(n + 1, visits[n * size : (n + 1) * size]) for n in range(count)]
+
+
+def worker_count() -> int:
+    """The cores this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+def _chunks(ids: list[int], workers: int) -> list[list[int]]:
+    # Several chunks per worker even out slow and fast visits; few enough to keep
+    # one font subset per chunk from bloating the file.
+    size = max(1, min(CHUNK_MAX, math.ceil(len(ids) / (workers * 4))))
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+def _init_worker(settings: dict) -> None:
+    global _worker_app
+    from portal import create_app
+
+    _worker_app = create_app(settings)
+    with _worker_app.app_context():
+        renderer().base_stylesheets  # noqa: B018 - parse fonts and styles once, up front
+
+
+def _render_chunk(visit_ids: list[int], locale: str, printing: data.Printing) -> bytes:
+    # A GET context: on SQLite these reads then start deferred instead of taking the
+    # write lock (portal.database), so workers never queue behind each other or a writer.
+    with _worker_app.test_request_context(method="GET"), force_locale(locale):
+        reports = data.visit_reports(visit_ids)
+        db.session.remove()  # plain data now; hold no snapshot while laying out
+        return render_reports(reports, printing)
+
+
+def _process_pool(workers: int):
+    settings = {
+        key: current_app.config[key] for key in WORKER_SETTINGS if key in current_app.config
+    }
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=(settings,),
+    )
+
+
+def _merge(pdfs: list[bytes], title: str) -> bytes:
+    writer = PdfWriter()
+    for pdf in pdfs:
+        writer.append(PdfReader(BytesIO(pdf)))
+    writer.add_metadata({"/Title": title})
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def build(
+    cover: data.PackCover,
+    visit_ids: list[int],
+    printing: data.Printing,
+    locale: str,
+    workers: int | None = None,
+) -> bytes:
+    """The cover and every visit's report, in the order of ``visit_ids``, as one PDF.
+
+    Needs an app context. The visits must be committed, and the caller must hold no
+    write lock (end its transaction first): the workers read on their own connections.
+    """
+    workers = workers or worker_count()
+    title = f"{cover.title} · {cover.branch_name} · {cover.month}"
+    if len(visit_ids) < IN_PROCESS_BELOW or workers < 2:
+        pieces = [render_report(cover, printing)]
+        if visit_ids:
+            pieces.append(render_reports(data.visit_reports(visit_ids), printing))
+        return _merge(pieces, title)
+    with _process_pool(workers) as pool:
+        futures = [
+            pool.submit(_render_chunk, chunk, locale, printing)
+            for chunk in _chunks(visit_ids, workers)
+        ]
+        # The cover is laid out here while the workers start up.
+        pieces = [render_report(cover, printing)] + [future.result() for future in futures]
+    return _merge(pieces, title)
