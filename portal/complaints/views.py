@@ -1,22 +1,23 @@
 """Routes of the complaints feature: the borrower's complaints and the staff's handling."""
 
-from collections.abc import Callable
+from functools import partial
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 
 from portal.access import get_visible_or_404, require, roles_required, staff_required
-from portal.accounts.models import Role, User
+from portal.accounts.models import Role
 from portal.borrowers.models import Borrower
+from portal.borrowers.queries import own_profile
 from portal.complaints import operations
 from portal.complaints.forms import ComplaintForm, EscalateForm, ResolveForm, VerdictForm
 from portal.complaints.models import Complaint, ComplaintCategory, ComplaintSeverity
 from portal.complaints.operations import ComplaintError
 from portal.complaints.queries import menu_count, staff_list
+from portal.core.actions import apply_step, current_actor, or_404
 from portal.extensions import db
 
 bp = Blueprint("complaints", __name__)
@@ -27,34 +28,17 @@ def _menu_count():
     return {"complaint_menu_count": menu_count}
 
 
-def _actor() -> User:
-    return current_user._get_current_object()
+_actor = current_actor
 
 
-def _apply(step: Callable[[], object], message: str, target: str):
-    """Run one operation, commit, flash; a refused step is rolled back and explained."""
-    try:
-        step()
-        db.session.commit()
-    except ComplaintError as error:
-        db.session.rollback()
-        flash(str(error), "danger")
-    except StaleDataError:
-        db.session.rollback()
-        flash(_("Someone else changed this record meanwhile. Please look at it again."), "warning")
-    else:
-        flash(message, "success")
-    return redirect(target)
+_apply = partial(apply_step, refused=ComplaintError)
 
 
 # The borrower's pages --------------------------------------------------------------------
 
 
 def _own_borrower() -> Borrower:
-    borrower = db.session.scalar(sa.select(Borrower).where(Borrower.user_id == current_user.id))
-    if borrower is None:
-        abort(404)
-    return borrower
+    return or_404(own_profile(current_user))
 
 
 @bp.get("/me/complaints")

@@ -1,20 +1,21 @@
 """Routes of the services feature: the borrower's requests and notices, the staff workflow,
 group sessions, satisfaction figures and the admin's catalogue."""
 
-from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 
 from portal.access import get_visible_or_404, require, roles_required, staff_required
 from portal.accounts.models import Role, User
 from portal.borrowers.models import Borrower
+from portal.borrowers.queries import own_profile
 from portal.branches.models import Branch
+from portal.core.actions import apply_step, current_actor, or_404
 from portal.core.forms import ConfirmForm, choices
 from portal.extensions import db
 from portal.services import operations, queries
@@ -44,8 +45,7 @@ def _menu_counts():
     return {"service_menu_counts": queries.menu_counts}
 
 
-def _actor() -> User:
-    return current_user._get_current_object()
+_actor = current_actor
 
 
 def _per_page() -> int:
@@ -53,26 +53,10 @@ def _per_page() -> int:
 
 
 def _own_borrower() -> Borrower:
-    borrower = db.session.scalar(sa.select(Borrower).where(Borrower.user_id == current_user.id))
-    if borrower is None:
-        abort(404)
-    return borrower
+    return or_404(own_profile(current_user))
 
 
-def _apply(step: Callable[[], object], message: str, target: str) -> object:
-    """Run one operation, commit, flash; a refused step is rolled back and explained."""
-    try:
-        step()
-        db.session.commit()
-    except ServiceError as error:
-        db.session.rollback()
-        flash(str(error), "danger")
-    except StaleDataError:
-        db.session.rollback()
-        flash(_("Someone else changed this record meanwhile. Please look at it again."), "warning")
-    else:
-        flash(message, "success")
-    return redirect(target)
+_apply = partial(apply_step, refused=ServiceError)
 
 
 # The borrower's pages --------------------------------------------------------------------
