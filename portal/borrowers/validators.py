@@ -14,6 +14,7 @@ import phonenumbers
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
 from stdnum import exceptions as stdnum_errors
+from stdnum import numdb
 from stdnum.cn import ric
 
 from portal.borrowers.models import Sex
@@ -30,6 +31,17 @@ class InvalidValueError(ValueError):
 # --- resident ID (GB 11643) ------------------------------------------------------------
 
 _SEPARATORS = re.compile(r"[\s-]+")
+
+
+def county_code_ever_used(code: str) -> bool:
+    """Whether ``code`` is a county code in stdnum's table, in any year.
+
+    An ID card carries the code in force when it was issued, not at birth, and keeps it
+    when the county is later renamed or merged: ``ric.get_birth_place`` wants the code in
+    force in the birth year, which refuses everyone born before their county got its
+    current code. The same table without that year test accepts codes past and present.
+    """
+    return any("county" in found for _part, found in numdb.get("cn/loc").info(code))
 
 
 @dataclass(frozen=True)
@@ -62,10 +74,8 @@ def check_resident_id(value: str, today: date | None = None) -> ResidentId:
         raise InvalidValueError(_l("The birth date in this ID number does not exist.")) from None
     if birth_date > (today or date.today()):
         raise InvalidValueError(_l("The birth date in this ID number is in the future."))
-    try:
-        ric.get_birth_place(number)
-    except stdnum_errors.ValidationError:
-        raise InvalidValueError(_l("The county code in this ID number is not known.")) from None
+    if not county_code_ever_used(number[:6]):
+        raise InvalidValueError(_l("The county code in this ID number is not known."))
     # The 17th digit is odd for men and even for women.
     sex = Sex.MALE if int(number[16]) % 2 else Sex.FEMALE
     return ResidentId(number, birth_date, sex)

@@ -81,3 +81,26 @@ def test_a_letter_among_the_first_17_digits_is_refused(number, position, letter)
     changed = number[:position] + letter + number[position + 1 :]
     with pytest.raises(InvalidValueError):
         check_resident_id(changed, TODAY)
+
+
+@st.composite
+def ids_born_any_year(draw) -> str:
+    """A valid ID of a county code from the table, born in any year, before or after it."""
+    code, _first, _last = draw(st.sampled_from(COUNTIES))
+    birth = draw(st.dates(min_value=date(1900, 1, 1), max_value=TODAY))
+    sequence = draw(st.integers(min_value=0, max_value=999))
+    return _with_check(f"{code}{birth:%Y%m%d}{sequence:03d}")
+
+
+@given(ids_born_any_year())
+def test_a_code_once_in_use_is_accepted_whatever_the_birth_year(number):
+    """The card carries the code in force when it was issued (issue 11), not at birth."""
+    checked = check_resident_id(number, TODAY)
+    assert checked.number == number
+
+
+@given(st.sampled_from(["999999", "321399", "990000", "000000", "329999"]), st.data())
+def test_a_code_never_in_the_table_is_refused(code, data):
+    birth = data.draw(st.dates(min_value=date(1900, 1, 1), max_value=TODAY))
+    with pytest.raises(InvalidValueError):
+        check_resident_id(_with_check(f"{code}{birth:%Y%m%d}123"), TODAY)
