@@ -1,4 +1,10 @@
-"""How ID and phone numbers are shown: masked in lists (PIPL, GB/T 35273), readable in full."""
+"""How ID and phone numbers are shown: masked in lists (PIPL, GB/T 35273), readable in full.
+
+A masked display must not be undone by anything printed beside it. The masked ID hides
+the birth date, so wherever the ID is masked only the year of birth is shown.
+"""
+
+from datetime import date
 
 import phonenumbers
 
@@ -8,6 +14,11 @@ def mask_resident_id(number: str | None) -> str:
     if not number:
         return ""
     return number[:6] + "*" * (len(number) - 10) + number[-4:]
+
+
+def birth_year(birth_date: date | None) -> str:
+    """The year of birth only: the day would fill the stars of the masked ID."""
+    return str(birth_date.year) if birth_date else ""
 
 
 def mask_phone(number: str | None) -> str:

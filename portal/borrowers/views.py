@@ -25,7 +25,7 @@ from portal.borrowers.forms import (
     OnboardingForm,
     ReassignForm,
 )
-from portal.borrowers.masking import display_phone, mask_phone, mask_resident_id
+from portal.borrowers.masking import birth_year, display_phone, mask_phone, mask_resident_id
 from portal.borrowers.models import (
     BIRTHDAY_CALENDAR_LABELS,
     BUSINESS_TYPE_LABELS,
@@ -40,6 +40,7 @@ bp = Blueprint("borrowers", __name__)
 bp.add_app_template_filter(mask_resident_id)
 bp.add_app_template_filter(mask_phone)
 bp.add_app_template_filter(display_phone)
+bp.add_app_template_filter(birth_year)
 
 REASSIGN_PAGE_SIZE = 100
 

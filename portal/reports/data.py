@@ -16,7 +16,7 @@ from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 
 from portal.accounts.models import ROLE_LABELS, User
-from portal.borrowers.masking import mask_phone, mask_resident_id
+from portal.borrowers.masking import birth_year, mask_phone, mask_resident_id
 from portal.borrowers.models import BUSINESS_TYPE_LABELS, SEX_LABELS, TIER_LABELS, Borrower
 from portal.branches.models import Branch
 from portal.database import utcnow
@@ -465,7 +465,8 @@ class Dossier:
 def _profile_lines(borrower: Borrower) -> list[Line]:
     return [
         *_borrower_lines(borrower),
-        Line(_("Birth date"), f"{borrower.birth_date.isoformat()} · {SEX_LABELS[borrower.sex]}"),
+        # The ID above is masked: the full birth date would fill in its stars.
+        Line(_("Year of birth"), f"{birth_year(borrower.birth_date)} · {SEX_LABELS[borrower.sex]}"),
         Line(_("People in the household"), str(borrower.household_size)),
         Line(_("Monthly income (yuan)"), f"{borrower.monthly_income:,.2f}"),
         Line(_("Monthly expenses (yuan)"), f"{borrower.monthly_expenses:,.2f}"),
