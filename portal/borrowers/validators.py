@@ -6,18 +6,18 @@ translatable message, so forms and tests use the same rules.
 
 import io
 import re
-import warnings
 from dataclasses import dataclass
 from datetime import date
 
 import phonenumbers
 from flask_babel import lazy_gettext as _l
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ImageOps
 from stdnum import exceptions as stdnum_errors
 from stdnum import numdb
 from stdnum.cn import ric
 
 from portal.borrowers.models import Sex
+from portal.core.images import ImageRefusedError, ImageTooLargeError, decode_upload
 
 
 class InvalidValueError(ValueError):
@@ -142,23 +142,11 @@ def reencode_photo(stream) -> bytes:
     if len(data) > MAX_PHOTO_BYTES:
         raise InvalidValueError(_l("The photo is larger than 5 MB. Please take a smaller one."))
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=_PHOTO_FORMATS)
-            if max(image.size) > MAX_PHOTO_SIDE:
-                raise InvalidValueError(_l("The photo is larger than 6000 pixels on a side."))
-            image.load()
-            image = ImageOps.exif_transpose(image).convert("RGB")
-    except InvalidValueError:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        image = decode_upload(data, _PHOTO_FORMATS, MAX_PHOTO_SIDE)
+        image = ImageOps.exif_transpose(image).convert("RGB")
+    except ImageTooLargeError:
         raise InvalidValueError(_l("The photo is larger than 6000 pixels on a side.")) from None
-    except (
-        UnidentifiedImageError,
-        OSError,
-        ValueError,
-        SyntaxError,
-    ):
+    except (ImageRefusedError, OSError, ValueError, SyntaxError):
         raise InvalidValueError(
             _l("This file is not a readable JPEG, PNG or WebP photo.")
         ) from None

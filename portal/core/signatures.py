@@ -1,5 +1,7 @@
 """Drawn signatures sent by static/js/signature.js: a PNG data URL, checked by decoding.
 
+The decoding is ``portal.core.images.decode_upload``, which refuses a PNG cut short.
+
 Visits and training sign-offs both take one; each states its limits and its words in
 a ``SignatureRules``. The PNG kept is re-encoded, so no foreign chunk is ever stored.
 """
@@ -9,7 +11,9 @@ import binascii
 from dataclasses import dataclass
 from io import BytesIO
 
-from PIL import Image, ImageChops, UnidentifiedImageError
+from PIL import Image, ImageChops
+
+from portal.core.images import ImageRefusedError, ImageTooLargeError, decode_upload, is_image
 
 PNG_DATA_URL_PREFIX = "data:image/png;base64,"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -62,29 +66,18 @@ def decode_signature(data_url: str | None, rules: SignatureRules) -> bytes:
     return _reencode(image, rules.stored_max_width_px)
 
 
-def _is_other_image(raw: bytes) -> bool:
-    try:
-        with Image.open(BytesIO(raw)):
-            return True
-    except (OSError, SyntaxError, ValueError, UnidentifiedImageError, Image.DecompressionBombError):
-        return False
-
-
 def _open_png(raw: bytes, rules: SignatureRules) -> Image.Image:
     if not raw.startswith(PNG_MAGIC):
-        raise SignatureError(rules.not_png if _is_other_image(raw) else rules.unreadable)
+        raise SignatureError(rules.not_png if is_image(raw) else rules.unreadable)
     try:
-        with Image.open(BytesIO(raw), formats=["PNG"]) as image:
-            # The header alone gives the size: refuse before decoding any pixels.
-            width, height = image.size
-            if max(width, height) > rules.max_side_px:
-                raise SignatureError(rules.oversized or rules.too_large)
-            if width < rules.min_width_px or height < rules.min_height_px:
-                raise SignatureError(rules.blank)
-            image.load()
-            return image.convert("RGBA")
-    except (OSError, SyntaxError, ValueError, UnidentifiedImageError, Image.DecompressionBombError):
+        image = decode_upload(raw, ("PNG",), rules.max_side_px)
+    except ImageTooLargeError:
+        raise SignatureError(rules.oversized or rules.too_large) from None
+    except ImageRefusedError:
         raise SignatureError(rules.unreadable) from None
+    if image.width < rules.min_width_px or image.height < rules.min_height_px:
+        raise SignatureError(rules.blank)
+    return image.convert("RGBA")
 
 
 def ink_pixels(image: Image.Image) -> int:
