@@ -38,6 +38,7 @@ from wtforms.widgets import TextInput
 from portal.accounts.forms import PASSWORD_RULES
 from portal.accounts.models import User
 from portal.borrowers import queries
+from portal.borrowers.masking import mask_phone
 from portal.borrowers.models import (
     BIRTHDAY_CALENDAR_LABELS,
     BUSINESS_TYPE_LABELS,
@@ -208,7 +209,17 @@ class ProfileForm(FlaskForm):
         self.user = user
         self.borrower = borrower
 
+    def keeps(self, name: str) -> bool:
+        """Whether the stored value of ``name`` stays (the edit form's empty phone fields)."""
+        return False
+
+    def value_of(self, name: str):
+        """What ``name`` will hold after saving."""
+        return self[name].data
+
     def validate_mobile(self, field):
+        if self.keeps("mobile"):
+            return
         try:
             field.data = check_mobile(field.data)
         except InvalidValueError as error:
@@ -221,17 +232,18 @@ class ProfileForm(FlaskForm):
             raise ValidationError(_l("This mobile number is already used by another login."))
 
     def validate_guarantor_phone(self, field):
-        try:
-            field.data = check_phone(field.data)
-        except InvalidValueError as error:
-            raise ValidationError(error.message) from None
-        if field.data == self.mobile.data:
+        if not self.keeps("guarantor_phone"):
+            try:
+                field.data = check_phone(field.data)
+            except InvalidValueError as error:
+                raise ValidationError(error.message) from None
+        if self.value_of("guarantor_phone") == self.value_of("mobile"):
             raise ValidationError(_l("The guarantor needs a phone number of their own."))
 
     def profile(self) -> dict:
         """The editable profile values, typed for the model."""
         return {
-            "mobile": self.mobile.data,
+            "mobile": self.value_of("mobile"),
             "address": self.address.data.strip(),
             "village": self.village.data.strip(),
             "business_type": BusinessType(self.business_type.data),
@@ -240,7 +252,7 @@ class ProfileForm(FlaskForm):
             "monthly_income": self.monthly_income.data,
             "monthly_expenses": self.monthly_expenses.data,
             "guarantor_name": self.guarantor_name.data,
-            "guarantor_phone": self.guarantor_phone.data,
+            "guarantor_phone": self.value_of("guarantor_phone"),
             "wants_greetings": self.wants_greetings.data,
             "birthday_calendar": BirthdayCalendar(self.birthday_calendar.data),
         }
@@ -355,11 +367,34 @@ def _age(birth_date, today) -> int:
     return today.year - birth_date.year - before_birthday
 
 
+# Numbers the edit form never fills in: the full values are shown only by the audited
+# reveal on the detail page. Left empty, the stored number stays.
+UNSHOWN_NUMBERS = ("mobile", "guarantor_phone")
+
+
 class EditForm(ProfileForm):
     """Changes to a borrower's contact, business, household and greeting details."""
 
     version = HiddenField(validators=[InputRequired()])
     submit = SubmitField(_l("Save"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in UNSHOWN_NUMBERS:
+            field = self[name]
+            field.validators = [v for v in field.validators if not isinstance(v, DataRequired)]
+            field.flags.required = False
+            field.render_kw = (field.render_kw or {}) | {
+                "placeholder": mask_phone(getattr(self.borrower, name))
+            }
+            if not self.is_submitted():
+                field.data = ""  # not the stored number, which ``obj`` filled in
+
+    def keeps(self, name: str) -> bool:
+        return name in UNSHOWN_NUMBERS and not (self[name].data or "").strip()
+
+    def value_of(self, name: str):
+        return getattr(self.borrower, name) if self.keeps(name) else self[name].data
 
     @property
     def expected_version(self) -> int:
