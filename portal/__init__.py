@@ -7,6 +7,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import settings
+from portal.core import inputs
 from portal.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(settings.from_environment(config or {}))
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config["PORTAL_TIMEZONE"])
     settings.check_production(app.config)
+    inputs.install_converter(app)
     register_extensions(app)
     register_blueprints(app)
     register_hooks(app)
@@ -84,6 +86,7 @@ def register_hooks(app: Flask) -> None:
     session.init_app(app)
     security.init_app(app)
     errors.init_app(app)
+    inputs.init_app(app)
     templating.init_app(app)
     rendering.init_app(app)
     diagnostics.init_app(app)

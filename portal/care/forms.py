@@ -12,7 +12,7 @@ from portal.branches.models import Branch
 from portal.care.greetings import PLACEHOLDER_LIST, TemplateError, check_template
 from portal.care.models import BIRTHDAY, Occasion
 from portal.care.occasions import BUILT_IN_BY_CODE, SOLAR_TERMS
-from portal.core.forms import choices
+from portal.core.forms import choices, optional_id
 from portal.extensions import db
 
 CALENDAR_LABELS = {
@@ -147,4 +147,4 @@ class OutboxFilterForm(FlaskForm):
 
     @property
     def branch_id(self) -> int | None:
-        return int(self.branch.data) if self.branch.data and self.branch.data.isdigit() else None
+        return optional_id(self.branch.data)

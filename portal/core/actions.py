@@ -3,11 +3,11 @@
 from collections.abc import Callable
 
 from flask import abort, flash, redirect
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.accounts.models import User
+from portal.core.errors import CONFLICT_MESSAGE
 from portal.extensions import db
 
 
@@ -31,7 +31,7 @@ def apply_step(
         flash(str(error), "danger")
     except StaleDataError:
         db.session.rollback()
-        flash(_("Someone else changed this record meanwhile. Please look at it again."), "warning")
+        flash(CONFLICT_MESSAGE, "warning")
     else:
         flash(message, "success")
     return redirect(target)

@@ -17,7 +17,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.borrowers.models import BUSINESS_TYPE_LABELS, TIER_LABELS
-from portal.core.forms import choices
+from portal.core.forms import choices, id_number
 from portal.extensions import db
 from portal.networking.models import OUTCOME_LABELS, BusinessTag
 from portal.networking.operations import NetworkingError, check_free_tags, split_free_tags
@@ -93,9 +93,9 @@ def _check_free(field) -> None:
 class ProfileForm(FlaskForm):
     """What a borrower offers and needs."""
 
-    offers = MultiCheckboxField(_l("Offers"), coerce=int, validators=[Optional()])
+    offers = MultiCheckboxField(_l("Offers"), coerce=id_number, validators=[Optional()])
     free_offers = StringField(_l("Other offers"), validators=[Optional(), Length(max=400)])
-    needs = MultiCheckboxField(_l("Needs"), coerce=int, validators=[Optional()])
+    needs = MultiCheckboxField(_l("Needs"), coerce=id_number, validators=[Optional()])
     free_needs = StringField(_l("Other needs"), validators=[Optional(), Length(max=400)])
     submit = SubmitField(_l("Save"))
 
@@ -144,7 +144,7 @@ class InviteForm(FlaskForm):
     """Borrowers ticked on the invitation page."""
 
     borrower_ids = SelectMultipleField(
-        coerce=int,
+        coerce=id_number,
         validate_choice=False,
         validators=[DataRequired(message=_l("Tick at least one borrower to invite."))],
     )
@@ -177,7 +177,7 @@ class InviteFilterForm(FlaskForm):
 class AttendanceForm(FlaskForm):
     """Who came."""
 
-    attended = SelectMultipleField(coerce=int, validate_choice=False, validators=[Optional()])
+    attended = SelectMultipleField(coerce=id_number, validate_choice=False, validators=[Optional()])
     submit = SubmitField(_l("Save who attended"))
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 from portal.accounts.models import User
 from portal.borrowers.models import Borrower, BusinessType, Tier
 from portal.branches.models import Branch
+from portal.core.forms import optional_id
 from portal.extensions import db
 from portal.networking.models import (
     BusinessTag,
@@ -159,9 +160,9 @@ def filtered_candidates(event: NetworkingEvent, user: User, form) -> list[Borrow
         stmt = stmt.where(Borrower.tier == Tier(form.tier.data))
     if form.business_type.data in set(BusinessType):
         stmt = stmt.where(Borrower.business_type == BusinessType(form.business_type.data))
-    if (form.tag.data or "").isdigit():
+    if optional_id(form.tag.data):
         tagged = sa.select(ProfileEntry.borrower_id).where(
-            ProfileEntry.tag_id == int(form.tag.data)
+            ProfileEntry.tag_id == optional_id(form.tag.data)
         )
         stmt = stmt.where(Borrower.id.in_(tagged))
     return list(db.session.scalars(stmt))

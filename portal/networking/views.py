@@ -11,6 +11,7 @@ from portal.accounts.models import Role
 from portal.borrowers.models import Borrower
 from portal.care.clock import local_today
 from portal.care.forms import all_branches_choices
+from portal.core.forms import optional_id
 from portal.extensions import db
 from portal.networking import matching, operations, queries
 from portal.networking.forms import (
@@ -127,7 +128,7 @@ def _proposals_page(stmt, per_borrower: int):
 @bp.get("/matches")
 @staff_required
 def matches():
-    borrower_id = request.args.get("borrower", type=int)
+    borrower_id = optional_id(request.args.get("borrower"))
     stmt = matching.profiled_statement(current_user)
     if borrower_id:
         stmt = stmt.where(Borrower.id == borrower_id)

@@ -11,6 +11,7 @@ from portal.borrowers.models import TIER_LABELS, Borrower, Tier
 from portal.branches.models import Branch
 from portal.care.clock import local_today
 from portal.care.forms import all_branches_choices
+from portal.core.forms import optional_id
 from portal.core.navigation import safe_next
 from portal.extensions import db
 from portal.networking.paging import paginate_list
@@ -38,7 +39,7 @@ def _open_periods() -> tuple[str, ...]:
 def index():
     form = TierFilterForm(request.args)
     form.branch.choices = all_branches_choices()
-    branch_id = int(form.branch.data) if (form.branch.data or "").isdigit() else None
+    branch_id = optional_id(form.branch.data)
     stmt = queries.list_statement(current_user, form.tier_value, branch_id)
     page = db.paginate(stmt, per_page=current_app.config["PER_PAGE"])
     suggested = queries.suggestions([b.id for b in page.items], local_today())
@@ -104,8 +105,8 @@ def _review_branch() -> Branch:
         return db.session.get(Branch, current_user.branch_id) or abort(404)
     wanted = request.args.get("branch", "")
     stmt = sa.select(Branch).order_by(Branch.code)
-    if wanted.isdigit():
-        stmt = stmt.where(Branch.id == int(wanted))
+    if optional_id(wanted):
+        stmt = stmt.where(Branch.id == optional_id(wanted))
     return db.session.scalars(stmt).first() or abort(404)
 
 

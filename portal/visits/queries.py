@@ -8,6 +8,7 @@ from sqlalchemy.orm import contains_eager, joinedload, load_only
 from portal.accounts.models import Role, User
 from portal.borrowers.models import Borrower
 from portal.branches.models import Branch
+from portal.core.forms import optional_id
 from portal.extensions import db
 from portal.visits.models import Visit, VisitWarning
 
@@ -118,7 +119,7 @@ def compliance_branch(user: User, requested: str | None) -> Branch | None:
     """The branch a compliance page shows: the head's own; for admins the one asked for."""
     if user.role == Role.HEAD:
         return user.branch
-    branch_id = int(requested) if requested and requested.isdigit() else None
+    branch_id = optional_id(requested)
     stmt = sa.select(Branch).where(Branch.active).order_by(Branch.code)
     if branch_id is not None:
         chosen = db.session.get(Branch, branch_id)
