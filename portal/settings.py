@@ -38,22 +38,46 @@ def _secret_key(production: bool) -> str:
     return _development_secret_key()
 
 
+def development_database_url() -> str:
+    """The SQLite file in instance/ used when DATABASE_URL is not set."""
+    return f"sqlite:///{INSTANCE_PATH / 'portal.sqlite3'}"
+
+
+def _rate_limit_storage_options(uri: str) -> dict:
+    # A Redis that is down or unreachable must cost a login a fraction of a second before
+    # Flask-Limiter falls back to per-process counters, not the system's connect timeout.
+    if uri.startswith(("redis://", "rediss://", "redis+unix://")):
+        return {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+    return {}
+
+
+def _proxy_hops() -> int:
+    # TRUST_PROXY_HEADERS=1 is the older spelling of one trusted hop.
+    default = "1" if _env_flag("TRUST_PROXY_HEADERS", False) else "0"
+    return int(os.environ.get("TRUST_PROXY_HOPS", default))
+
+
 def from_environment(overrides: dict) -> dict:
     """Build the Flask configuration from environment variables, then ``overrides``."""
     production = os.environ.get("PORTAL_ENV", "development") == "production"
-    default_db = f"sqlite:///{INSTANCE_PATH / 'portal.sqlite3'}"
+    default_db = development_database_url()
+    rate_limit_storage = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     config = {
         "PORTAL_ENV": "production" if production else "development",
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL", default_db),
         "PORTAL_TIMEZONE": os.environ.get("PORTAL_TIMEZONE", "Asia/Shanghai"),
         "BABEL_DEFAULT_LOCALE": os.environ.get("PORTAL_DEFAULT_LOCALE", "zh"),
-        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_STORAGE_URI": rate_limit_storage,
+        "RATELIMIT_STORAGE_OPTIONS": _rate_limit_storage_options(rate_limit_storage),
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        "LOGIN_ADDRESS_RATE_LIMIT": os.environ.get("LOGIN_ADDRESS_RATE_LIMIT", "30 per minute"),
+        "LOGIN_USERNAME_RATE_LIMIT": os.environ.get("LOGIN_USERNAME_RATE_LIMIT", "30 per hour"),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", 8 * 1024 * 1024)),
         "SESSION_COOKIE_SECURE": _env_flag("SESSION_COOKIE_SECURE", production),
         "PASSWORD_HASH_PROFILE": os.environ.get("PASSWORD_HASH_PROFILE", "strong"),
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "TRUST_PROXY_HEADERS": _env_flag("TRUST_PROXY_HEADERS", False),
+        "TRUST_PROXY_HOPS": _proxy_hops(),
         "SQLITE_BUSY_TIMEOUT_MS": int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", 5000)),
         "QUERY_COUNT_HEADER": _env_flag("QUERY_COUNT_HEADER", False),
     }
@@ -71,6 +95,9 @@ def check_production(config: dict) -> None:
         raise ConfigurationError("SECRET_KEY must be set when PORTAL_ENV=production.")
     if config["PASSWORD_HASH_PROFILE"] != "strong":  # noqa: S105 - a profile name
         raise ConfigurationError("PASSWORD_HASH_PROFILE must be 'strong' in production.")
+    if config["SQLALCHEMY_DATABASE_URI"] == development_database_url():
+        # A job started without the production environment would otherwise write here.
+        raise ConfigurationError("DATABASE_URL must be set when PORTAL_ENV=production.")
 
 
 DEFAULTS = {

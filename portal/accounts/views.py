@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.access import roles_required
-from portal.accounts import operations
+from portal.accounts import operations, throttle
 from portal.accounts.forms import ChangePasswordForm, LoginForm, PreferencesForm, StaffForm
 from portal.accounts.models import STAFF_ROLES, Role, User
 from portal.accounts.passwords import verify_password
@@ -27,18 +27,27 @@ from portal.extensions import db, limiter
 bp = Blueprint("accounts", __name__)
 
 
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
-def _username_key() -> str:
-    # A second bucket per username slows guessing spread over many addresses.
-    return "user:" + operations.normalize_username(request.form.get("username", ""))
+def _limit(setting: str):
+    return lambda: current_app.config[setting]
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
-@limiter.limit(_login_limit, methods=["POST"], key_func=_username_key)
+@limiter.limit(
+    _limit("LOGIN_RATE_LIMIT"), methods=["POST"], key_func=throttle.per_username_and_address
+)
+@limiter.limit(
+    _limit("LOGIN_ADDRESS_RATE_LIMIT"),
+    methods=["POST"],
+    key_func=throttle.per_address,
+    deduct_when=throttle.login_failed,
+)
+@limiter.limit(
+    _limit("LOGIN_USERNAME_RATE_LIMIT"),
+    methods=["POST"],
+    key_func=throttle.per_username,
+    deduct_when=throttle.login_failed,
+    exempt_when=throttle.known_device,
+)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("core.home"))
@@ -55,7 +64,9 @@ def login():
         db.session.commit()
         login_user(user)
         session["locale"] = locale
-        return redirect(safe_next(form.next.data))
+        response = redirect(safe_next(form.next.data))
+        throttle.remember_device(response, user)
+        return response
     return render_template("accounts/login.html", form=form)
 
 

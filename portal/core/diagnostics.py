@@ -1,9 +1,29 @@
-"""Per-request query counting, switched on for the benchmark and the query-count tests."""
+"""What the load balancer probes (/healthz), and per-request query counting for the benchmark."""
 
 import sqlalchemy as sa
 from flask import Flask, Response, g, has_request_context
 
-from portal.extensions import db
+from portal.extensions import db, limiter
+
+
+def health() -> tuple[dict, int]:
+    """The answer of /healthz: 503 without the database, "degraded" without the counter store.
+
+    A dead rate-limit store (Redis) does not stop the portal: logins are then counted
+    per worker in memory (see portal/extensions.py), so the machine stays in service.
+    """
+    report = {"status": "ok", "database": "ok", "rate_limit_storage": "ok"}
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError:
+        db.session.rollback()
+        report |= {"status": "error", "database": "unreachable"}
+    # No log line here: the balancer asks every few seconds; Flask-Limiter warns once.
+    if not limiter.storage.check():
+        report["rate_limit_storage"] = "unreachable"
+        if report["status"] == "ok":
+            report["status"] = "degraded"
+    return report, 503 if report["database"] != "ok" else 200
 
 
 def _count_query(*_args) -> None:

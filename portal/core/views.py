@@ -1,11 +1,11 @@
 """Home, health check and the language switch."""
 
-import sqlalchemy as sa
 from flask import Blueprint, redirect, render_template, session, url_for
 from flask_login import current_user, login_required
 
 from portal.accounts.models import Role
 from portal.accounts.operations import set_locale
+from portal.core import diagnostics
 from portal.core.forms import LanguageForm
 from portal.core.navigation import safe_next
 from portal.extensions import csrf, db, limiter
@@ -33,11 +33,7 @@ def home():
 @limiter.exempt
 @csrf.exempt
 def healthz():
-    try:
-        db.session.execute(sa.text("SELECT 1"))
-    except sa.exc.SQLAlchemyError:
-        return {"status": "error", "database": "unreachable"}, 503
-    return {"status": "ok", "database": "ok"}
+    return diagnostics.health()
 
 
 @bp.post("/language")

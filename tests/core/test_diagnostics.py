@@ -1,4 +1,4 @@
-"""The X-Query-Count header the benchmark reads."""
+"""The health check the load balancer probes, and the X-Query-Count header the benchmark reads."""
 
 from portal import create_app
 from tests.conftest import PortalClient
@@ -16,3 +16,16 @@ def test_query_count_header_counts_the_statements_of_one_request(app, world):
 
 def test_header_is_off_by_default(client):
     assert "X-Query-Count" not in client.get("/login").headers
+
+
+def test_healthz_answers_503_when_the_database_server_cannot_be_reached(app):
+    unreachable = create_app(
+        {**app.config, "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://portal@127.0.0.1:1/portal"}
+    )
+    response = unreachable.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json() == {
+        "status": "error",
+        "database": "unreachable",
+        "rate_limit_storage": "ok",
+    }
