@@ -76,7 +76,6 @@ class Complaint(db.Model):
     __tablename__ = "complaints"
     __table_args__ = (
         sa.Index("ix_complaints_branch_status", "branch_id", "status", "respond_by"),
-        sa.Index("ix_complaints_handler_status", "handler_id", "status"),
         sa.Index("ix_complaints_borrower", "borrower_id", "filed_at"),
     )
 
@@ -93,8 +92,8 @@ class Complaint(db.Model):
     filed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     filed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     respond_by: Mapped[datetime] = mapped_column(UTCDateTime)
-    # The borrower's officer handles a general complaint until it is escalated.
-    handler_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # No stored handler: the borrower's current officer handles a general complaint until
+    # it is escalated, so a reassignment hands it over with the borrower (``visible_to``).
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolution: Mapped[str] = mapped_column(sa.Text, default="")
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -106,7 +105,6 @@ class Complaint(db.Model):
     __mapper_args__ = {"version_id_col": version}
 
     borrower: Mapped[Borrower] = relationship()
-    handler: Mapped[User | None] = relationship(foreign_keys=[handler_id])
     resolved_by: Mapped[User | None] = relationship(foreign_keys=[resolved_by_id])
     events: Mapped[list["ComplaintEvent"]] = relationship(
         order_by="ComplaintEvent.id", back_populates="complaint", cascade="all, delete-orphan"
@@ -117,6 +115,11 @@ class Complaint(db.Model):
     @property
     def escalated(self) -> bool:
         return self.escalated_at is not None
+
+    @property
+    def handler(self) -> User | None:
+        """The officer who answers it now: the borrower's, until it goes to the branch head."""
+        return None if self.escalated else self.borrower.officer
 
     @property
     def category_label(self):
@@ -145,13 +148,14 @@ class Complaint(db.Model):
         return sa.and_(cls.status == ComplaintStatus.OPEN, cls.respond_by < now)
 
     def visible_to(self, user: User) -> bool:
-        """Admin all, head the branch, officer what they handle, borrower their own."""
+        """Admin all, head the branch, officer their current borrowers' unescalated ones,
+        borrower their own."""
         if user.role == Role.ADMIN:
             return True
         if user.role == Role.HEAD:
             return user.branch_id == self.branch_id
         if user.role == Role.OFFICER:
-            return not self.escalated and user.id == self.handler_id
+            return not self.escalated and self.borrower.visible_to(user)
         return user.id == self.borrower.user_id
 
     def can_handle(self, user: User) -> bool:
@@ -160,13 +164,13 @@ class Complaint(db.Model):
 
     @staticmethod
     def visible_filter(user: User):
-        """``visible_to`` as a WHERE clause; borrower lists join Borrower."""
+        """``visible_to`` as a WHERE clause; officer and borrower lists join Borrower."""
         if user.role == Role.ADMIN:
             return sa.true()
         if user.role == Role.HEAD:
             return Complaint.branch_id == user.branch_id
         if user.role == Role.OFFICER:
-            return sa.and_(Complaint.escalated_at.is_(None), Complaint.handler_id == user.id)
+            return sa.and_(Complaint.escalated_at.is_(None), Borrower.visible_filter(user))
         return Borrower.user_id == user.id
 
 

@@ -73,7 +73,7 @@ def file_complaint(
     actor: User | None,
     now: datetime | None = None,
 ) -> Complaint:
-    """Record a borrower's complaint, with its deadline and first handler."""
+    """Record a borrower's complaint, with its deadline; serious ones go to the head at once."""
     now = now or utcnow()
     complaint = Complaint(
         borrower=borrower,
@@ -85,7 +85,6 @@ def file_complaint(
         filed_at=now,
         filed_by_id=actor.id if actor else None,
         respond_by=response_deadline(now, RESPONSE_DAYS[severity]),
-        handler_id=borrower.officer_id,
     )
     db.session.add(complaint)
     _event(complaint, "filed", actor, f"{category.value}/{severity.value}")

@@ -3,9 +3,10 @@
 import sqlalchemy as sa
 from flask import g
 from flask_login import current_user
-from sqlalchemy.orm import contains_eager, joinedload, with_expression
+from sqlalchemy.orm import contains_eager, with_expression
 
 from portal.accounts.models import Role, User
+from portal.borrowers.models import Borrower
 from portal.complaints.models import Complaint, ComplaintSeverity, ComplaintStatus
 from portal.database import utcnow
 from portal.extensions import db
@@ -32,8 +33,7 @@ def staff_list(user: User, status: str):
         .where(Complaint.visible_filter(user), Complaint.status.in_(STATUS_FILTERS[status]))
         .order_by(SEVERITY_RANK, Complaint.respond_by, Complaint.id)
         .options(
-            contains_eager(Complaint.borrower),
-            joinedload(Complaint.handler),
+            contains_eager(Complaint.borrower).joinedload(Borrower.officer),
             with_expression(Complaint.listed_overdue, Complaint.overdue_clause(now)),
         )
     )
@@ -53,8 +53,8 @@ def menu_count() -> int:
     """How many open complaints wait for the current staff member (one COUNT)."""
     if "complaint_menu_count" not in g:
         g.complaint_menu_count = db.session.scalar(
-            sa.select(sa.func.count(Complaint.id)).where(
-                Complaint.status == ComplaintStatus.OPEN, waiting_filter(current_user)
-            )
+            sa.select(sa.func.count(Complaint.id))
+            .join(Complaint.borrower)
+            .where(Complaint.status == ComplaintStatus.OPEN, waiting_filter(current_user))
         )
     return g.complaint_menu_count

@@ -10,7 +10,7 @@ from flask_babel import lazy_pgettext as _lp
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from portal.accounts.models import Role, User
-from portal.borrowers.models import Borrower
+from portal.borrowers.models import Borrower, OfficerAssignment
 from portal.branches.models import Branch
 from portal.database import UTCDateTime, enum_type, utcnow
 from portal.extensions import db
@@ -226,9 +226,36 @@ class ServiceRequest(db.Model):
         return sa.and_(cls.status == ServiceStatus.SUBMITTED, cls.respond_by < now)
 
     def visible_to(self, user: User) -> bool:
-        """Whoever sees the borrower, and the staff member it is assigned to."""
-        return self.borrower.visible_to(user) or (
-            user.role != Role.BORROWER and user.id == self.assignee_id
+        """Whoever sees the borrower now, and the staff member it is assigned to.
+
+        A finished request is the borrower's history: an officer who looked after the
+        borrower before a reassignment no longer reaches it, as with visits. Open ones
+        assigned to the former officer moved with the borrower
+        (``portal.services.operations.hand_over_requests``).
+        """
+        if self.borrower.visible_to(user):
+            return True
+        if user.role == Role.BORROWER or user.id != self.assignee_id:
+            return False
+        return self.status in OPEN_STATUSES or not _looked_after_by(self.borrower_id, user)
+
+    @staticmethod
+    def assigned_filter(user: User):
+        """Requests assigned to ``user`` that ``visible_to`` lets them reach; joins Borrower."""
+        assigned = ServiceRequest.assignee_id == user.id
+        if user.role != Role.OFFICER:
+            return assigned
+        looked_after = sa.exists().where(
+            OfficerAssignment.borrower_id == ServiceRequest.borrower_id,
+            OfficerAssignment.officer_id == user.id,
+        )
+        return sa.and_(
+            assigned,
+            sa.or_(
+                ServiceRequest.status.in_(OPEN_STATUSES),
+                Borrower.officer_id == user.id,
+                ~looked_after,
+            ),
         )
 
     def can_manage(self, user: User) -> bool:
@@ -238,6 +265,18 @@ class ServiceRequest(db.Model):
     def can_complete(self, user: User) -> bool:
         """The assignee, or whoever manages the branch."""
         return self.can_manage(user) or (user.is_staff and user.id == self.assignee_id)
+
+
+def _looked_after_by(borrower_id: int, user: User) -> bool:
+    """Whether ``user`` is or was the officer of the borrower (the assignment history)."""
+    return user.role == Role.OFFICER and db.session.scalar(
+        sa.select(
+            sa.exists().where(
+                OfficerAssignment.borrower_id == borrower_id,
+                OfficerAssignment.officer_id == user.id,
+            )
+        )
+    )
 
 
 class ServiceEvent(db.Model):

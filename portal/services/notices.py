@@ -25,6 +25,9 @@ NOTICE_TEXTS = {
     "service.scheduled": _l(
         "Your request for %(kind)s is part of the group session “%(title)s” on %(date)s, at %(place)s."
     ),
+    "service.handed_over": _l(
+        "Your request for %(kind)s is now with %(assignee)s, your new loan officer."
+    ),
     "service.declined": _l("Your request for %(kind)s was declined: %(reason)s"),
     "service.completed": _l("Your request for %(kind)s is completed. Please tell us how it went."),
     "complaint.escalated": _l("Your complaint “%(subject)s” was passed to the branch head."),

@@ -8,8 +8,10 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from flask import has_request_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
 from portal.accounts.models import Role, User
 from portal.audit.operations import record
@@ -183,6 +185,56 @@ def rate(request: ServiceRequest, rating: int, comment: str, actor: User | None)
     request.rating = rating
     request.rating_comment = comment.strip()
     request.rated_at = utcnow()
+
+
+# A borrower moved to another officer ---------------------------------------------------
+
+
+def hand_over_requests(
+    borrower: Borrower, former_officer_id: int, new_officer: User, actor: User | None
+) -> int:
+    """Give the new officer the open requests the former officer had of this borrower.
+
+    Requests in a group session stay with its organizer, who runs the class, and
+    requests the head gave to somebody else stay with them. Returns how many moved.
+    """
+    moving = db.session.scalars(
+        sa.select(ServiceRequest).where(
+            ServiceRequest.borrower_id == borrower.id,
+            ServiceRequest.assignee_id == former_officer_id,
+            ServiceRequest.status == S.ACCEPTED,
+            ServiceRequest.session_id.is_(None),
+        )
+    ).all()
+    for request in moving:
+        note = _assignment_note(new_officer, request.planned_on, "") if request.planned_on else ""
+        _step(request, S.ACCEPTED, "reassigned", actor, note)
+        request.assignee_id = new_officer.id
+        notify(
+            request.borrower_id,
+            "service.handed_over",
+            request,
+            kind=request.kind_code,
+            assignee=new_officer.display_name,
+        )
+    return len(moving)
+
+
+def _acting_user() -> User | None:
+    if has_request_context() and current_user.is_authenticated:
+        return current_user._get_current_object()
+    return None
+
+
+@sa.event.listens_for(Borrower.officer_id, "set", active_history=True)
+def _on_new_officer(borrower: Borrower, new_id, old_id, _initiator) -> None:
+    # The borrowers feature reassigns by setting this column (``reassign``); the open work
+    # follows in the same transaction, so the former officer keeps nothing to act on.
+    if borrower.id is None or not isinstance(old_id, int) or old_id == new_id:
+        return
+    # Mid-assignment: flushing now would write the borrower half changed.
+    with db.session.no_autoflush:
+        hand_over_requests(borrower, old_id, db.session.get(User, new_id), _acting_user())
 
 
 # Group sessions ----------------------------------------------------------------------

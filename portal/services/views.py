@@ -164,7 +164,11 @@ def queue():
 @staff_required
 def assignments():
     done = request.args.get("done") == "1"
-    page = db.paginate(queries.assignments(current_user, done), per_page=_per_page())
+    # Only what the user may still open: not a moved borrower's history (``visible_to``).
+    stmt = queries.assignments(current_user, done).where(
+        ServiceRequest.assigned_filter(current_user)
+    )
+    page = db.paginate(stmt, per_page=_per_page())
     return render_template("services/assignments.html", page=page, done=done)
 
 

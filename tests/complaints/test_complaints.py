@@ -14,7 +14,15 @@ from portal.complaints.models import (
 )
 from portal.extensions import db
 from portal.services.models import Notice
-from tests.services.helpers import count, english, flashed, load, text
+from tests.services.helpers import (
+    count,
+    english,
+    flashed,
+    load,
+    new_officer,
+    reassign_as_head,
+    text,
+)
 from tests.services.records import make_complaint
 
 # Monday 2 March 2026, 23:30 in Shanghai.
@@ -61,7 +69,7 @@ def test_a_general_complaint_goes_to_the_officer(client, world, app):
     response = _file(client)
     assert response.status_code == 302
     [complaint] = [load(app, Complaint, i) for i in _ids(app)]
-    assert complaint.handler_id == world.officer.id and not complaint.escalated
+    assert not complaint.escalated
     assert complaint.branch_id == world.branch.id and complaint.status == ComplaintStatus.OPEN
     client.logout()
     client.login("officer")
@@ -284,3 +292,30 @@ def test_overdue_complaints_are_flagged_in_the_list(client, world, app):
 def _ids(app) -> list[int]:
     with app.app_context():
         return db.session.scalars(sa.select(Complaint.id).order_by(Complaint.id)).all()
+
+
+def test_a_complaint_follows_its_borrower_to_the_new_officer(client, world, app):
+    complaint_id = _filed(app, world.own_borrower.id)
+    successor = new_officer(app, world)
+    reassign_as_head(client, world.own_borrower.id, successor)
+    detail = f"/complaints/{complaint_id}"
+
+    client.login("officer")  # the former officer no longer sees nor answers it
+    assert client.get(detail).status_code == 403
+    assert detail not in text(client.get("/complaints/"))
+    for action, data in (("resolve", {"resolution": "我已经核对过了"}), ("escalate", {})):
+        response = client.submit(f"{detail}/{action}", data, page="/complaints/")
+        assert response.status_code == 403
+    assert load(app, Complaint, complaint_id).status == ComplaintStatus.OPEN
+    client.logout()
+
+    client.login("successor")  # the new officer does
+    listing = text(client.get("/complaints/"))
+    assert detail in listing and 'data-testid="complaint-count"' in listing
+    assert client.get(detail).status_code == 200
+    response = client.submit(
+        f"{detail}/resolve", {"resolution": "已核对并退还多收的利息"}, page=detail
+    )
+    assert response.status_code == 302
+    resolved = load(app, Complaint, complaint_id)
+    assert resolved.status == ComplaintStatus.RESOLVED and resolved.resolved_by_id == successor

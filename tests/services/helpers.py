@@ -38,3 +38,32 @@ def flashed(page: str) -> list[str]:
         m.strip()
         for m in re.findall(r'<div class="alert alert-\w+" role="alert">(.*?)</div>', page)
     ]
+
+
+def new_officer(app, world, username: str = "successor") -> int:
+    """A second officer of the World's branch; returns their id."""
+    from portal.accounts.models import Role
+    from portal.branches.models import Branch
+    from tests.factories import make_user
+
+    with app.app_context():
+        officer = make_user(username, Role.OFFICER, db.session.get(Branch, world.branch.id))
+        db.session.commit()
+        return officer.id
+
+
+def reassign(client, borrower_id: int, officer_id: int, reason: str = "片区调整"):
+    """The logged-in head moves a borrower to another officer on the reassign page."""
+    return client.submit(
+        "/borrowers/reassign",
+        {"borrower_ids": [str(borrower_id)], "officer_id": str(officer_id), "reason": reason},
+        page="/borrowers/reassign",
+    )
+
+
+def reassign_as_head(client, borrower_id: int, officer_id: int) -> None:
+    """Log in as the World's head, reassign, log out."""
+    client.login("head")
+    response = reassign(client, borrower_id, officer_id)
+    assert response.status_code == 302, text(response)[:500]
+    client.logout()
