@@ -1,6 +1,5 @@
 """The follow-up visit form and the head's acknowledgement of a red warning."""
 
-import re
 from datetime import UTC
 
 from flask_babel import lazy_gettext as _l
@@ -18,6 +17,7 @@ from wtforms.validators import AnyOf, InputRequired, Length, Optional, Validatio
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.core.forms import choices
+from portal.core.once import OnceTokenField
 from portal.visits import signing
 from portal.visits.compliance import company_tz
 from portal.visits.models import (
@@ -40,7 +40,6 @@ from portal.visits.models import (
 from portal.visits.operations import VisitAnswers, VisitRefusedError, check_visit_time
 from portal.visits.risk import SIGNAL_LABELS, RiskSignal
 
-TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 SATISFACTION_LABELS = {
     "1": _l("1 – very unsatisfied"),
     "2": _l("2"),
@@ -107,7 +106,7 @@ def _clean(text: str | None) -> str:
 class VisitForm(FlaskForm):
     """Every question of the post-loan follow-up form (贷后跟踪调查表)."""
 
-    idempotency_token = HiddenField()
+    idempotency_token = OnceTokenField()
     visited_at = LocalDateTimeField(
         _l("Visit date and time"),
         format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
@@ -197,10 +196,6 @@ class VisitForm(FlaskForm):
             check_visit_time(field.data.astimezone(UTC), self.original)
         except VisitRefusedError as refusal:
             raise ValidationError(refusal.message) from None
-
-    def validate_idempotency_token(self, field):
-        if not TOKEN_PATTERN.match(field.data or ""):
-            raise ValidationError(_l("This form is out of date. Reload the page and try again."))
 
     def validate_place(self, field):
         if not field.data:

@@ -1,7 +1,5 @@
 """Routes of the visits feature: the form, the signed record, the monthly rule, warnings."""
 
-import secrets
-
 from flask import (
     Blueprint,
     abort,
@@ -16,12 +14,12 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
 from werkzeug.routing import BuildError
 
 from portal.access import get_visible_or_404, require, roles_required
 from portal.accounts.models import Role
 from portal.borrowers.models import Borrower
+from portal.core.once import save_once
 from portal.database import utcnow
 from portal.extensions import db
 from portal.loans.models import RepaymentStatus
@@ -88,10 +86,6 @@ def borrower_url(borrower_id: int) -> str:
         return url_for("visits.borrower_visits", borrower_id=borrower_id)
 
 
-def _new_token() -> str:
-    return secrets.token_urlsafe(24)
-
-
 def _saved(visit: Visit, draft_key: str, message: str):
     session[DRAFT_CLEAR] = draft_key
     flash(message, "success")
@@ -103,29 +97,19 @@ def _save_once(form: VisitForm, draft_key: str, sign):
 
     Returns the redirect, or None when the operation refused (the message is on the form).
     """
-    token = form.idempotency_token.data
-    visit = operations.visit_by_token(token)
-    if visit is not None:
-        return _saved(visit, draft_key, _("This visit was already saved."))
     try:
-        visit = sign()
-        db.session.commit()
+        visit, stored = save_once(form.idempotency_token.data, operations.visit_by_token, sign)
     except operations.VisitRefusedError as refusal:
         db.session.rollback()
         form.visited_at.errors.append(refusal.message)
         return None
-    except IntegrityError:
-        # The same form arrived twice at once and the other request stored it.
-        db.session.rollback()
-        visit = operations.visit_by_token(token)
-        if visit is None:
-            raise
+    if not stored:
+        return _saved(visit, draft_key, _("This visit was already saved."))
     return _saved(visit, draft_key, _("The visit was signed and saved."))
 
 
 def _render_form(form: VisitForm, borrower, loan, draft_key: str, original=None):
-    if not form.idempotency_token.data or form.idempotency_token.errors:
-        form.idempotency_token.data = _new_token()
+    form.idempotency_token.issue()
     if form.signature.errors:
         form.signature.data = ""  # never redraw a refused signature as if it were valid
     return render_template(
