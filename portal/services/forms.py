@@ -29,6 +29,7 @@ from wtforms.validators import (
 
 from portal.accounts.models import User
 from portal.core.forms import choices
+from portal.core.once import OnceTokenField
 from portal.extensions import db
 from portal.services.deadlines import local_today
 from portal.services.models import ServiceKind
@@ -83,6 +84,7 @@ def within_a_year(form, field):
 class ServiceRequestForm(FlaskForm):
     """A borrower asks for a service."""
 
+    idempotency_token = OnceTokenField()
     kind = SelectField(
         _l("Which service do you need?"),
         validators=[DataRequired(message=_l("Choose a service.")), offered_kind],

@@ -173,6 +173,9 @@ class ServiceRequest(db.Model):
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     respond_by: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # The once-only token of the portal form that sent it (``portal.core.once``): the same
+    # form posted twice finds this request instead of adding another.
+    idempotency_token: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
 
     assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     planned_on: Mapped[date | None]

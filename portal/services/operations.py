@@ -78,12 +78,21 @@ def submit_request(
     preferred_time: str = "",
     actor: User | None = None,
     now: datetime | None = None,
+    token: str | None = None,
 ) -> ServiceRequest:
-    """A borrower asks for a service in the portal."""
+    """A borrower asks for a service in the portal; ``token`` is the form's once-only token."""
     request = _new_request(borrower, kind, description.strip(), now, actor)
     request.preferred_time = preferred_time.strip()
+    request.idempotency_token = token
     _first_event(request, "submitted", actor)
     return request
+
+
+def request_by_token(token: str) -> ServiceRequest | None:
+    """The request already sent from the form carrying ``token``, if any."""
+    return db.session.scalar(
+        sa.select(ServiceRequest).where(ServiceRequest.idempotency_token == token)
+    )
 
 
 def _new_request(

@@ -17,6 +17,7 @@ from portal.borrowers.queries import own_profile
 from portal.branches.models import Branch
 from portal.core.actions import apply_step, current_actor, or_404
 from portal.core.forms import ConfirmForm, choices
+from portal.core.once import save_once
 from portal.extensions import db
 from portal.services import operations, queries
 from portal.services.deadlines import local_today
@@ -76,19 +77,30 @@ def new_request():
     borrower = _own_borrower()
     form = ServiceRequestForm()
     if form.validate_on_submit():
-        kind = db.session.get(ServiceKind, form.kind.data)
-        created = operations.submit_request(
-            borrower, kind, form.description.data, form.preferred_time.data, actor=_actor()
+        token = form.idempotency_token.data
+        created, stored = save_once(
+            token,
+            operations.request_by_token,
+            lambda: operations.submit_request(
+                borrower,
+                db.session.get(ServiceKind, form.kind.data),
+                form.description.data,
+                form.preferred_time.data,
+                actor=_actor(),
+                token=token,
+            ),
         )
-        db.session.commit()
-        flash(
-            _(
+        if stored:
+            message = _(
                 "Your request was sent. You will hear from us by %(date)s.",
                 date=format_date(created.last_answer_day),
-            ),
-            "success",
-        )
+            )
+        else:
+            message = _("This request was already sent; here it is.")
+        flash(message, "success")
+        # get_visible_or_404 on the next page: a token of someone else's form shows nothing.
         return redirect(url_for("services.my_request", request_id=created.id))
+    form.idempotency_token.issue()
     return render_template("services/request_form.html", form=form)
 
 

@@ -10,6 +10,7 @@ from portal.extensions import db
 from portal.loans.models import Loan
 from portal.services.models import ServiceRequest
 from portal.visits.models import Visit
+from tests.services.helpers import send_request
 
 PAYLOAD = "<script>alert(1)</script><img src=x onerror=alert(2)>\"'<style>*{}</style>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -59,9 +60,8 @@ def test_service_request_and_complaint_text_is_escaped_for_staff(app, client, wo
     client.login("borrower")
     kind = "legal_services"
     assert (
-        client.submit(
-            "/me/services/new",
-            {"kind": kind, "description": PAYLOAD, "preferred_time": PAYLOAD[:90]},
+        send_request(
+            client, {"kind": kind, "description": PAYLOAD, "preferred_time": PAYLOAD[:90]}
         ).status_code
         == 302
     )

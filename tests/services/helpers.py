@@ -6,6 +6,21 @@ import sqlalchemy as sa
 
 from portal.extensions import db
 
+ONCE_TOKEN = re.compile(r'name="idempotency_token" type="hidden" value="([^"]+)"')
+
+
+def once_token(client, page: str = "/me/services/new") -> str:
+    """The once-only token the form on ``page`` carries."""
+    match = ONCE_TOKEN.search(text(client.get(page)))
+    assert match, f"no once-only token on {page}"
+    return match.group(1)
+
+
+def send_request(client, data: dict, token: str | None = None):
+    """Post the borrower's service request form as a browser would, with its token."""
+    token = token or once_token(client)
+    return client.submit("/me/services/new", {"idempotency_token": token, **data})
+
 
 def english(client):
     """Switch the logged-in user's language to English."""

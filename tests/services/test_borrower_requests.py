@@ -3,7 +3,7 @@
 import pytest
 
 from portal.services.models import Notice, ServiceRequest, ServiceStatus
-from tests.services.helpers import count, english, flashed, load, text
+from tests.services.helpers import count, english, flashed, load, send_request, text
 from tests.services.records import make_request
 
 
@@ -18,8 +18,8 @@ def _request_for(app, borrower_id):
 
 def test_borrower_requests_a_service_and_follows_it(client, world, app):
     client.login("borrower")
-    response = client.submit(
-        "/me/services/new",
+    response = send_request(
+        client,
         {
             "kind": "technique_training",
             "description": "想学母猪产后护理",
@@ -68,10 +68,10 @@ def test_request_form_refuses_bad_input_in_both_languages(
     client, world, app, data, english_error, chinese_error
 ):
     client.login("borrower")
-    page = text(client.submit("/me/services/new", data))
+    page = text(send_request(client, data))
     assert chinese_error in page and "请更正标出的字段" in page
     english(client)
-    page = text(client.submit("/me/services/new", data))
+    page = text(send_request(client, data))
     assert english_error in page
     if data["description"]:
         assert data["description"] in page  # what was typed is kept
@@ -92,9 +92,7 @@ def test_inactive_kinds_are_not_offered(client, world, app):
     client.logout()
     client.login("borrower")
     assert 'value="computer_training"' not in text(client.get("/me/services/new"))
-    page = text(
-        client.submit("/me/services/new", {"kind": "computer_training", "description": "学电脑"})
-    )
+    page = text(send_request(client, {"kind": "computer_training", "description": "学电脑"}))
     assert "请选择一项服务" in page
     assert count(app, ServiceRequest) == 0
 
