@@ -5,9 +5,11 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, StringField
 from wtforms.validators import Length, Optional
 
+from portal.borrowers.masking import holds_number
+
 
 class AuditSearchForm(FlaskForm):
-    """Filters for the audit log; a GET form, so no CSRF token."""
+    """Filters for the audit log; the page posts it (CSRFProtect checks the token)."""
 
     class Meta:
         csrf = False
@@ -18,3 +20,16 @@ class AuditSearchForm(FlaskForm):
     object_id = StringField(_l("Record id"), validators=[Optional(), Length(max=64)])
     since = DateField(_l("From"), validators=[Optional()])
     until = DateField(_l("To"), validators=[Optional()])
+
+    def args(self) -> dict:
+        """The valid filters for a GET address, less a user name that holds a number."""
+        values = {
+            name: (self[name].data or "").strip()
+            for name in ("actor", "action", "object_type", "object_id")
+        }
+        if holds_number(values["actor"]):
+            del values["actor"]
+        for name in ("since", "until"):
+            if self[name].data and not self[name].errors:
+                values[name] = self[name].data.isoformat()
+        return {name: value for name, value in values.items() if value}

@@ -38,7 +38,7 @@ from wtforms.widgets import TextInput
 from portal.accounts.forms import PASSWORD_RULES
 from portal.accounts.models import User
 from portal.borrowers import queries
-from portal.borrowers.masking import mask_phone
+from portal.borrowers.masking import holds_number, mask_phone
 from portal.borrowers.models import (
     BIRTHDAY_CALENDAR_LABELS,
     BUSINESS_TYPE_LABELS,
@@ -405,7 +405,11 @@ class EditForm(ProfileForm):
 
 
 class FilterForm(FlaskForm):
-    """The search box and filters of the borrower list (a GET form)."""
+    """The search box and filters of the borrower lists.
+
+    The page posts it (CSRFProtect checks the token): a search without a number is then
+    redirected to its GET address, one with a phone or ID number is answered directly.
+    """
 
     class Meta:
         csrf = False
@@ -435,10 +439,29 @@ class FilterForm(FlaskForm):
                 [("", _l("Any"))] + [(o.id, o.display_name) for o in officers]
             )
 
+    def holds_number(self) -> bool:
+        """Whether the search text may hold a phone or ID number, which no URL may carry."""
+        return holds_number(self.q.data)
+
+    def args(self, numbers: bool = False) -> dict:
+        """The filled-in filters; the search text only with ``numbers`` or when it holds none."""
+        values = {
+            "q": (self.q.data or "").strip()[:50],
+            "status": self.status.data,
+            "officer": self.officer.data if "officer" in self else None,
+            "tier": self.tier.data,
+        }
+        if self.holds_number() and not numbers:
+            del values["q"]
+        return {name: value for name, value in values.items() if value}
+
     def wanted(self) -> queries.BorrowerFilter:
         """The filter asked for; unknown values are ignored rather than refused."""
+        text = (self.q.data or "").strip()[:50]
+        if self.holds_number():
+            text = "".join(text.split()).replace("-", "")  # typed as read: 139 1234 5678
         return queries.BorrowerFilter(
-            text=(self.q.data or "").strip()[:50],
+            text=text,
             loan_status=_enum_or_none(LOAN_STATUS_LABELS, self.status.data),
             officer_id=_int_or_none(self.officer.data) if "officer" in self else None,
             tier=_enum_or_none(TIER_LABELS, self.tier.data),

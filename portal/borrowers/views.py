@@ -17,6 +17,8 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.access import get_visible_or_404, require, roles_required, staff_required
 from portal.accounts.models import Role
+from portal.accounts.resets import needs_the_borrower
+from portal.accounts.views import send_borrower_reset_code
 from portal.borrowers import operations, queries
 from portal.borrowers.forms import (
     ActivationForm,
@@ -25,7 +27,13 @@ from portal.borrowers.forms import (
     OnboardingForm,
     ReassignForm,
 )
-from portal.borrowers.masking import birth_year, display_phone, mask_phone, mask_resident_id
+from portal.borrowers.masking import (
+    birth_year,
+    display_phone,
+    mask_phone,
+    mask_resident_id,
+    without_numbers,
+)
 from portal.borrowers.models import (
     BIRTHDAY_CALENDAR_LABELS,
     BUSINESS_TYPE_LABELS,
@@ -41,6 +49,7 @@ bp.add_app_template_filter(mask_resident_id)
 bp.add_app_template_filter(mask_phone)
 bp.add_app_template_filter(display_phone)
 bp.add_app_template_filter(birth_year)
+bp.add_app_template_filter(without_numbers)
 
 REASSIGN_PAGE_SIZE = 100
 
@@ -60,19 +69,46 @@ def _officers_to_choose():
     return None if current_user.role == Role.OFFICER else queries.officers_for(current_user)
 
 
-@bp.get("/borrowers/")
+def _search_redirect(filters: FilterForm, endpoint: str):
+    """A redirect that keeps phone and ID numbers out of URLs, or None to answer here.
+
+    A posted search without a number goes to its GET address, so Back, bookmarks and
+    paging links work; one with a number is answered to the POST and paged by buttons
+    that post it again. A number in a GET address (typed by hand, an old bookmark) is
+    dropped from it.
+    """
+    if request.method == "POST":
+        return None if filters.holds_number() else redirect(url_for(endpoint, **filters.args()))
+    if filters.holds_number():
+        return redirect(url_for(endpoint, **filters.args()))
+    return None
+
+
+def _posted_page() -> int:
+    """The page a paging button of a posted search asks for."""
+    value = request.form.get("page", "")
+    return int(value) if value.isdigit() and len(value) < 10 else 1
+
+
+def _listing(filters: FilterForm, per_page: int):
+    """One page of the borrowers the filters find."""
+    stmt = queries.search(current_user, filters.wanted())
+    if request.method == "POST":
+        return db.paginate(stmt, page=_posted_page(), per_page=per_page)
+    return db.paginate(stmt, per_page=per_page)
+
+
+@bp.route("/borrowers/", methods=["GET", "POST"])
 @staff_required
 def index():
-    form = FilterForm(request.args, officers=_officers_to_choose())
-    wanted = form.wanted()
-    page = db.paginate(
-        queries.search(current_user, wanted), per_page=current_app.config["PER_PAGE"]
-    )
+    form = FilterForm(request.values, officers=_officers_to_choose())
+    if (elsewhere := _search_redirect(form, "borrowers.index")) is not None:
+        return elsewhere
     return render_template(
         "borrowers/index.html",
         form=form,
-        page=page,
-        too_short=queries.is_short_number(wanted.text),
+        page=_listing(form, current_app.config["PER_PAGE"]),
+        too_short=queries.is_short_number(form.wanted().text),
     )
 
 
@@ -93,10 +129,23 @@ def onboard():
             # Someone registered the same ID or phone a moment ago.
             db.session.rollback()
             flash(_("This borrower was registered a moment ago by someone else."), "danger")
-            return redirect(url_for("borrowers.index", q=form.mobile.data[-4:]))
+            return redirect(_registered_meanwhile(form))
         flash(_("%(name)s is registered.", name=borrower.full_name), "success")
         return render_template("borrowers/activation_code.html", borrower=borrower, code=code)
     return render_template("borrowers/onboard.html", form=form)
+
+
+def _registered_meanwhile(form: OnboardingForm) -> str:
+    """The page of the borrower just registered by someone else, if visible; else the list.
+
+    Not a search for the number: it would put the number into the URL.
+    """
+    existing = queries.registered_with(
+        resident_id=form.resident_id.data
+    ) or queries.registered_with(mobile=form.mobile.data)
+    if existing is not None and existing.visible_to(current_user):
+        return url_for("borrowers.detail", borrower_id=existing.id)
+    return url_for("borrowers.index")
 
 
 def _detail(borrower: Borrower, reveal: bool = False):
@@ -185,6 +234,9 @@ def issue_activation_code(borrower_id: int):
     borrower = get_visible_or_404(Borrower, borrower_id)
     form = ConfirmForm()
     if form.validate_on_submit():
+        if needs_the_borrower(borrower):
+            # A code shown to staff would let them take over the account (issue 11).
+            return send_borrower_reset_code(borrower)
         try:
             code = operations.issue_activation_code(borrower, by=current_user)
         except operations.BorrowerError as refusal:
@@ -228,24 +280,31 @@ def activate():
 @roles_required(Role.HEAD, Role.ADMIN)
 def reassign():
     officers = queries.officers_for(current_user)
-    filters = FilterForm(request.args, officers=officers)
-    form = ReassignForm(officers=officers)
-    if form.validate_on_submit():
-        chosen = queries.visible_by_ids(current_user, form.borrower_ids.data)
-        require(len(chosen) == len(set(form.borrower_ids.data)))
-        try:
-            moved = operations.reassign(chosen, form.officer, form.reason.data, by=current_user)
-            db.session.commit()
-        except operations.BorrowerError as refusal:
-            db.session.rollback()
-            flash(str(refusal.message), "danger")
-        else:
-            flash(
-                _("Borrowers moved to %(name)s: %(count)s.", name=form.officer, count=moved),
-                "success",
-            )
-            return redirect(request.full_path)
-    page = db.paginate(queries.search(current_user, filters.wanted()), per_page=REASSIGN_PAGE_SIZE)
+    # The filters come from the address, the filter form (``search``) or, carried along
+    # in hidden fields, the reassignment form, so a search by number survives its errors.
+    filters = FilterForm(request.values, officers=officers)
+    if request.method == "GET" or "search" in request.form:
+        if (elsewhere := _search_redirect(filters, "borrowers.reassign")) is not None:
+            return elsewhere
+        form = ReassignForm(formdata=None, officers=officers)
+    else:
+        form = ReassignForm(officers=officers)
+        if form.validate_on_submit():
+            chosen = queries.visible_by_ids(current_user, form.borrower_ids.data)
+            require(len(chosen) == len(set(form.borrower_ids.data)))
+            try:
+                moved = operations.reassign(chosen, form.officer, form.reason.data, by=current_user)
+                db.session.commit()
+            except operations.BorrowerError as refusal:
+                db.session.rollback()
+                flash(str(refusal.message), "danger")
+            else:
+                flash(
+                    _("Borrowers moved to %(name)s: %(count)s.", name=form.officer, count=moved),
+                    "success",
+                )
+                return redirect(url_for("borrowers.reassign", **filters.args()))
+    page = _listing(filters, REASSIGN_PAGE_SIZE)
     return render_template("borrowers/reassign.html", form=form, filters=filters, page=page)
 
 

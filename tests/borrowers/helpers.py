@@ -89,3 +89,9 @@ def english(client):
 
 def page_text(response) -> str:
     return response.get_data(as_text=True)
+
+
+def search(client, query: str, path: str = "/borrowers/", **filters):
+    """Search as the page does: the form is posted (a number is answered to the POST)."""
+    data = {"q": query, **filters} | ({"search": "1"} if path.endswith("reassign") else {})
+    return client.submit(path, data, follow_redirects=True)

@@ -27,6 +27,9 @@ def _rows(endpoint: str, method: str, suffix: str = "") -> list[Route]:
 
 ROUTES = [
     Route("borrowers.index", "GET", "/borrowers/", STAFF),
+    # The search form is posted; a number is answered to the POST, a name redirected.
+    Route("borrowers.index", "POST", "/borrowers/", STAFF, data={"q": "13905271234"}),
+    Route("borrowers.index", "POST", "/borrowers/", STAFF, data={"q": "wxm"}),
     Route("borrowers.onboard", "GET", "/borrowers/new", STAFF),
     *_rows("borrowers.detail", "GET"),
     *_rows("borrowers.reveal", "POST", "/reveal"),
@@ -43,6 +46,13 @@ ROUTES = [
         data={"mobile": "13800000000", "code": "WRONG-CODE", "new_password": "x" * 12},
     ),
     Route("borrowers.reassign", "GET", "/borrowers/reassign", MANAGERS),
+    Route(
+        "borrowers.reassign",
+        "POST",
+        "/borrowers/reassign",
+        MANAGERS,
+        data={"search": "1", "q": "13905271234"},
+    ),
     Route("borrowers.me", "GET", "/me", frozenset({"borrower"})),
 ]
 

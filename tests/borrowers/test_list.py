@@ -11,7 +11,7 @@ from portal.borrowers.models import Borrower, Tier
 from portal.branches.models import Branch
 from portal.extensions import db
 from portal.loans.models import LoanStatus
-from tests.borrowers.helpers import fetch, page_text
+from tests.borrowers.helpers import fetch, page_text, search
 from tests.factories import make_borrower, make_loan, make_user
 
 
@@ -59,9 +59,7 @@ def test_search_by_name_initials_and_number_tails(client, world, app):
     client.login("officer")
 
     def found(query: str) -> bool:
-        return f'href="/borrowers/{wang.id}"' in page_text(
-            client.get("/borrowers/", query_string={"q": query})
-        )
+        return f'href="/borrowers/{wang.id}"' in page_text(search(client, query))
 
     for query in (
         "小明",
@@ -109,7 +107,7 @@ def test_officer_never_finds_another_officers_borrower(client, world, app):
             other.resident_id[-4:],
             other.mobile,
         ):
-            page = page_text(client.get("/borrowers/", query_string={"q": query}))
+            page = page_text(search(client, query))
             assert f'href="/borrowers/{other.id}"' not in page, query
     # tampering with the officer filter shows nothing more
     page = page_text(client.get("/borrowers/", query_string={"officer": colleague_id}))
