@@ -16,10 +16,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.access import roles_required
-from portal.accounts import operations, throttle
+from portal.accounts import operations, resets, throttle
 from portal.accounts.forms import ChangePasswordForm, LoginForm, PreferencesForm, StaffForm
 from portal.accounts.models import STAFF_ROLES, Role, User
 from portal.accounts.passwords import verify_password
+from portal.borrowers.masking import mask_phone
 from portal.core.forms import ConfirmForm
 from portal.core.navigation import safe_next
 from portal.extensions import db, limiter
@@ -59,11 +60,14 @@ def login():
             flash(_("Wrong username or password."), "danger")
             return render_template("accounts/login.html", form=form), 200
         locale = user.locale
+        notices = resets.notices_since(user, user.last_login_at)
         session.clear()  # a fresh session (and CSRF token) for every login
         operations.start_session(user)
         db.session.commit()
         login_user(user)
         session["locale"] = locale
+        for notice in notices:
+            flash(notice, "warning")
         response = redirect(safe_next(form.next.data))
         throttle.remember_device(response, user)
         return response
@@ -194,3 +198,39 @@ def staff_reset_password(user_id: int):
     temporary = operations.reset_password(user)
     db.session.commit()
     return render_template("accounts/temporary_password.html", user=user, temporary=temporary)
+
+
+def send_borrower_reset_code(borrower):
+    """Staff asked for a new code for a borrower who chose a password: text it, never show it.
+
+    Called by borrowers.issue_activation_code once its confirmation form is valid.
+    """
+    back = redirect(url_for("borrowers.detail", borrower_id=borrower.id))
+    try:
+        gateway = resets.delivering_gateway()
+    except resets.ResetRefusedError as refusal:
+        flash(str(refusal.message), "danger")
+        return back
+    pending = resets.request_reset(borrower, by=current_user)
+    # The code is stored before it leaves, and no transaction stays open during the call.
+    db.session.commit()
+    result = gateway.send(pending.message)
+    resets.record_delivery(pending, borrower.user, None if result.ok else result.error)
+    db.session.commit()
+    if result.ok:
+        flash(
+            _(
+                "A new password code was texted to the borrower's phone %(phone)s. It is not shown to staff; it works once, within %(minutes)d minutes.",
+                phone=mask_phone(borrower.mobile),
+                minutes=resets.RESET_CODE_LIFETIME.seconds // 60,
+            ),
+            "success",
+        )
+    else:
+        flash(
+            _(
+                "The code could not be sent: the text-message gateway did not accept it. Nothing changed; please try again later."
+            ),
+            "danger",
+        )
+    return back

@@ -1,4 +1,5 @@
-"""Message gateways: where a greeting goes once it is in the outbox.
+"""Message gateways: where a greeting goes once it is in the outbox, and how a
+password-reset code reaches a borrower's phone (portal/accounts/resets.py).
 
 A gateway has one method, ``send(message) -> SendResult``; it never touches the
 database. Settings come from the app config, falling back to the environment:
@@ -21,7 +22,10 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Message:
-    """A greeting as a gateway sees it: plain data, no ORM object."""
+    """A text for one borrower as a gateway sees it: plain data, no ORM object.
+
+    ``occasion`` says what it is: a greeting's occasion code, or ``password_reset``.
+    """
 
     id: int
     idempotency_key: str
@@ -46,6 +50,8 @@ class Gateway(Protocol):
     """Anything that can deliver a greeting."""
 
     name: str
+    # Whether a message really reaches the borrower's phone.
+    delivers: bool
 
     def send(self, message: Message) -> SendResult: ...
 
@@ -54,10 +60,12 @@ class LogGateway:
     """Writes one log line per greeting; the outbox row is the record."""
 
     name = "log"
+    delivers = False
 
     def send(self, message: Message) -> SendResult:
-        # The text and phone number stay out of the log: it is not a place for personal data.
-        log.info("greeting %s (%s) sent to borrower %s", message.id, message.occasion,
+        # The text and phone number stay out of the log: it is not a place for personal
+        # data, nor for a password-reset code.
+        log.info("message %s (%s) sent to borrower %s", message.id, message.occasion,
                  message.borrower_id)  # fmt: skip
         return SendResult(ok=True)
 
@@ -66,6 +74,7 @@ class WebhookGateway:
     """POSTs the greeting as JSON; any 2xx answer counts as delivered."""
 
     name = "webhook"
+    delivers = True
 
     def __init__(self, url: str, timeout: float) -> None:
         self.url = url
