@@ -17,6 +17,8 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.access import get_visible_or_404, require, roles_required, staff_required
 from portal.accounts.models import Role
+from portal.accounts.resets import needs_the_borrower
+from portal.accounts.views import send_borrower_reset_code
 from portal.borrowers import operations, queries
 from portal.borrowers.forms import (
     ActivationForm,
@@ -232,6 +234,9 @@ def issue_activation_code(borrower_id: int):
     borrower = get_visible_or_404(Borrower, borrower_id)
     form = ConfirmForm()
     if form.validate_on_submit():
+        if needs_the_borrower(borrower):
+            # A code shown to staff would let them take over the account (issue 11).
+            return send_borrower_reset_code(borrower)
         try:
             code = operations.issue_activation_code(borrower, by=current_user)
         except operations.BorrowerError as refusal:
