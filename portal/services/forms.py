@@ -7,7 +7,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     IntegerField,
     RadioField,
     SelectField,
@@ -28,7 +27,7 @@ from wtforms.validators import (
 )
 
 from portal.accounts.models import User
-from portal.core.forms import choices
+from portal.core.forms import SaneDateField, choices
 from portal.core.once import OnceTokenField
 from portal.extensions import db
 from portal.services.deadlines import local_today
@@ -135,7 +134,7 @@ class AssignForm(FlaskForm):
         validators=[DataRequired(message=_l("Choose who will help."))],
         validate_choice=False,
     )
-    planned_on = DateField(
+    planned_on = SaneDateField(
         _l("Planned date"),
         validators=[
             InputRequired(message=_l("Enter a valid date.")),
@@ -207,7 +206,7 @@ class SessionForm(FlaskForm):
         validators=[DataRequired(message=_l("Choose a service.")), offered_kind],
         validate_choice=False,
     )
-    held_on = DateField(
+    held_on = SaneDateField(
         _l("Date"),
         validators=[
             InputRequired(message=_l("Enter a valid date.")),
@@ -337,10 +336,10 @@ class PeriodForm(FlaskForm):
     class Meta:
         csrf = False
 
-    start = DateField(
+    start = SaneDateField(
         _l("From"), name="from", validators=[InputRequired(message=_l("Enter a valid date."))]
     )
-    end = DateField(
+    end = SaneDateField(
         _l("To"), name="to", validators=[InputRequired(message=_l("Enter a valid date."))]
     )
 

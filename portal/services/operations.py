@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask import has_request_context
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -18,7 +19,7 @@ from portal.audit.operations import record
 from portal.borrowers.models import Borrower
 from portal.database import utcnow
 from portal.extensions import db
-from portal.services.deadlines import response_deadline
+from portal.services.deadlines import local_today, response_deadline
 from portal.services.models import (
     OPEN_STATUSES,
     RequestSource,
@@ -178,8 +179,20 @@ def decline(request: ServiceRequest, reason: str, actor: User | None) -> None:
     notify(request.borrower_id, "service.declined", request, kind=request.kind_code, reason=reason)
 
 
+def completion_too_early(request: ServiceRequest) -> str | None:
+    """Why the request cannot be marked completed yet: its planned day is still to come."""
+    if request.planned_on is None or request.planned_on <= local_today():
+        return None
+    return _(
+        "This request is planned for %(date)s: it can be marked completed from that day on.",
+        date=format_date(request.planned_on),
+    )
+
+
 def complete(request: ServiceRequest, notes: str, actor: User | None) -> None:
-    """The service was delivered."""
+    """The service was delivered (on its planned day or later: the borrower is asked to rate it)."""
+    if request.status == S.ACCEPTED and (why := completion_too_early(request)):
+        raise ServiceError(why)
     _step(request, S.COMPLETED, "completed", actor, notes.strip())
     request.completion_notes = notes.strip()
     request.completed_at = utcnow()
@@ -285,6 +298,22 @@ def _check_open(session: ServiceSession) -> None:
         raise ServiceError(_("This group session is already completed."))
 
 
+def session_too_early(session: ServiceSession) -> str | None:
+    """Why attendance and completion must wait: the session's day is still to come."""
+    if session.held_on <= local_today():
+        return None
+    return _(
+        "This session is on %(date)s: attendance and completion can be recorded from that day on.",
+        date=format_date(session.held_on),
+    )
+
+
+def _check_held(session: ServiceSession) -> None:
+    _check_open(session)
+    if why := session_too_early(session):
+        raise ServiceError(why)
+
+
 def session_candidates(session: ServiceSession) -> list[ServiceRequest]:
     """Open requests of the session's branch and kind that are in no open session."""
     return db.session.scalars(
@@ -345,16 +374,17 @@ def session_requests(session: ServiceSession) -> list[ServiceRequest]:
 
 
 def record_attendance(session: ServiceSession, attended_ids: set[int]) -> None:
-    """Who came: one tick per request (one borrower each)."""
-    _check_open(session)
+    """Who came: one tick per request (one borrower each), from the session's day on."""
+    _check_held(session)
     for request in session_requests(session):
         request.attended = request.id in attended_ids
     record("service_session.attendance", session, f"attended: {sorted(attended_ids)}")
 
 
 def complete_session(session: ServiceSession, actor: User | None) -> int:
-    """Close the session: attended requests are completed, the others wait for another date."""
-    _check_open(session)
+    """Close the session on its day or later: attended requests are completed, the others
+    wait for another date."""
+    _check_held(session)
     requests = session_requests(session)
     if not any(request.attended for request in requests):
         raise ServiceError(_("Record who attended before completing the session."))

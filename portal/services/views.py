@@ -195,6 +195,7 @@ def _render_staff_request(service_request: ServiceRequest, **forms):
         item=service_request,
         can_manage=manage,
         can_complete=service_request.can_complete(current_user),
+        too_early=operations.completion_too_early(service_request),
         **forms,
     )
 
@@ -329,6 +330,7 @@ def _render_session(session: ServiceSession, add_form=None, attendance_form=None
         add_form=add_form or _add_form(session),
         attendance_form=attendance_form or _attendance_form(session, served),
         can_manage=session.can_manage(current_user),
+        too_early=operations.session_too_early(session),
     )
 
 

@@ -12,6 +12,7 @@ from portal.database import utcnow
 from portal.extensions import db
 from portal.loans.models import Loan
 from portal.services import operations
+from portal.services.deadlines import local_today
 from portal.services.models import ServiceKind, ServiceRequest, ServiceStatus
 from portal.visits.models import (
     BusinessState,
@@ -34,6 +35,7 @@ def make_request(
     assignee_id: int | None = None,
     submitted_at: datetime | None = None,
     description: str = "想学母猪产后护理",
+    planned_on: date | None = None,
 ) -> ServiceRequest:
     """A request brought to ``status`` by the same steps the pages use."""
     operations.ensure_catalogue()
@@ -48,7 +50,11 @@ def make_request(
         operations.decline(request, "本月名额已满，请下月再申请", None)
         return request
     assignee = db.session.get(User, assignee_id or borrower.officer_id)
-    operations.assign(request, assignee, FAR_FUTURE, None)
+    # Nothing is completed before its planned day: a finished request was planned for today.
+    if planned_on is None:
+        finished = status in (ServiceStatus.COMPLETED, ServiceStatus.RATED)
+        planned_on = local_today() if finished else FAR_FUTURE
+    operations.assign(request, assignee, planned_on, None)
     if status in (ServiceStatus.COMPLETED, ServiceStatus.RATED):
         operations.complete(request, "已上门讲解并发放资料", None)
     if status == ServiceStatus.RATED:
@@ -57,14 +63,16 @@ def make_request(
     return request
 
 
-def make_session(branch_id: int, organizer_id: int, kind: str = "technique_training"):
+def make_session(
+    branch_id: int, organizer_id: int, kind: str = "technique_training", held_on: date = FAR_FUTURE
+):
     """A planned group session of ``branch_id``."""
     operations.ensure_catalogue()
     session = operations.create_session(
         branch_id=branch_id,
         kind=db.session.get(ServiceKind, kind),
         title="生猪养殖技术培训班",
-        held_on=FAR_FUTURE,
+        held_on=held_on,
         place="众兴镇农技站",
         trainer="王技术员",
         organizer=db.session.get(User, organizer_id),

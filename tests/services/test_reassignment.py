@@ -3,6 +3,7 @@
 import sqlalchemy as sa
 
 from portal.extensions import db
+from portal.services.deadlines import local_today
 from portal.services.models import Notice, ServiceEvent, ServiceRequest, ServiceStatus
 from tests.services.helpers import count, load, new_officer, reassign_as_head, text
 from tests.services.records import make_request, make_session
@@ -19,7 +20,7 @@ def test_open_work_moves_to_the_new_officer_and_the_former_one_loses_it(client, 
     borrower = world.own_borrower.id
     accepted, done = _made(
         app,
-        lambda: make_request(borrower, status=ServiceStatus.ACCEPTED),
+        lambda: make_request(borrower, status=ServiceStatus.ACCEPTED, planned_on=local_today()),
         lambda: make_request(borrower, "legal_services", ServiceStatus.COMPLETED),
     )
     successor = new_officer(app, world)

@@ -1,6 +1,6 @@
 """The head's queue, assignment, decline and completion; nobody acts on what is not theirs."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -22,6 +22,11 @@ def _new(app, borrower_id, **kwargs) -> int:
     return request_id
 
 
+def _today(app) -> str:
+    with app.test_request_context():
+        return local_today().isoformat()
+
+
 def _tomorrow(app) -> str:
     with app.test_request_context():
         return (local_today() + timedelta(days=1)).isoformat()
@@ -39,7 +44,7 @@ def test_head_assigns_officer_completes_and_every_step_is_audited(client, world,
     request_id = _new(app, world.own_borrower.id)
     client.login("head")
     assert f"/services/requests/{request_id}" in text(client.get("/services/queue"))
-    planned = _tomorrow(app)
+    planned = _today(app)  # completed on its day: nothing is completed before it
     assert (
         _assign(client, request_id, world.officer.id, planned, note="带上资料").status_code == 302
     )
@@ -162,7 +167,11 @@ def test_decline_shows_the_reason_to_the_borrower(client, world, app):
 
 def test_complete_form_refuses_empty_notes(client, world, app):
     request_id = _new(
-        app, world.own_borrower.id, status=ServiceStatus.ACCEPTED, assignee_id=world.officer.id
+        app,
+        world.own_borrower.id,
+        status=ServiceStatus.ACCEPTED,
+        assignee_id=world.officer.id,
+        planned_on=date.fromisoformat(_today(app)),
     )
     client.login("officer")
     english(client)
