@@ -48,8 +48,8 @@ def create_app(config: dict | None = None) -> Flask:
     register_blueprints(app)
     register_hooks(app)
     register_commands(app)
-    if app.config["TRUST_PROXY_HEADERS"]:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    if hops := app.config["TRUST_PROXY_HOPS"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=1, x_host=1)
     return app
 
 

@@ -52,9 +52,13 @@ def _rate_limit_storage_options(uri: str) -> dict:
 
 
 def _proxy_hops() -> int:
+    """How many proxies in front of the app append to X-Forwarded-For (docs/deploy.md)."""
     # TRUST_PROXY_HEADERS=1 is the older spelling of one trusted hop.
     default = "1" if _env_flag("TRUST_PROXY_HEADERS", False) else "0"
-    return int(os.environ.get("TRUST_PROXY_HOPS", default))
+    value = os.environ.get("TRUST_PROXY_HOPS", default).strip()
+    if not value.isdigit():
+        raise ConfigurationError("TRUST_PROXY_HOPS must be a number of proxies: 0, 1, 2, ...")
+    return int(value)
 
 
 def from_environment(overrides: dict) -> dict:
