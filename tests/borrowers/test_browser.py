@@ -103,3 +103,37 @@ def test_head_reassigns_on_a_tablet(page, world, app, screenshot):
     page.goto(page.base_url + f"/borrowers/{world.own_borrower.id}")
     assert "工作量调整" in page.inner_text("main")
     screenshot("history")
+
+
+def test_numbers_stay_out_of_the_address_bar_on_a_tablet(page, world, app, screenshot):
+    from portal.borrowers.models import Borrower
+    from tests.borrowers.helpers import fetch
+
+    own = fetch(app, Borrower, id=world.own_borrower.id)
+    _login(page, "officer")
+    page.goto(page.base_url + "/borrowers/")
+    page.fill("input[name=q]", own.mobile)
+    page.press("input[name=q]", "Enter")
+    page.wait_for_selector(f"a[href='/borrowers/{own.id}']")
+    assert page.url == page.base_url + "/borrowers/"  # answered to the POST
+    assert page.input_value("input[name=q]") == own.mobile
+    screenshot("search-by-number")
+
+    page.fill("input[name=q]", own.name_initials)
+    page.click("button:has-text('搜索')")
+    page.wait_for_url(f"**/borrowers/?q={own.name_initials}")
+    assert own.full_name in page.inner_text("table")
+
+    page.goto(page.base_url + f"/borrowers/{own.id}/edit")
+    assert page.input_value("[name=mobile]") == ""
+    assert (
+        page.get_attribute("[name=mobile]", "placeholder")
+        == own.mobile[:3] + "****" + own.mobile[-4:]
+    )
+    assert own.mobile not in page.content() and own.guarantor_phone not in page.content()
+    screenshot("edit-masked-numbers")
+    page.fill("[name=village]", "新村")
+    page.click("input[type=submit]")
+    page.wait_for_url(f"**/borrowers/{own.id}")
+    assert page.inner_text("[data-testid=mobile]") == own.mobile[:3] + "****" + own.mobile[-4:]
+    assert fetch(app, Borrower, id=own.id).mobile == own.mobile

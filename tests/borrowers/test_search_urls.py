@@ -154,4 +154,11 @@ def test_the_language_switch_never_returns_to_a_number(client, wang):
     page = page_text(client.get(f"/borrowers/?tier=potential&ref={MOBILE}&page=1"))
     assert LANGUAGE_NEXT.findall(page) == ["/borrowers/?tier=potential&amp;page=1"]
     answered = search(client, MOBILE)
-    assert LANGUAGE_NEXT.findall(page_text(answered)) == [""]
+    assert LANGUAGE_NEXT.findall(page_text(answered)) == ["/borrowers/"]
+
+
+def test_a_page_posted_to_a_post_only_address_switches_language_home(client, wang):
+    client.login("officer")
+    revealed = client.submit(f"/borrowers/{wang.id}/reveal", page=f"/borrowers/{wang.id}")
+    assert MOBILE in page_text(revealed)  # the audited reveal
+    assert LANGUAGE_NEXT.findall(page_text(revealed)) == [""]
