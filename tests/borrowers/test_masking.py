@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from portal.borrowers.masking import mask_resident_id
+from portal.borrowers.masking import mask_phone, mask_resident_id
 from portal.borrowers.models import Borrower
 from tests.borrowers.helpers import fetch, page_text
 from tests.reports.helpers import pdf_of, text_of
@@ -68,3 +68,32 @@ def test_the_dossier_pdf_prints_the_year_of_birth_beside_the_masked_id(client, w
     assert mask_resident_id(own.resident_id) in text
     assert str(own.birth_date.year) in text
     _assert_not_rebuildable(text, own)
+
+
+def test_a_gateway_error_echoing_the_phone_is_masked_in_the_care_outbox(client, world, app):
+    """An SMS gateway's answer may quote the number it refused; the outbox shows it masked."""
+    from portal.care.models import OutboxMessage, OutboxStatus
+    from portal.extensions import db
+
+    own = fetch(app, Borrower, id=world.own_borrower.id)
+    with app.app_context():
+        db.session.add(
+            OutboxMessage(
+                borrower_id=own.id,
+                branch_id=own.branch_id,
+                occasion_code="birthday",
+                year=2026,
+                due_on=date(2026, 3, 2),
+                locale="zh",
+                body="祝您生日快乐！",
+                status=OutboxStatus.FAILED,
+                gateway="webhook",
+                attempts=5,
+                last_error=f'HTTP 400: {{"error": "invalid mobile {own.mobile}"}}',
+            )
+        )
+        db.session.commit()
+    client.login("head")
+    page = page_text(client.get("/care/outbox?show=failures"))
+    assert "invalid mobile" in page
+    assert own.mobile not in page and mask_phone(own.mobile) in page
