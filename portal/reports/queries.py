@@ -20,6 +20,7 @@ from portal.services.models import OPEN_STATUSES, ServiceKind, ServiceRequest, S
 from portal.training.models import TrainingSignoff
 from portal.visits.compliance import Month, company_tz
 from portal.visits.models import Visit, VisitSignature, VisitWarning
+from portal.visits.models import latest_version as visits_latest_version
 
 
 def branch_by_code(code: str) -> Branch | None:
@@ -43,13 +44,10 @@ def _count_if(condition):
 def latest_version():
     """The visit is the newest version of its original (an amendment replaces what it amends).
 
-    The same rule as the satisfaction figures of docs/services.md, written so that
-    the ``visits.amends_id`` index answers it.
+    The same rule as the satisfaction figures of docs/services.md and the tier
+    suggestions: ``portal.visits.models.latest_version``.
     """
-    newer = aliased(Visit)
-    return ~sa.exists().where(
-        newer.amends_id == sa.func.coalesce(Visit.amends_id, Visit.id), newer.id > Visit.id
-    )
+    return visits_latest_version(Visit)
 
 
 # --- visit reports ----------------------------------------------------------------

@@ -22,7 +22,7 @@ from portal.services.models import (
     ServiceStatus,
     localized_name,
 )
-from portal.visits.models import Visit
+from portal.visits.models import Visit, latest_version
 
 S = ServiceStatus
 # The queue's tabs: which statuses each shows.
@@ -290,21 +290,11 @@ def visit_satisfaction(scope, first: datetime, after: datetime) -> dict[str, dic
     Only the latest version of each visit counts: an amended original is replaced by
     its amendment. Returns ``{"branch": {id: (count, avg)}, "officer": {id: (count, avg)}}``.
     """
-    newer = sa.orm.aliased(Visit)
-    superseded = (
-        sa.select(newer.id)
-        .where(
-            sa.func.coalesce(newer.amends_id, newer.id)
-            == sa.func.coalesce(Visit.amends_id, Visit.id),
-            newer.id > Visit.id,
-        )
-        .exists()
-    )
     where = (
         Visit.visited_at >= first,
         Visit.visited_at < after,
         scope(Visit.branch_id),
-        ~superseded,
+        latest_version(),
     )
     result = {}
     for name, column in (("branch", Visit.branch_id), ("officer", Visit.officer_id)):

@@ -11,7 +11,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased
 
 from portal.extensions import db
 from portal.loans.models import Loan, LoanStatus, RepaymentStatus
@@ -92,10 +91,11 @@ def visit_risk_history(
         .where(visit.borrower_id.in_(borrowers), visited_at >= since)
         .group_by(visit.borrower_id)
     )
-    if hasattr(visit, "amends_id"):
-        # An amended visit counts as its latest correction, not twice.
-        correction = aliased(visit)
-        stmt = stmt.where(~sa.exists().where(correction.amends_id == visit.id))
+    latest_version = getattr(importlib.import_module(visit.__module__), "latest_version", None)
+    if latest_version is not None:
+        # An amended visit counts once, as its latest version (not the original and
+        # every correction): the visits feature's rule, served by its amendments index.
+        stmt = stmt.where(latest_version(visit))
     rows = db.session.execute(stmt)
     return {row[0]: RiskHistory(int(row[1] or 0), int(row[2] or 0)) for row in rows}
 
