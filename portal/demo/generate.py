@@ -4,7 +4,9 @@ Bulk inserts through SQLAlchemy Core in batches, with ids assigned here so no ro
 has to be read back. The same seed gives the same database. Shape (DESIGN.md,
 "Scale"): 200 borrowers per officer, 25 officers per branch, one 24-month loan
 per borrower disbursed over the last months+24 months, a signed visit in 93% of
-the months a loan owes one.
+the months a loan owes one, and a few of those visits amended (as in real use:
+``amends_id`` is NULL on nearly every row, which is what the planners' statistics
+then say).
 """
 
 import io
@@ -38,6 +40,7 @@ BORROWERS_PER_OFFICER = 200
 OFFICERS_PER_BRANCH = 25
 LOAN_TERM_MONTHS = 24
 VISIT_RATE = 0.93
+AMEND_RATE = 0.002  # about one visit in 500 is corrected by a signed amendment
 REQUEST_WINDOW = timedelta(days=45)  # needs from recent visits still wait in the queue
 BATCH = 5000
 SIGNAL_MIXES = [  # (weight, signals): most visits find nothing wrong
@@ -58,14 +61,17 @@ class Shape:
     borrowers: int
     months: int
     today: date
+    # Smaller than DESIGN.md's for a test that wants twenty branches from a few hundred.
+    per_officer: int = BORROWERS_PER_OFFICER
+    per_branch: int = OFFICERS_PER_BRANCH
 
     @property
     def officers(self) -> int:
-        return max(1, -(-self.borrowers // BORROWERS_PER_OFFICER))
+        return max(1, -(-self.borrowers // self.per_officer))
 
     @property
     def branches(self) -> int:
-        return max(1, -(-self.officers // OFFICERS_PER_BRANCH))
+        return max(1, -(-self.officers // self.per_branch))
 
 
 def _month_start(day: date, back: int) -> date:
@@ -135,7 +141,7 @@ class Generator:
             )
             user_id += 1
         for o in range(self.shape.officers):
-            branch = branch_id + o // OFFICERS_PER_BRANCH
+            branch = branch_id + o // self.shape.per_branch
             users.append(
                 self._user(user_id, f"officer-{o + 1:04d}", Role.OFFICER, branch, password)
             )
@@ -260,21 +266,41 @@ class Generator:
             if visited is None:
                 continue
             visit = self._visit(visit_id, loan, officer, visited)
-            rows["visits"].append(visit)
-            rows["signatures"].append({"visit_id": visit_id, "png": self.signature})
+            self._add_visit(rows, visit)
             if visit["services_needed"] and self.now - visited < REQUEST_WINDOW:
                 rows["requests"].append(self._request(visit))
-            if visit["risk_level"] == RiskLevel.RED.value:
-                rows["warnings"].append(
-                    {
-                        "visit_id": visit_id,
-                        "branch_id": loan["branch_id"],
-                        "raised_at": visit["signed_at"],
-                        "action_taken": "",
-                    }
-                )
             visit_id += 1
+            corrected_at = visit["signed_at"] + timedelta(hours=2)
+            if self.rng.random() < AMEND_RATE and corrected_at < self.now:
+                self._add_visit(rows, self._amendment(visit, visit_id, corrected_at))
+                visit_id += 1
         return visit_id
+
+    def _add_visit(self, rows: dict, visit: dict) -> None:
+        rows["visits"].append(visit)
+        rows["signatures"].append({"visit_id": visit["id"], "png": self.signature})
+        if visit["risk_level"] == RiskLevel.RED.value:
+            rows["warnings"].append(
+                {
+                    "visit_id": visit["id"],
+                    "branch_id": visit["branch_id"],
+                    "raised_at": visit["signed_at"],
+                    "action_taken": "",
+                }
+            )
+
+    def _amendment(self, original: dict, visit_id: int, signed_at: datetime) -> dict:
+        """A signed correction of ``original``: same month, signed again a little later."""
+        row = original | {
+            "id": visit_id,
+            "amends_id": original["id"],
+            "idempotency_token": f"gen-{visit_id}",
+            "officer_observations": original["officer_observations"] + "（更正：补充记录）",
+            "satisfaction": self.rng.choice([3, 4, 5]),
+            "signed_at": signed_at,
+        }
+        row["content_hash"] = content_hash(SimpleNamespace(**row), self.signature)
+        return row
 
     @staticmethod
     def _owes(loan: dict, month: date) -> bool:
@@ -379,12 +405,21 @@ def reset_sequences() -> None:
         )
 
 
-def generate(borrowers: int, months: int, seed: int, today: date | None = None) -> Shape:
+def generate(
+    borrowers: int,
+    months: int,
+    seed: int,
+    today: date | None = None,
+    per_officer: int = BORROWERS_PER_OFFICER,
+    per_branch: int = OFFICERS_PER_BRANCH,
+) -> Shape:
     """Fill the database with a company of ``borrowers`` and ``months`` of visits."""
     shape = Shape(
         borrowers,
         months,
         today or datetime.now(ZoneInfo(current_app.config["PORTAL_TIMEZONE"])).date(),
+        per_officer,
+        per_branch,
     )
     generator = Generator(shape, seed)
     officers, branch_of = generator.staff()
