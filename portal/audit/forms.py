@@ -2,10 +2,11 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, StringField
+from wtforms import StringField
 from wtforms.validators import Length, Optional
 
 from portal.borrowers.masking import holds_number
+from portal.core.forms import SaneDateField
 
 
 class AuditSearchForm(FlaskForm):
@@ -18,8 +19,8 @@ class AuditSearchForm(FlaskForm):
     action = StringField(_l("Action"), validators=[Optional(), Length(max=64)])
     object_type = StringField(_l("Record type"), validators=[Optional(), Length(max=64)])
     object_id = StringField(_l("Record id"), validators=[Optional(), Length(max=64)])
-    since = DateField(_l("From"), validators=[Optional()])
-    until = DateField(_l("To"), validators=[Optional()])
+    since = SaneDateField(_l("From"), validators=[Optional()])
+    until = SaneDateField(_l("To"), validators=[Optional()])
 
     def args(self) -> dict:
         """The valid filters for a GET address, less a user name that holds a number."""

@@ -6,7 +6,6 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateField,
     DecimalField,
     IntegerField,
     RadioField,
@@ -25,7 +24,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from portal.core.forms import choices
+from portal.core.forms import SaneDateField, choices
 from portal.loans import lifecycle
 from portal.loans.models import (
     LOAN_STATUS_LABELS,
@@ -87,7 +86,7 @@ def _term_field(label):
 
 
 def _date_field(label):
-    return DateField(label, validators=[InputRequired(message=DATE_REQUIRED)])
+    return SaneDateField(label, validators=[InputRequired(message=DATE_REQUIRED)])
 
 
 class LoanApplicationForm(FlaskForm):

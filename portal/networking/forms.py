@@ -5,7 +5,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     DecimalField,
     SelectField,
     SelectMultipleField,
@@ -17,7 +16,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.borrowers.models import BUSINESS_TYPE_LABELS, TIER_LABELS
-from portal.core.forms import choices, id_number
+from portal.core.forms import SaneDateField, choices, id_number
 from portal.extensions import db
 from portal.networking.models import OUTCOME_LABELS, BusinessTag
 from portal.networking.operations import NetworkingError, check_free_tags, split_free_tags
@@ -114,7 +113,7 @@ class EventForm(FlaskForm):
     """Plan a networking event."""
 
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=100)])
-    held_on = DateField(
+    held_on = SaneDateField(
         _l("Date"), validators=[DataRequired(message=_l("Give the date as YYYY-MM-DD."))]
     )
     place = StringField(_l("Place"), validators=[DataRequired(), Length(max=200)])
