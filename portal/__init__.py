@@ -12,7 +12,7 @@ from portal.extensions import babel, bootstrap, csrf, db, limiter, login_manager
 
 log = logging.getLogger(__name__)
 
-# One package per capability of DESIGN.md; each has a views.py with a Blueprint ``bp``.
+# One package per capability of docs/product.md; each has a views.py with a Blueprint ``bp``.
 FEATURES = (
     "core",
     "accounts",
