@@ -13,7 +13,7 @@ from portal.extensions import db
 
 
 class Role(StrEnum):
-    """The four roles of DESIGN.md, "Who uses it"."""
+    """The four roles of docs/product.md, "Who uses it"."""
 
     ADMIN = "admin"
     HEAD = "head"
