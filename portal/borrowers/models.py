@@ -132,7 +132,7 @@ class Borrower(db.Model):
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])
 
     def visible_to(self, user: User) -> bool:
-        """DESIGN.md's table: admin all, head the branch, officer the assigned, borrower self."""
+        """docs/product.md: admin all, head the branch, officer the assigned, borrower self."""
         if user.role == Role.ADMIN:
             return True
         if user.role == Role.HEAD:
