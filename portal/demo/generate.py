@@ -1,8 +1,8 @@
 """``flask demo generate``: a company at scale, for the benchmarks.
 
 Bulk inserts through SQLAlchemy Core in batches, with ids assigned here so no row
-has to be read back. The same seed gives the same database. Shape (DESIGN.md,
-"Scale"): 200 borrowers per officer, 25 officers per branch, one 24-month loan
+has to be read back. The same seed gives the same database. Shape (docs/product.md,
+"Scale and speed budgets"): 200 borrowers per officer, 25 officers per branch, one 24-month loan
 per borrower disbursed over the last months+24 months, a signed visit in 93% of
 the months a loan owes one, and a few of those visits amended (as in real use:
 ``amends_id`` is NULL on nearly every row, which is what the planners' statistics
@@ -61,7 +61,7 @@ class Shape:
     borrowers: int
     months: int
     today: date
-    # Smaller than DESIGN.md's for a test that wants twenty branches from a few hundred.
+    # Smaller than docs/product.md's for a test that wants twenty branches from a few hundred.
     per_officer: int = BORROWERS_PER_OFFICER
     per_branch: int = OFFICERS_PER_BRANCH
 
