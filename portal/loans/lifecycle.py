@@ -1,6 +1,6 @@
 """The loan's state machine: every step, who may take it, and what it writes.
 
-DESIGN.md: applied → approved | rejected → trained → contracted → active → closed,
+docs/lifecycle.md: applied → approved | rejected → trained → contracted → active → closed,
 with repayment updates and the written-off flag on an active loan. Every step
 function checks the status and the actor, writes a LoanEvent and an audit entry,
 flushes, and never commits (the view does, once).
