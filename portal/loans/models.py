@@ -16,7 +16,7 @@ from portal.extensions import db
 
 
 class LoanStatus(StrEnum):
-    """DESIGN.md: applied → approved | rejected → trained → contracted → active → closed."""
+    """docs/lifecycle.md: applied → approved | rejected → trained → contracted → active → closed."""
 
     APPLIED = "applied"
     APPROVED = "approved"
@@ -100,7 +100,7 @@ class Loan(db.Model):
 
     @property
     def overdue(self) -> bool:
-        """The overdue flag of DESIGN.md, on an active loan."""
+        """The overdue flag of docs/lifecycle.md, on an active loan."""
         return self.status == LoanStatus.ACTIVE and self.repayment_status == RepaymentStatus.OVERDUE
 
     def visible_to(self, user: User) -> bool:
