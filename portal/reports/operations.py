@@ -4,5 +4,5 @@ from portal.audit.operations import record
 
 
 def record_export(kind: str, target, summary: str, actor=None) -> None:
-    """Log that ``target`` left the portal as a PDF (DESIGN.md: every export is audited)."""
+    """Log that ``target`` left the portal as a PDF (docs/product.md: every export is audited)."""
     record(f"report.{kind}", target, summary, actor=actor)
