@@ -18,7 +18,7 @@ from portal.services.deadlines import last_day
 
 
 class ServiceStatus(StrEnum):
-    """DESIGN.md: submitted → accepted → completed → rated, or declined."""
+    """docs/services.md: submitted → accepted → completed → rated, or declined."""
 
     SUBMITTED = "submitted"
     ACCEPTED = "accepted"
