@@ -402,7 +402,7 @@ def complete_session(session: ServiceSession, actor: User | None) -> int:
 
 # The catalogue --------------------------------------------------------------------------
 
-# DESIGN.md's six kinds plus "other", with the codes of the visit form's checklist.
+# docs/services.md's six kinds plus "other", with the codes of the visit form's checklist.
 DEFAULT_KINDS = [
     ("wealth_management", "理财咨询", "Wealth-management advice", 5),
     ("financial_training", "财务培训", "Financial training", 10),
