@@ -59,7 +59,7 @@ class CollateralStatus(StrEnum):
 
 
 class ServiceNeed(StrEnum):
-    """The personalized services of DESIGN.md; codes shared with the service catalogue."""
+    """The personalized services of docs/services.md; codes shared with the service catalogue."""
 
     WEALTH_MANAGEMENT = "wealth_management"
     FINANCIAL_TRAINING = "financial_training"
