@@ -74,6 +74,16 @@ class User(db.Model):
     def is_staff(self) -> bool:
         return self.role in STAFF_ROLES
 
+    @property
+    def can_see_internal_assessments(self) -> bool:
+        """Whether the company's judgements about borrowers are shown to this user.
+
+        Tiers and their history, visit risk levels and signals, officers' remarks, red
+        warnings, committee notes and deciders, the written-off flag: staff only. A
+        borrower sees what is theirs (answers, signatures, services, loan terms).
+        """
+        return self.is_staff
+
     def has_role(self, *roles: Role) -> bool:
         """True when the user holds one of ``roles``."""
         return self.role in roles
