@@ -85,11 +85,23 @@ def detail(loan_id: int):
     return render_template(
         "loans/detail.html",
         loan=loan,
-        history=queries.loan_history(loan.id),
+        history=_history_for(loan, current_user),
         steps=lifecycle.available_steps(loan, current_user),
         signoffs=signoffs,
         gate=lifecycle.contract_gate(loan),
     )
+
+
+# Steps that are the company's judgement alone (the written-off flag): staff only.
+INTERNAL_EVENTS = frozenset({"write_off"})
+
+
+def _history_for(loan: Loan, user) -> list:
+    """The loan's history as ``user`` may read it: without internal steps for a borrower."""
+    history = queries.loan_history(loan.id)
+    if user.can_see_internal_assessments:
+        return history
+    return [event for event in history if event.action not in INTERNAL_EVENTS]
 
 
 def _loan_for(step_name: str, loan_id: int) -> Loan:
