@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from portal.borrowers.models import Borrower
 from portal.extensions import db
 from portal.loans.models import Loan, LoanStatus, RepaymentStatus
 from portal.tiers.rules import RiskHistory, TierFacts
@@ -28,7 +29,7 @@ def _flag(condition) -> sa.ColumnElement:
 
 
 def loan_facts(borrowers: list[int] | sa.Select) -> dict[int, dict]:
-    """Per borrower: total lent, loans, first payout, overdue and write-off marks."""
+    """Per borrower: total lent, loans, first payout, overdue and write-off marks, tier in force."""
     lent = Loan.status.in_(LENT_STATUSES)
     rows = db.session.execute(
         sa.select(
@@ -44,9 +45,11 @@ def loan_facts(borrowers: list[int] | sa.Select) -> dict[int, dict]:
             ),
             sa.func.max(Loan.overdue_days),
             _flag(Loan.written_off),
+            Borrower.tier,
         )
+        .join(Borrower, Borrower.id == Loan.borrower_id)
         .where(Loan.borrower_id.in_(borrowers))
-        .group_by(Loan.borrower_id)
+        .group_by(Loan.borrower_id, Borrower.tier)
     )
     return {
         row[0]: {
@@ -56,6 +59,7 @@ def loan_facts(borrowers: list[int] | sa.Select) -> dict[int, dict]:
             "overdue_now": bool(row[4]),
             "max_overdue_days": int(row[5] or 0),
             "written_off": bool(row[6]),
+            "tier": row[7],
         }
         for row in rows
     }

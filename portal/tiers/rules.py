@@ -40,6 +40,8 @@ class TierFacts:
     written_off: bool = False
     # None: no visit data to judge by (the rules then look at loans alone).
     risk: RiskHistory | None = None
+    # The tier in force; None when unknown. A marked record never suggests above it.
+    tier: Tier | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,13 @@ def _one_step_down(tier: Tier) -> Tier:
     return ORDER[max(ORDER.index(tier) - 1, ORDER.index(Tier.GENERAL))]
 
 
+def _held(tier: Tier, facts: TierFacts) -> Tier:
+    """Marks on the record hold a tier down: never suggest more than the tier in force."""
+    if facts.tier is None:
+        return tier
+    return min(tier, facts.tier, key=ORDER.index)
+
+
 def suggest(facts: TierFacts, today: date) -> Suggestion:
     """Apply the rule table of docs/tiers.md."""
     if facts.loans == 0:
@@ -104,7 +113,8 @@ def suggest(facts: TierFacts, today: date) -> Suggestion:
     serious, minor = _serious_marks(facts), _minor_marks(facts)
     tier = _tier_by_size(facts.lent_total, years)
     if serious:
-        return Suggestion(min(tier, Tier.GENERAL, key=ORDER.index), (*reasons, *serious))
+        capped = min(tier, Tier.GENERAL, key=ORDER.index)
+        return Suggestion(_held(capped, facts), (*reasons, *serious))
     if minor:
-        return Suggestion(_one_step_down(tier), (*reasons, *minor))
+        return Suggestion(_held(_one_step_down(tier), facts), (*reasons, *minor))
     return Suggestion(tier, tuple(reasons))

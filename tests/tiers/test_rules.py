@@ -55,6 +55,19 @@ def request_ctx(app):
         (facts(500_000, 8, risk=RiskHistory(red=1)), Tier.GENERAL),
         # Without visit data the loans decide alone.
         (facts(300_000, 3, risk=None), Tier.STRATEGIC),
+        # Marks hold a tier down: never suggested above the tier in force (issue 20).
+        (facts(50_000, 1, written_off=True, tier=Tier.POTENTIAL), Tier.POTENTIAL),
+        (facts(50_000, 1, max_overdue_days=157, tier=Tier.POTENTIAL), Tier.POTENTIAL),
+        (facts(50_000, 1, risk=RiskHistory(red=1), tier=Tier.POTENTIAL), Tier.POTENTIAL),
+        (facts(500_000, 8, written_off=True, tier=Tier.POTENTIAL), Tier.POTENTIAL),
+        (facts(500_000, 8, max_overdue_days=157, tier=Tier.STRATEGIC), Tier.GENERAL),
+        (facts(500_000, 8, risk=RiskHistory(red=1), tier=Tier.KEY), Tier.GENERAL),
+        (facts(50_000, 1, overdue_now=True, tier=Tier.POTENTIAL), Tier.POTENTIAL),
+        (facts(350_000, 4, max_overdue_days=15, tier=Tier.GENERAL), Tier.GENERAL),
+        (facts(350_000, 4, risk=RiskHistory(orange=1), tier=Tier.GENERAL), Tier.GENERAL),
+        (facts(350_000, 4, overdue_now=True, tier=Tier.STRATEGIC), Tier.KEY),
+        # A clean record may still be raised.
+        (facts(350_000, 4, tier=Tier.POTENTIAL), Tier.STRATEGIC),
     ],
 )
 def test_suggestion(request_ctx, history, expected):
