@@ -2,11 +2,17 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, SubmitField, TextAreaField
+from wtforms import (
+    HiddenField,
+    SelectField,
+    SelectMultipleField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from portal.borrowers.models import TIER_LABELS, Tier
-from portal.core.forms import choices
+from portal.core.forms import choices, id_number
 
 
 class TierFilterForm(FlaskForm):
@@ -54,3 +60,26 @@ class TierDecisionForm(FlaskForm):
     def validate_period(self, field):
         if (field.data or "") not in self.periods:
             raise ValidationError(_l("This review period is not open."))
+
+
+class BulkConfirmForm(FlaskForm):
+    """The head confirms the suggestions of the picked borrowers at once, with one note."""
+
+    # Each value is "<borrower id>:<suggested tier as shown>", so a suggestion that
+    # changed since the page was drawn is caught instead of confirmed unseen.
+    picks = SelectMultipleField(_l("Borrowers"), validate_choice=False)
+    note = TextAreaField(_l("Note"), validators=[Length(max=500)], render_kw={"rows": 2})
+    next = HiddenField()
+    submit = SubmitField(_l("Confirm the selected suggestions"))
+
+    def validate_picks(self, field):
+        picked = {}
+        for value in field.data or []:
+            borrower, _sep, tier = str(value).partition(":")
+            try:
+                picked[id_number(borrower)] = Tier(tier)
+            except ValueError:
+                raise ValidationError(_l("The selection is not valid.")) from None
+        if not picked:
+            raise ValidationError(_l("Select at least one borrower."))
+        self.picked = picked

@@ -1,5 +1,6 @@
 """Writes of the tiers feature. They flush and audit; the view commits."""
 
+import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from portal.accounts.models import User
@@ -45,3 +46,36 @@ def decide_tier(
         f"{change.from_tier.value} -> {tier.value} ({decision.value}, {period or '-'}): {reason}",
     )
     return change
+
+
+def confirm_suggestions(
+    borrowers: list[Borrower],
+    suggested: dict[int, Tier],
+    *,
+    note: str,
+    period: str,
+    decided_by: User,
+) -> list[TierChange]:
+    """Confirm each borrower's suggested tier, one decision and audit entry per borrower."""
+    decided = set(
+        db.session.scalars(
+            sa.select(TierChange.borrower_id).where(
+                TierChange.period == period,
+                TierChange.borrower_id.in_([borrower.id for borrower in borrowers]),
+            )
+        )
+    )
+    if decided:
+        # A second submit of the same page: refuse it whole rather than decide twice.
+        raise TierError(_l("Some of these borrowers have already been decided on in this period."))
+    return [
+        decide_tier(
+            borrower,
+            suggested[borrower.id],
+            suggested=suggested[borrower.id],
+            reason=note,
+            period=period,
+            decided_by=decided_by,
+        )
+        for borrower in borrowers
+    ]

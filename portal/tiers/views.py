@@ -1,8 +1,18 @@
 """Tier pages: the list with suggestions, a borrower's tier, the yearly and half-yearly reviews."""
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from portal.access import get_visible_or_404, require, roles_required, staff_required
@@ -16,7 +26,7 @@ from portal.core.navigation import safe_next
 from portal.extensions import db
 from portal.networking.paging import paginate_list
 from portal.tiers import operations, queries
-from portal.tiers.forms import TierDecisionForm, TierFilterForm
+from portal.tiers.forms import BulkConfirmForm, TierDecisionForm, TierFilterForm
 from portal.tiers.models import DECISION_LABELS
 
 bp = Blueprint("tiers", __name__, url_prefix="/tiers")
@@ -126,7 +136,58 @@ def review(kind: str):
         )
         for row in page.items
     }  # fmt: skip
+    bulk = BulkConfirmForm(formdata=None, next=request.full_path)
     return render_template(
         "tiers/review.html", kind=kind, period=period, branch=branch, page=page,
-        forms=forms, labels=TIER_LABELS, branches=all_branches_choices()[1:],
+        forms=forms, bulk=bulk, labels=TIER_LABELS, branches=all_branches_choices()[1:],
     )  # fmt: skip
+
+
+def _picked_borrowers(picked: dict[int, Tier]) -> list[Borrower]:
+    """The picked borrowers: 404 unless every one is visible, 403 unless the user manages each."""
+    borrowers = db.session.scalars(
+        sa.select(Borrower)
+        .where(Borrower.id.in_(list(picked)), Borrower.visible_filter(current_user))
+        .order_by(Borrower.id)
+    ).all()
+    if len(borrowers) != len(picked):
+        abort(404)
+    for borrower in borrowers:
+        require(current_user.can_manage_branch(borrower.branch_id))
+    return list(borrowers)
+
+
+@bp.post("/review/<kind>/confirm")
+@roles_required(Role.HEAD, Role.ADMIN)
+def confirm_many(kind: str):
+    if kind not in queries.REVIEW_KINDS:
+        abort(404)
+    form = BulkConfirmForm()
+    back = safe_next(form.next.data) if form.next.data else url_for("tiers.review", kind=kind)
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "danger")
+        return redirect(back)
+    borrowers = _picked_borrowers(form.picked)
+    today = local_today()
+    suggested = queries.suggestions([b.id for b in borrowers], today)
+    if any(suggested[b.id].tier != form.picked[b.id] for b in borrowers):
+        flash(_("A suggestion changed since the page was shown; nothing was confirmed. "
+                "Look at the list again."), "danger")  # fmt: skip
+        return redirect(back)
+    try:
+        changes = operations.confirm_suggestions(
+            borrowers,
+            {b.id: suggested[b.id].tier for b in borrowers},
+            note=form.note.data or "",
+            period=queries.period_for(kind, today),
+            decided_by=current_user,
+        )
+    except operations.TierError as error:
+        flash(str(error), "danger")
+        return redirect(back)
+    db.session.commit()
+    flash(ngettext("%(num)d suggestion confirmed.", "%(num)d suggestions confirmed.",
+                   len(changes)), "success")  # fmt: skip
+    return redirect(back)

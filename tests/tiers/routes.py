@@ -10,4 +10,6 @@ ROUTES = [
     Route("tiers.decide", "POST", "/tiers/borrowers/{foreign_borrower.id}", ADMIN),
     Route("tiers.review", "GET", "/tiers/review/yearly", MANAGERS),
     Route("tiers.review", "GET", "/tiers/review/half-yearly", MANAGERS),
+    Route("tiers.confirm_many", "POST", "/tiers/review/yearly/confirm", MANAGERS),
+    Route("tiers.confirm_many", "POST", "/tiers/review/half-yearly/confirm", MANAGERS),
 ]
