@@ -12,7 +12,6 @@ from flask_wtf.file import FileField
 from markupsafe import Markup, escape
 from wtforms import (
     BooleanField,
-    DateField,
     DecimalField,
     HiddenField,
     IntegerField,
@@ -56,7 +55,7 @@ from portal.borrowers.validators import (
     check_resident_id,
     reencode_photo,
 )
-from portal.core.forms import choices
+from portal.core.forms import SaneDateField, choices, id_number, optional_id
 from portal.loans.models import LOAN_STATUS_LABELS
 
 ADULT_AGE = 18
@@ -270,7 +269,7 @@ class OnboardingForm(ProfileForm):
         validators=[_required(_l("Enter the 18-character resident ID number."))],
         render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"},
     )
-    birth_date = DateField(
+    birth_date = SaneDateField(
         _l("Birth date"),
         validators=[InputRequired(message=_l("Enter the birth date."))],
     )
@@ -463,7 +462,7 @@ class FilterForm(FlaskForm):
         return queries.BorrowerFilter(
             text=text,
             loan_status=_enum_or_none(LOAN_STATUS_LABELS, self.status.data),
-            officer_id=_int_or_none(self.officer.data) if "officer" in self else None,
+            officer_id=optional_id(self.officer.data) if "officer" in self else None,
             tier=_enum_or_none(TIER_LABELS, self.tier.data),
         )
 
@@ -472,14 +471,10 @@ def _enum_or_none(labels: dict, value):
     return next((member for member in labels if member.value == value), None)
 
 
-def _int_or_none(value):
-    return int(value) if value and str(value).isdigit() else None
-
-
 class ReassignForm(FlaskForm):
     """Move the ticked borrowers to another officer of their branch."""
 
-    borrower_ids = SelectMultipleField(_l("Borrowers"), coerce=int, validate_choice=False)
+    borrower_ids = SelectMultipleField(_l("Borrowers"), coerce=id_number, validate_choice=False)
     officer_id = SelectField(
         _l("New loan officer"), validators=[_required(_l("Choose the new loan officer."))]
     )
