@@ -1,12 +1,14 @@
 """Reading training material and sign-offs, and the contract gate."""
 
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.borrowers.models import Borrower
 from portal.extensions import db
-from portal.training.models import TrainingMaterial, TrainingSignoff
+from portal.training.models import TrainingMaterial, TrainingQuestion, TrainingSignoff
 
 NO_MATERIAL = _l(
     "No integrity-training material has been published yet; ask the administrator to publish one."
@@ -92,3 +94,34 @@ def gate_refusal(borrower: Borrower):
             current=current.version,
         )
     return _l("The borrower has not signed off the integrity training yet.")
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A question answered wrong in a recorded sign-off, with the right answer."""
+
+    position: int
+    question: str
+    chosen: str | None
+    right: str
+
+
+def _option(question: TrainingQuestion, index, language: str) -> str | None:
+    if isinstance(index, int) and 0 <= index < len(question.options):
+        return question.options[index][language]
+    return None
+
+
+def mistakes(signoff: TrainingSignoff, language: str) -> list[Mistake]:
+    """The questions a recorded sign-off got wrong, in question order, in ``language``."""
+    wrong = {answer["question_id"]: answer for answer in signoff.answers if not answer["correct"]}
+    return [
+        Mistake(
+            position=question.position,
+            question=getattr(question, f"text_{language}"),
+            chosen=_option(question, wrong[question.id]["chosen"], language),
+            right=_option(question, question.correct_option, language) or "",
+        )
+        for question in sorted(signoff.material.questions, key=lambda q: q.position)
+        if question.id in wrong
+    ]

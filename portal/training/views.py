@@ -31,6 +31,12 @@ def hash_matches(signoff: TrainingSignoff) -> bool:
     return operations.hash_matches(signoff)
 
 
+@bp.app_template_global("signoff_mistakes")
+def signoff_mistakes(signoff: TrainingSignoff) -> list[queries.Mistake]:
+    """For templates: the questions a recorded sign-off got wrong, with the right answers."""
+    return queries.mistakes(signoff, training_language())
+
+
 # --- the admin's material ---------------------------------------------------------
 
 
