@@ -1,8 +1,11 @@
 """Forms of the care feature: occasions, greeting templates, the outbox filter."""
 
 from calendar import monthrange
+from dataclasses import dataclass
+from math import ceil
 
 import sqlalchemy as sa
+from flask_babel import get_translations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
@@ -109,6 +112,42 @@ class OccasionForm(FlaskForm):
         }
 
 
+# What an SMS holds in UCS-2 (any Chinese text): 70 characters alone, 67 per part once
+# it is split, because each part carries the header that joins them again.
+SMS_SINGLE = 70
+SMS_PART = 67
+
+
+def sms_length(text: str) -> int:
+    """Characters as the gateway counts them (UTF-16 units, as JavaScript's length does)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def sms_parts(length: int) -> int:
+    """How many SMS a text of ``length`` characters is sent as."""
+    if length <= SMS_SINGLE:
+        return 1 if length else 0
+    return ceil(length / SMS_PART)
+
+
+@dataclass(frozen=True)
+class SmsCost:
+    """The length of a greeting and the SMS parts it costs; ``filled``: placeholders filled in."""
+
+    length: int
+    parts: int
+    filled: bool
+
+
+def plural_patterns(singular: str, plural: str) -> dict[str, str]:
+    """The translated forms, "%(num)d" left in, for the counter script (zh and en: one/other)."""
+    translations = get_translations()
+    return {
+        "one": translations.ngettext(singular, plural, 1),
+        "other": translations.ngettext(singular, plural, 2),
+    }
+
+
 class TemplateForm(FlaskForm):
     """The wording of one occasion's greeting in one language."""
 
@@ -119,6 +158,21 @@ class TemplateForm(FlaskForm):
         render_kw={"rows": 5},
     )
     submit = SubmitField(_l("Save"))
+
+    sms_single, sms_part = SMS_SINGLE, SMS_PART
+
+    def sms_patterns(self) -> dict[str, dict[str, str]]:
+        """The counter script's wording, by what it counts."""
+        return {
+            "length": plural_patterns("%(num)d character", "%(num)d characters"),
+            "parts": plural_patterns("%(num)d SMS part", "%(num)d SMS parts"),
+        }
+
+    def sms_cost(self, filled: str | None) -> SmsCost:
+        """The cost of ``filled`` (the preview, sample values in), else of the text as typed."""
+        text = filled if filled is not None else (self.body.data or "")
+        length = sms_length(text.strip())
+        return SmsCost(length, sms_parts(length), filled is not None)
 
     def validate_body(self, field):
         try:

@@ -141,10 +141,13 @@ def _entry_or_404(code: str, locale: str):
     return entry
 
 
-def _preview(body: str, entry, locale: str) -> str:
+def _sample_values(entry, locale: str) -> dict[str, str]:
     name, branch, officer = SAMPLE[locale]
-    values = {"name": name, "branch": branch, "officer": officer, "occasion": entry.name(locale)}
-    return render(body, values)
+    return {"name": name, "branch": branch, "officer": officer, "occasion": entry.name(locale)}
+
+
+def _preview(body: str, entry, locale: str) -> str:
+    return render(body, _sample_values(entry, locale))
 
 
 @bp.route("/templates/<code>/<locale>", methods=["GET", "POST"])
@@ -164,5 +167,6 @@ def template_edit(code: str, locale: str):
         entry=entry,
         locale=locale,
         preview=preview,
+        sample=_sample_values(entry, locale),
         ui_locale=str(get_locale()),
     )
