@@ -33,7 +33,7 @@ from portal.tiers.operations import decide_tier
 from portal.visits.models import VisitWarning
 from portal.visits.operations import acknowledge_warning
 from portal.visits.risk import LEVEL_LABELS, SIGNAL_LABELS, RiskLevel, RiskSignal
-from tests.factories import Ref, make_user
+from tests.factories import make_user
 from tests.loans.helpers import english
 from tests.test_access_matrix import ALL_ROUTES, FEATURE_MODULES
 from tests.visits.helpers import make_visit
@@ -96,16 +96,12 @@ def found(text: str, body: str) -> bool:
     return text in body
 
 
-def _as_user(app, user_id: int) -> User:
-    return db.session.get(User, user_id)
-
-
 @pytest.fixture
 def judged(app, world) -> dict:
     """The World's borrower with every internal judgement on record; ids to visit."""
     with app.app_context():
         borrower = db.session.get(Borrower, world.own_borrower.id)
-        officer = _as_user(app, world.officer.id)
+        officer = db.session.get(User, world.officer.id)
         committee = make_user(
             "committee",
             Role.HEAD,
@@ -193,12 +189,15 @@ def judged(app, world) -> dict:
 
 @pytest.fixture
 def ids(app, world, judged) -> dict:
-    """Path values of the route lists: the World's records plus each feature's."""
+    """Path values of the route lists: the World's records plus each feature's.
+
+    Asks for ``judged`` so the judgements are on record before the features add theirs.
+    """
     values = dict(world.__dict__)
     for module in FEATURE_MODULES:
         if hasattr(module, "objects"):
             values |= module.objects(app, world)
-    return values | {"judged": Ref(judged["borrower"], "")}
+    return values
 
 
 def borrower_endpoints(app) -> set[str]:
