@@ -191,6 +191,7 @@ class VisitReport:
     amends: AmendedVisit | None
     versions: list[Version]
     filename: FileName
+    internal: bool = True  # the company's judgements printed (staff); a borrower's copy omits them
 
 
 def _borrower_lines(borrower: Borrower) -> list[Line]:
@@ -229,8 +230,21 @@ def _visit_lines(visit: Visit) -> list[Line]:
     ]
 
 
-def _answer_lines(visit: Visit) -> list[Line]:
+def _internal_answers() -> set[str]:
+    """Labels of the answers that are the company's judgement, not the borrower's facts."""
+    return {_("Risk warning signals"), _("Loan officer's observations")}
+
+
+def _answer_lines(visit: Visit, internal: bool = True) -> list[Line]:
     """Every answer of the form, in the form's order; also what an amendment is compared on."""
+    lines = _all_answer_lines(visit)
+    if internal:
+        return lines
+    hidden = _internal_answers()
+    return [line for line in lines if line.label not in hidden]
+
+
+def _all_answer_lines(visit: Visit) -> list[Line]:
     needs = [SERVICE_NEED_LABELS[code] for code in visit.services_needed]
     signals = [SIGNAL_LABELS[s] for s in visit.assessment.signals]
     return [
@@ -250,9 +264,9 @@ def _answer_lines(visit: Visit) -> list[Line]:
     ]
 
 
-def _changes(visit: Visit, original: Visit) -> list[Change]:
-    now = _visit_lines(visit)[:3] + _answer_lines(visit)
-    before = _visit_lines(original)[:3] + _answer_lines(original)
+def _changes(visit: Visit, original: Visit, internal: bool) -> list[Change]:
+    now = _visit_lines(visit)[:3] + _answer_lines(visit, internal)
+    before = _visit_lines(original)[:3] + _answer_lines(original, internal)
     return [
         Change(new.label, old.value, new.value)
         for new, old in zip(now, before, strict=True)
@@ -260,12 +274,15 @@ def _changes(visit: Visit, original: Visit) -> list[Change]:
     ]
 
 
-def _amended(visit: Visit) -> AmendedVisit | None:
+def _amended(visit: Visit, internal: bool) -> AmendedVisit | None:
     original = visit.amends
     if original is None:
         return None
     return AmendedVisit(
-        original.id, when(original.visited_at), original.content_hash, _changes(visit, original)
+        original.id,
+        when(original.visited_at),
+        original.content_hash,
+        _changes(visit, original, internal),
     )
 
 
@@ -286,7 +303,9 @@ def _versions(visit: Visit, rows) -> list[Version]:
     ]
 
 
-def _visit_report(visit: Visit, versions: list, signature_png: bytes | None) -> VisitReport:
+def _visit_report(
+    visit: Visit, versions: list, signature_png: bytes | None, internal: bool
+) -> VisitReport:
     month = str(compliance.month_of(visit.visited_at))
     return VisitReport(
         visit_id=visit.id,
@@ -298,7 +317,7 @@ def _visit_report(visit: Visit, versions: list, signature_png: bytes | None) -> 
         borrower=_borrower_lines(visit.borrower),
         officer=_officer_lines(visit.officer, visit.branch),
         visit=_visit_lines(visit),
-        answers=_answer_lines(visit),
+        answers=_answer_lines(visit, internal),
         signals=[str(SIGNAL_LABELS[s]) for s in visit.assessment.signals],
         risk_level=str(visit.risk_level),
         risk_label=str(LEVEL_LABELS[visit.risk_level]),
@@ -307,31 +326,36 @@ def _visit_report(visit: Visit, versions: list, signature_png: bytes | None) -> 
         signed_at=when(visit.signed_at),
         content_hash=visit.content_hash,
         verified=verify(visit),
-        amends=_amended(visit),
+        amends=_amended(visit, internal),
         versions=_versions(visit, versions),
         filename=FileName(
             f"visit-{visit.id}-{month}.pdf",
             _("visit-%(id)s-%(month)s.pdf", id=visit.id, month=month),
         ),
+        internal=internal,
     )
 
 
-def visit_reports(visit_ids: list[int]) -> list[VisitReport]:
-    """Reports of these visits, in the order given, in a fixed number of queries."""
+def visit_reports(visit_ids: list[int], internal: bool = True) -> list[VisitReport]:
+    """Reports of these visits, in the order given, in a fixed number of queries.
+
+    ``internal`` False is the borrower's copy: their answers and signature, without the
+    risk level, the signals and the officer's observations.
+    """
     visits, signatures = queries.visits_for_reports(visit_ids)
     pngs = {signature.visit_id: signature.png for signature in signatures}
     versions: dict[int, list] = {}
     for row in queries.versions_of({visit.root_id for visit in visits}):
         versions.setdefault(row.root_id, []).append(row)
     return [
-        _visit_report(visit, versions.get(visit.root_id, []), pngs.get(visit.id))
+        _visit_report(visit, versions.get(visit.root_id, []), pngs.get(visit.id), internal)
         for visit in visits
     ]
 
 
-def visit_report(visit_id: int) -> VisitReport:
-    """The report of one signed visit."""
-    return visit_reports([visit_id])[0]
+def visit_report(visit_id: int, internal: bool = True) -> VisitReport:
+    """The report of one signed visit (``internal`` False: the borrower's copy)."""
+    return visit_reports([visit_id], internal)[0]
 
 
 # --- the training certificate -------------------------------------------------------------
@@ -460,9 +484,11 @@ class Dossier:
     visits: list[DossierVisit]
     services: list[DossierService]
     filename: FileName
+    internal: bool = True  # tier and visit risk printed (staff); a borrower's copy omits them
 
 
-def _profile_lines(borrower: Borrower) -> list[Line]:
+def _profile_lines(borrower: Borrower, internal: bool) -> list[Line]:
+    tier = [Line(_("Tier"), str(TIER_LABELS[borrower.tier]))] if internal else []
     return [
         *_borrower_lines(borrower),
         # The ID above is masked: the full birth date would fill in its stars.
@@ -471,7 +497,7 @@ def _profile_lines(borrower: Borrower) -> list[Line]:
         Line(_("Monthly income (yuan)"), f"{borrower.monthly_income:,.2f}"),
         Line(_("Monthly expenses (yuan)"), f"{borrower.monthly_expenses:,.2f}"),
         Line(_("Guarantor"), f"{borrower.guarantor_name} · {mask_phone(borrower.guarantor_phone)}"),
-        Line(_("Tier"), str(TIER_LABELS[borrower.tier])),
+        *tier,
         Line(_("Loan officer"), borrower.officer.display_name),
         Line(_("Registered on"), day_of(borrower.created_at)),
     ]
@@ -542,15 +568,18 @@ def _dossier_services(borrower: Borrower) -> list[DossierService]:
     ]
 
 
-def borrower_dossier(borrower: Borrower) -> Dossier:
-    """Profile, loans, training, visit timeline and services of one borrower."""
+def borrower_dossier(borrower: Borrower, internal: bool = True) -> Dossier:
+    """Profile, loans, training, visit timeline and services of one borrower.
+
+    ``internal`` False is the borrower's own copy: no tier, no visit risk levels.
+    """
     return Dossier(
         borrower_id=borrower.id,
         title=_("Borrower dossier"),
         borrower_name=borrower.full_name,
         branch_code=borrower.branch.code,
         branch_name=borrower.branch.name,
-        profile=_profile_lines(borrower),
+        profile=_profile_lines(borrower, internal),
         loans=_dossier_loans(borrower),
         trainings=_dossier_trainings(borrower),
         visits=_dossier_visits(borrower),
@@ -559,6 +588,7 @@ def borrower_dossier(borrower: Borrower) -> Dossier:
             f"borrower-dossier-{borrower.id}.pdf",
             _("borrower-dossier-%(id)s.pdf", id=borrower.id),
         ),
+        internal=internal,
     )
 
 

@@ -82,7 +82,7 @@ def _branch_month(branch_code: str, month_text: str) -> tuple[Branch, Month]:
 @roles_required(*EVERY_ROLE)
 def visit_report(visit_id: int):
     visit = get_visible_or_404(Visit, visit_id)
-    report = data.visit_report(visit.id)
+    report = data.visit_report(visit.id, internal=current_user.can_see_internal_assessments)
     return _export(report, "visit", visit, f"borrower={visit.borrower_id} month={report.month}")
 
 
@@ -100,7 +100,10 @@ def training_certificate(signoff_id: int):
 @roles_required(*EVERY_ROLE)
 def borrower_dossier(borrower_id: int):
     borrower = get_visible_or_404(Borrower, borrower_id)
-    report = data.borrower_dossier(queries.borrower_for_dossier(borrower.id))
+    report = data.borrower_dossier(
+        queries.borrower_for_dossier(borrower.id),
+        internal=current_user.can_see_internal_assessments,
+    )
     return _export(report, "borrower_dossier", borrower, borrower.full_name)
 
 
