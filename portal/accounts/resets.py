@@ -69,6 +69,29 @@ def delivering_gateway() -> Gateway:
     return gateway
 
 
+def refuse_an_unproven_number(borrower: Borrower) -> None:
+    """Refuse when the mobile changed after the borrower last logged in.
+
+    Staff can edit the mobile number; a code texted to a number nobody has yet shown to be
+    the borrower's would let staff point it at their own phone and take the account over.
+    """
+    login = borrower.user
+    stmt = sa.select(AuditEntry.id).where(
+        AuditEntry.action == "borrower.update",
+        AuditEntry.object_type == "Borrower",
+        AuditEntry.object_id == str(borrower.id),
+        AuditEntry.summary.contains("mobile"),
+    )
+    if login.last_login_at is not None:
+        stmt = stmt.where(AuditEntry.created_at > login.last_login_at)
+    if db.session.scalar(stmt.limit(1)) is not None:
+        raise ResetRefusedError(
+            _l(
+                "The mobile number was changed after the borrower last logged in, so it is not yet known to be theirs: no code is sent to it. The borrower can log in with their password, or come to the branch with their ID card."
+            )
+        )
+
+
 def request_reset(borrower: Borrower, *, by: User) -> PendingReset:
     """Store a short-lived code for the borrower's login and audit who asked; flushes only."""
     login = borrower.user

@@ -208,6 +208,7 @@ def send_borrower_reset_code(borrower):
     back = redirect(url_for("borrowers.detail", borrower_id=borrower.id))
     try:
         gateway = resets.delivering_gateway()
+        resets.refuse_an_unproven_number(borrower)
     except resets.ResetRefusedError as refusal:
         flash(str(refusal.message), "danger")
         return back

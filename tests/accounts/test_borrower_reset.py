@@ -138,3 +138,24 @@ def test_the_first_activation_slip_is_still_printed_for_a_borrower_without_passw
     client.login("otherofficer")
     page = client.submit(f"/borrowers/{world.foreign_borrower.id}/activation-code")
     assert 'data-testid="activation-code"' in page.get_data(as_text=True)
+
+
+def test_a_mobile_changed_by_staff_gets_no_code_until_the_borrower_used_it(
+    app, client, world, borrower, sms
+):
+    from portal.borrowers import operations
+
+    with app.test_request_context():
+        row = db.session.get(Borrower, borrower["id"])
+        changes = {name: getattr(row, name) for name in operations.EDITABLE_FIELDS}
+        changes["mobile"] = "13900001111"  # the officer's own phone
+        operations.update_profile(row, row.version, changes)
+        db.session.commit()
+    page = _ask_for_a_code(client, borrower)
+    assert "not yet known to be theirs" in page
+    assert sms.received == []
+    with app.app_context():
+        requested = sa.select(sa.func.count()).where(
+            AuditEntry.action == "user.password_reset_requested"
+        )
+        assert db.session.scalar(requested) == 0
