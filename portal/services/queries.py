@@ -288,20 +288,32 @@ def visit_satisfaction(scope, first: datetime, after: datetime) -> dict[str, dic
     """Satisfaction (1–5) from the visit forms of the period, per branch and per officer.
 
     Only the latest version of each visit counts: an amended original is replaced by
-    its amendment. Returns ``{"branch": {id: (count, avg)}, "officer": {id: (count, avg)}}``.
+    its amendment. One pass over the period's visits, grouped by branch and officer
+    together (an officer's visits stay with the branch they were made in); the two
+    views are summed from it. Returns ``{"branch": {id: (count, avg)}, "officer":
+    {id: (count, avg)}}``.
     """
-    where = (
-        Visit.visited_at >= first,
-        Visit.visited_at < after,
-        scope(Visit.branch_id),
-        latest_version(),
-    )
-    result = {}
-    for name, column in (("branch", Visit.branch_id), ("officer", Visit.officer_id)):
-        rows = db.session.execute(
-            sa.select(column, sa.func.count(Visit.id), sa.func.avg(Visit.satisfaction))
-            .where(*where)
-            .group_by(column)
-        ).all()
-        result[name] = {row[0]: (row[1], row[2]) for row in rows}
-    return result
+    rows = db.session.execute(
+        sa.select(
+            Visit.branch_id,
+            Visit.officer_id,
+            sa.func.count(Visit.id),
+            sa.func.sum(Visit.satisfaction),
+        )
+        .where(
+            Visit.visited_at >= first,
+            Visit.visited_at < after,
+            scope(Visit.branch_id),
+            latest_version(),
+        )
+        .group_by(Visit.branch_id, Visit.officer_id)
+    ).all()
+    totals: dict[str, dict] = {"branch": {}, "officer": {}}
+    for branch_id, officer_id, count, points in rows:
+        for name, key in (("branch", branch_id), ("officer", officer_id)):
+            seen, total = totals[name].get(key, (0, 0))
+            totals[name][key] = (seen + count, total + int(points))
+    return {
+        name: {key: (count, points / count) for key, (count, points) in groups.items()}
+        for name, groups in totals.items()
+    }

@@ -123,11 +123,26 @@ class Visit(db.Model):
 
     __tablename__ = "visits"
     __table_args__ = (
-        # The monthly rule asks "was this borrower visited in month M" and
-        # "what was the latest risk"; reports ask per officer and per branch.
-        sa.Index("ix_visits_borrower_visited", "borrower_id", "visited_at"),
+        # The monthly rule asks "was this borrower visited in month M (an original,
+        # not an amendment)" and "what was the latest risk"; tier suggestions count a
+        # borrower's orange and red visits. The trailing columns answer all of it from
+        # the index, without reading the (wide) visit rows.
+        sa.Index(
+            "ix_visits_borrower_visited", "borrower_id", "visited_at", "risk_level", "amends_id"
+        ),
         sa.Index("ix_visits_officer_visited", "officer_id", "visited_at"),
-        sa.Index("ix_visits_branch_visited", "branch_id", "visited_at"),
+        # Branch reports and satisfaction figures count a branch's visits of a period
+        # by officer, risk level and satisfaction: from the index alone.
+        sa.Index(
+            "ix_visits_branch_figures",
+            "branch_id",
+            "visited_at",
+            "officer_id",
+            "risk_level",
+            "satisfaction",
+            "amends_id",
+            "id",
+        ),
         # Only the amendments, a few rows in a million: "is there a newer version of
         # this visit" is one probe of this index whatever the planner's statistics say.
         # A full index on amends_id was nearly all NULL, so with fresh statistics it
