@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -16,6 +17,17 @@ from portal.tiers.rules import Suggestion, suggest
 YEARLY, HALF_YEARLY = "yearly", "half-yearly"
 REVIEW_KINDS = (YEARLY, HALF_YEARLY)
 CHUNK = 1000
+
+
+@lru_cache(maxsize=50_000)
+def _suggest(loans: tuple | None, risk, today: date) -> Suggestion:
+    """The rules' answer for these plain facts.
+
+    The rules are a pure function of the facts and the day, and from one view of a
+    branch's review to the next nearly every borrower's facts are the same: each
+    worker remembers the answers (5,000 per branch) instead of wording them again.
+    """
+    return suggest(facts.facts_of(loans, risk), today)
 
 
 def period_for(kind: str, today: date) -> str:
@@ -33,11 +45,13 @@ def suggestions(
     ``among`` (a select of ids covering them all) makes it two queries for any number.
     """
     if among is not None:
-        return {i: suggest(f, today) for i, f in facts.gather(borrower_ids, today, among).items()}
+        plain = facts.gather_plain(borrower_ids, today, among)
+        return {i: _suggest(*values, today) for i, values in plain.items()}
     result = {}
     for start in range(0, len(borrower_ids), CHUNK):
         chunk = borrower_ids[start : start + CHUNK]
-        result |= {i: suggest(f, today) for i, f in facts.gather(chunk, today).items()}
+        plain = facts.gather_plain(chunk, today)
+        result |= {i: _suggest(*values, today) for i, values in plain.items()}
     return result
 
 
@@ -75,12 +89,17 @@ def review_rows(user: User, branch_id: int, period: str, today: date) -> list[Re
         Borrower.branch_id == branch_id,
         Borrower.id.not_in(decided),
     )
-    rows = db.session.execute(
-        sa.select(Borrower.id, Borrower.full_name, User.display_name, Borrower.tier)
-        .join(User, Borrower.officer_id == User.id)
-        .where(*scope)
-        .order_by(Borrower.full_name, Borrower.id)
-    ).all()
+    # The whole branch, as Core rows: only the few whose suggestion differs are kept.
+    rows = (
+        db.session.connection()
+        .execute(
+            sa.select(Borrower.id, Borrower.full_name, User.display_name, Borrower.tier)
+            .join(User, Borrower.officer_id == User.id)
+            .where(*scope)
+            .order_by(Borrower.full_name, Borrower.id)
+        )
+        .all()
+    )
     among = sa.select(Borrower.id).where(*scope)
     suggested = suggestions([row[0] for row in rows], today, among)
     return [
