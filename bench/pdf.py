@@ -1,7 +1,8 @@
 """PDF benchmark: a visit report, the monthly branch report and a 300-visit pack.
 
-On the demo company scaled to one branch of 5,000 borrowers (``flask demo generate``,
-the same SQLite file as the web benchmark's, generated once and reused), in one run:
+On the demo company scaled to one branch of 5,000 borrowers (``flask demo generate``;
+as for the web benchmark, generated afresh whenever the generator or the migrations
+changed, and analysed before measuring), in one run:
 
 - the floor: WeasyPrint printing one line with the same font and stylesheets (median of 20),
   and what parsing the font face and stylesheets costs (done once per process);
@@ -31,7 +32,7 @@ from web import database_url, ensure_data  # noqa: E402 - the web benchmark's da
 
 FLOOR_HTML = "<!doctype html><html><body><p>贷后跟踪调查表 one line</p></body></html>"
 PACK_SIZE = 300
-TARGETS = {  # DESIGN.md, "Scale and speed budgets", and the issue
+TARGETS = {  # docs/product.md, "Scale and speed budgets"
     "visit_report_median_s": 0.25,
     "branch_report_s": 3.0,
     "visit_pack_300_s": 30.0,
@@ -131,13 +132,18 @@ def main() -> int:
 
     url = database_url("sqlite", args.borrowers)
     env = os.environ | {"DATABASE_URL": url, "FLASK_APP": "wsgi.py", "PORTAL_ENV": "development"}
-    ensure_data("sqlite", url, env, args.borrowers, args.months)
+    data = ensure_data("sqlite", url, env, args.borrowers, args.months)
 
     from portal import create_app
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
-    figures = measure(app, args.locale)
+    figures = measure(app, args.locale) | {"data": data}
     print_figures(figures)
+    print(
+        f"Data generated {data['generated_at']} ({data['age']} ago) by the current code; "
+        f"statistics present before this run: {'yes' if data['statistics_before_run'] else 'NO'} "
+        "(ANALYZE run before measuring)."
+    )
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "pdf.json").write_text(json.dumps(figures, indent=2) + "\n")
     print(f"Wrote {RESULTS / 'pdf.json'}")
