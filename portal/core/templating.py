@@ -3,7 +3,9 @@
 from flask import Flask, request, url_for
 from flask_babel import format_datetime, get_locale
 
+from portal.accounts.models import Role
 from portal.core.i18n import LANGUAGE_NAMES, html_lang
+from portal.core.navigation import menu_for
 
 
 def url_for_page(page: int) -> str:
@@ -25,5 +27,7 @@ def init_app(app: Flask) -> None:
         url_for_page=url_for_page,
         get_locale=lambda: str(get_locale()),
         html_lang=html_lang,
+        menu_for=menu_for,
+        Role=Role,
     )
     app.jinja_env.filters["local_datetime"] = local_datetime
