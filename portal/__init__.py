@@ -46,6 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
     inputs.install_converter(app)
     register_extensions(app)
     register_blueprints(app)
+    register_links()
     register_hooks(app)
     register_commands(app)
     if hops := app.config["TRUST_PROXY_HOPS"]:
@@ -75,6 +76,16 @@ def register_blueprints(app: Flask) -> None:
     """One blueprint per feature."""
     for feature in FEATURES:
         app.register_blueprint(importlib.import_module(f"portal.{feature}.views").bp)
+
+
+def register_links() -> None:
+    """Where one feature's write starts work in another: every such link is listed here."""
+    from portal.borrowers.operations import borrower_reassigned
+    from portal.services import operations as services
+    from portal.visits.operations import visit_signed
+
+    visit_signed.connect(services.on_visit_signed)
+    borrower_reassigned.connect(services.on_borrower_reassigned)
 
 
 def register_hooks(app: Flask) -> None:

@@ -8,6 +8,7 @@ import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
+from blinker import Namespace
 from flask_babel import lazy_gettext as _l
 from pypinyin import Style, lazy_pinyin
 from sqlalchemy.orm.exc import StaleDataError
@@ -25,6 +26,11 @@ from portal.borrowers.models import (
 )
 from portal.database import utcnow
 from portal.extensions import db
+
+# Sent inside the transaction for each borrower who changed officer, with
+# ``former_officer_id=`` and ``by=``: other features move open work along.
+borrower_signals = Namespace()
+borrower_reassigned = borrower_signals.signal("borrower-reassigned")
 
 # No 0/O, 1/I/L: the code is read off paper and typed on a phone.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -237,6 +243,7 @@ def reassign(borrowers: list[Borrower], officer: User, reason: str, *, by: User)
     ids = [b.id for b in moving]
     if not ids:
         return 0
+    former = [b.officer_id for b in moving]
     db.session.execute(
         sa.update(OfficerAssignment)
         .where(OfficerAssignment.borrower_id.in_(ids), OfficerAssignment.ended_at.is_(None))
@@ -260,6 +267,8 @@ def reassign(borrowers: list[Borrower], officer: User, reason: str, *, by: User)
             f"{previous.username} → {officer.username}: {reason}",
         )
     db.session.flush()
+    for borrower, former_officer_id in zip(moving, former, strict=True):
+        borrower_reassigned.send(borrower, former_officer_id=former_officer_id, by=by)
     return len(moving)
 
 

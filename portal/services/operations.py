@@ -8,11 +8,9 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from flask import has_request_context
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 
 from portal.accounts.models import Role, User
 from portal.audit.operations import record
@@ -30,7 +28,6 @@ from portal.services.models import (
     ServiceStatus,
 )
 from portal.services.notices import notify
-from portal.visits.operations import visit_signed
 
 S = ServiceStatus
 TRANSITIONS = {
@@ -242,21 +239,15 @@ def hand_over_requests(
     return len(moving)
 
 
-def _acting_user() -> User | None:
-    if has_request_context() and current_user.is_authenticated:
-        return current_user._get_current_object()
-    return None
+def on_borrower_reassigned(borrower: Borrower, *, former_officer_id: int, by: User) -> None:
+    """Receiver of ``borrowers.operations.borrower_reassigned`` (connected in portal/__init__.py).
 
-
-@sa.event.listens_for(Borrower.officer_id, "set", active_history=True)
-def _on_new_officer(borrower: Borrower, new_id, old_id, _initiator) -> None:
-    # The borrowers feature reassigns by setting this column (``reassign``); the open work
-    # follows in the same transaction, so the former officer keeps nothing to act on.
-    if borrower.id is None or not isinstance(old_id, int) or old_id == new_id:
-        return
-    # Mid-assignment: flushing now would write the borrower half changed.
-    with db.session.no_autoflush:
-        hand_over_requests(borrower, old_id, db.session.get(User, new_id), _acting_user())
+    Sent inside the reassignment's transaction: the open work follows the borrower, so the
+    former officer keeps nothing to act on.
+    """
+    # By id: the loaded ``borrower.officer`` may still be the former officer until expired.
+    new_officer = db.session.get(User, borrower.officer_id)
+    hand_over_requests(borrower, former_officer_id, new_officer, by)
 
 
 # Group sessions ----------------------------------------------------------------------
@@ -482,8 +473,10 @@ def _request_from_visit(visit, kind: ServiceKind, root_id: int) -> ServiceReques
     return request
 
 
-@visit_signed.connect
-def _on_visit_signed(visit, **_extra) -> None:
-    # The visits feature announces every signed visit (amendments too), inside its
-    # transaction; the needs ticked on it become requests in the same commit.
+def on_visit_signed(visit, **_extra) -> None:
+    """Receiver of ``visits.operations.visit_signed`` (connected in portal/__init__.py).
+
+    Sent for every signed visit (amendments too) inside its transaction; the needs ticked
+    on it become requests in the same commit.
+    """
     open_requests_from_visit(visit)
