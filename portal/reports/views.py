@@ -10,7 +10,7 @@ from portal.access import get_visible_or_404, require, roles_required
 from portal.accounts.models import Role
 from portal.borrowers.models import Borrower
 from portal.branches.models import Branch
-from portal.core.forms import id_number
+from portal.core.forms import bounded_int
 from portal.extensions import db
 from portal.reports import data, monthly, operations, pack, queries
 from portal.reports.data import FileName
@@ -120,7 +120,7 @@ def branch_report(branch_code: str, month: str):
 def visit_pack(branch_code: str, month: str):
     branch, shown = _branch_month(branch_code, month)
     parts = pack.parts(queries.month_visits(branch.id, shown))
-    number = request.args.get("part", 1, type=id_number)
+    number = request.args.get("part", 1, type=bounded_int)
     if not 1 <= number <= len(parts):
         abort(404)
     part, locale = parts[number - 1], str(get_locale())
