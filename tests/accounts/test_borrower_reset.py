@@ -5,7 +5,6 @@ loopback stands in for the SMS gateway's webhook, as in the care tests.
 """
 
 import re
-import threading
 
 import pytest
 import sqlalchemy as sa
@@ -14,24 +13,9 @@ from portal.accounts.models import User
 from portal.audit.models import AuditEntry
 from portal.borrowers.models import ActivationCode, Borrower
 from portal.extensions import db
-from tests.care.conftest import WebhookServer
 
 CODE = re.compile(r"\b([A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4})\b")
 NEW_PASSWORD = "chosen-by-me-42"
-
-
-@pytest.fixture
-def sms(app, monkeypatch):
-    """The gateway's webhook, and the app configured to text through it."""
-    server = WebhookServer()
-    thread = threading.Thread(target=server.httpd.serve_forever, daemon=True)
-    thread.start()
-    monkeypatch.setitem(app.config, "CARE_GATEWAY", "webhook")
-    monkeypatch.setitem(app.config, "CARE_WEBHOOK_URL", server.url)
-    monkeypatch.setitem(app.config, "CARE_WEBHOOK_TIMEOUT", "2")
-    yield server
-    server.httpd.shutdown()
-    server.httpd.server_close()
 
 
 @pytest.fixture
@@ -66,11 +50,13 @@ def _audit(app, action) -> list[AuditEntry]:
         return rows
 
 
-def test_staff_never_see_the_code_it_goes_to_the_borrowers_phone(app, client, world, borrower, sms):
+def test_staff_never_see_the_code_it_goes_to_the_borrowers_phone(
+    app, client, world, borrower, webhook
+):
     page = _ask_for_a_code(client, borrower)
     assert 'data-testid="activation-code"' not in page
     assert CODE.search(page) is None
-    [text] = sms.received
+    [text] = webhook.received
     assert text["mobile"] == borrower["mobile"] and text["occasion"] == "password_reset"
     assert text["borrower_id"] == borrower["id"]
     # With the code from their phone, the borrower sets a new password.
@@ -80,7 +66,7 @@ def test_staff_never_see_the_code_it_goes_to_the_borrowers_phone(app, client, wo
 
 
 def test_what_the_officer_saw_does_not_set_the_borrowers_password(
-    app, client, world, borrower, sms
+    app, client, world, borrower, webhook
 ):
     page = _ask_for_a_code(client, borrower)
     for seen in CODE.findall(page) or ["ABCD-EFGH"]:
@@ -91,7 +77,9 @@ def test_what_the_officer_saw_does_not_set_the_borrowers_password(
     assert client.login("borrower").status_code == 302  # the own password still works
 
 
-def test_the_borrower_is_told_who_asked_and_when_at_next_login(app, client, world, borrower, sms):
+def test_the_borrower_is_told_who_asked_and_when_at_next_login(
+    app, client, world, borrower, webhook
+):
     _ask_for_a_code(client, borrower)
     page = client.login("borrower", follow_redirects=True).get_data(as_text=True)
     assert "officer of the company asked for a new password code for your account" in page
@@ -102,14 +90,14 @@ def test_the_borrower_is_told_who_asked_and_when_at_next_login(app, client, worl
     assert "asked for a new password code" not in page
 
 
-def test_the_request_and_its_delivery_are_audited(app, client, world, borrower, sms):
+def test_the_request_and_its_delivery_are_audited(app, client, world, borrower, webhook):
     _ask_for_a_code(client, borrower)
     [requested] = _audit(app, "user.password_reset_requested")
     assert requested.actor_name == "officer"
     assert (requested.object_type, requested.object_id) == ("User", str(borrower["user_id"]))
     assert borrower["mobile"] not in requested.summary  # masked
     assert len(_audit(app, "user.password_reset_sent")) == 1
-    code = CODE.search(sms.received[0]["text"]).group(1)
+    code = CODE.search(webhook.received[0]["text"]).group(1)
     assert all(code not in entry.summary for entry in _audit(app, "borrower.issue_activation_code"))
 
 
@@ -123,11 +111,11 @@ def test_without_a_gateway_that_reaches_phones_no_code_is_made(app, client, worl
     assert _audit(app, "user.password_reset_requested") == []
 
 
-def test_a_code_the_gateway_refused_does_not_work(app, client, world, borrower, sms):
-    sms.plan(503)
+def test_a_code_the_gateway_refused_does_not_work(app, client, world, borrower, webhook):
+    webhook.plan(503)
     page = _ask_for_a_code(client, borrower)
     assert "The code could not be sent" in page
-    code = CODE.search(sms.received[0]["text"]).group(1)
+    code = CODE.search(webhook.received[0]["text"]).group(1)
     assert _activate(client, borrower["mobile"], code).status_code == 200  # refused
     assert len(_audit(app, "user.password_reset_failed")) == 1
 
@@ -141,7 +129,7 @@ def test_the_first_activation_slip_is_still_printed_for_a_borrower_without_passw
 
 
 def test_a_mobile_changed_by_staff_gets_no_code_until_the_borrower_used_it(
-    app, client, world, borrower, sms
+    app, client, world, borrower, webhook
 ):
     from portal.borrowers import operations
 
@@ -153,7 +141,7 @@ def test_a_mobile_changed_by_staff_gets_no_code_until_the_borrower_used_it(
         db.session.commit()
     page = _ask_for_a_code(client, borrower)
     assert "not yet known to be theirs" in page
-    assert sms.received == []
+    assert webhook.received == []
     with app.app_context():
         requested = sa.select(sa.func.count()).where(
             AuditEntry.action == "user.password_reset_requested"
