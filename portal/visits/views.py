@@ -14,7 +14,6 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from werkzeug.routing import BuildError
 
 from portal.access import get_visible_or_404, require, roles_required
 from portal.accounts.models import Role
@@ -63,7 +62,6 @@ def _template_helpers() -> dict:
     return {
         "visit_warning_count": lambda: queries.open_warning_count(current_user),
         "borrower_visit_timeline": queries.recent_visits,
-        "borrower_url": borrower_url,
     }
 
 
@@ -76,14 +74,6 @@ def _risk_label(level: RiskLevel) -> str:
 def _risk_reason(visit: Visit) -> str:
     """The stored assessment in the reader's language, e.g. "红色：还款逾期 + ..."."""
     return reason_text(visit.assessment)
-
-
-def borrower_url(borrower_id: int) -> str:
-    """The borrower's page, or their visit list while the borrower pages are missing."""
-    try:
-        return url_for("borrowers.detail", borrower_id=borrower_id)
-    except BuildError:
-        return url_for("visits.borrower_visits", borrower_id=borrower_id)
 
 
 def _saved(visit: Visit, draft_key: str, message: str):

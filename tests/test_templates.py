@@ -1,0 +1,26 @@
+"""Links between templates are visible: every include names a template that exists."""
+
+import re
+from pathlib import Path
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+INCLUDE = re.compile(r"{%-?\s*(?:include|extends|import|from)\s+\"([^\"]+)\"")
+
+
+def _templates():
+    return sorted(TEMPLATES.rglob("*.html"))
+
+
+def test_no_include_hides_a_missing_template():
+    hiding = [str(path) for path in _templates() if "ignore missing" in path.read_text()]
+    assert hiding == []
+
+
+def test_every_named_template_exists():
+    missing = [
+        (str(path.relative_to(TEMPLATES)), name)
+        for path in _templates()
+        for name in INCLUDE.findall(path.read_text())
+        if not (TEMPLATES / name).is_file()
+    ]
+    assert missing == []
