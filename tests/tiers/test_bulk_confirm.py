@@ -64,7 +64,7 @@ def test_head_confirms_the_picked_suggestions_with_one_note(app, client, world, 
     }
     assert sorted(int(a.object_id) for a in audits(app)) == sorted([big, small])
     page = client.get("/tiers/review/yearly").get_data(as_text=True)
-    assert "2 suggestions confirmed." in page  # (its Chinese is in the integrator's catalogue)
+    assert "已确认 2 条建议。" in page
     assert f"{big}:" not in page and f"{small}:" not in page
 
 
@@ -112,13 +112,13 @@ def test_a_changed_suggestion_or_a_second_submit_confirms_nothing(app, client, w
     confirm(client, [f"{big}:strategic", f"{small}:general"])
     assert changes(app) == []
     page = client.get("/tiers/review/yearly").get_data(as_text=True)
-    assert "A suggestion changed since the page was shown; nothing was confirmed." in page
+    assert "页面显示后有建议发生了变化，未确认任何建议。" in page
     assert confirm(client, [f"{big}:strategic"]).status_code == 302
     assert len(changes(app)) == 1
     confirm(client, [f"{big}:strategic"])  # the same page submitted again
     assert len(changes(app)) == 1
     page = client.get("/tiers/review/yearly").get_data(as_text=True)
-    assert "already been decided on in this period" in page
+    assert "其中部分借款人本期已经定级。" in page
 
 
 @pytest.mark.parametrize("values", [[], ["x:strategic"], ["1:emperor"], ["99999999999:key"]])
