@@ -31,6 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
 import requests
@@ -254,6 +255,7 @@ def login(base: str, username: str) -> requests.Session:
     )
     if response.status_code != 302:
         raise RuntimeError(f"login as {username} failed: {response.status_code}")
+    session.csrf_token = CSRF.search(session.get(base + "/account").text).group(1)
     return session
 
 
@@ -298,13 +300,14 @@ def pick_targets(url: str) -> dict:
 
 
 def pages(t: dict) -> list[tuple[str, str, str]]:
-    """(name, who, path) of every page measured."""
+    """(name, who, path) of every page measured; "POST path?form" posts the form."""
     return [
         ("login page", "anonymous", "/login"),
         ("healthz", "anonymous", "/healthz"),
         ("officer home", "officer", "/visits/month"),
         ("search by pinyin initials", "officer", f"/borrowers/?q={t['initials']}"),
-        ("search by phone tail", "officer", f"/borrowers/?q={t['phone_tail']}"),
+        # Numbers never go into URLs: a search by phone number is posted.
+        ("search by phone tail", "officer", f"POST /borrowers/?q={t['phone_tail']}"),
         ("borrower detail", "officer", f"/borrowers/{t['borrower_id']}"),
         ("visit form", "officer", f"/borrowers/{t['borrower_id']}/visits/new"),
         ("branch compliance", "head", "/visits/compliance"),
@@ -320,6 +323,12 @@ def pages(t: dict) -> list[tuple[str, str, str]]:
     ]
 
 
+def address(base: str, path: str) -> str:
+    """The full URL of a page, keeping a "POST " mark in front."""
+    method, _, rest = path.rpartition(" ")
+    return f"{method} {base}{rest}".strip()
+
+
 def is_pdf(path: str) -> bool:
     return path.endswith(".pdf")
 
@@ -329,8 +338,14 @@ def budget_ms(path: str) -> int:
 
 
 def timed_get(session: requests.Session, url: str) -> tuple[float, int, int]:
+    """GET ``url``, or POST its query string as a form when it starts with "POST "."""
     started = time.perf_counter()
-    response = session.get(url, allow_redirects=False)
+    if url.startswith("POST "):
+        address, _, query = url.removeprefix("POST ").partition("?")
+        form = dict(parse_qsl(query)) | {"csrf_token": session.csrf_token}
+        response = session.post(address, data=form, allow_redirects=False)
+    else:
+        response = session.get(url, allow_redirects=False)
     elapsed = (time.perf_counter() - started) * 1000
     return elapsed, response.status_code, int(response.headers.get("X-Query-Count", -1))
 
@@ -370,8 +385,10 @@ def measure_serial(base: str, targets: dict, args) -> dict:
             (args.workers, args.pdf_requests) if is_pdf(path) else (3 * args.workers, args.requests)
         )
         for _ in range(warmup):
-            timed_get(sessions[who], base + path)
-        results[name] = summarise([timed_get(sessions[who], base + path) for _ in range(count)])
+            timed_get(sessions[who], address(base, path))
+        results[name] = summarise(
+            [timed_get(sessions[who], address(base, path)) for _ in range(count)]
+        )
         results[name]["budget_ms"] = budget_ms(path)
     return results
 
@@ -386,7 +403,7 @@ def measure_concurrent(base: str, targets: dict, users: int, count: int) -> dict
         sessions = user_sessions[index]
         for round_ in range(count):
             name, who, path = plan[(index + round_) % len(plan)]
-            samples[name].append(timed_get(sessions[who], base + path))
+            samples[name].append(timed_get(sessions[who], address(base, path)))
 
     with ThreadPoolExecutor(max_workers=users) as pool:
         list(pool.map(user, range(users)))
