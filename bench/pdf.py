@@ -61,10 +61,10 @@ def measure(app, locale: str) -> dict:
     """The four figures, inside one app; the renderer is warmed up first, as in a worker."""
     from flask_babel import force_locale
 
+    from portal.core.calendar import current_month
     from portal.extensions import db
     from portal.reports import data, monthly, pack, queries
     from portal.reports.rendering import render_report, renderer
-    from portal.visits.compliance import current_month
 
     # A GET context: reads start deferred on SQLite, as they do in the web app.
     with app.test_request_context(method="GET"), force_locale(locale):

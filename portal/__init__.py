@@ -9,26 +9,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from portal import settings
 from portal.core import inputs
 from portal.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
+from portal.features import FEATURES
 
 log = logging.getLogger(__name__)
-
-# One package per capability of docs/product.md; each has a views.py with a Blueprint ``bp``.
-FEATURES = (
-    "core",
-    "accounts",
-    "branches",
-    "audit",
-    "borrowers",
-    "loans",
-    "training",
-    "visits",
-    "services",
-    "complaints",
-    "care",
-    "tiers",
-    "networking",
-    "reports",
-)
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -47,6 +30,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_links()
+    register_template_helpers(app)
     register_hooks(app)
     register_commands(app)
     if hops := app.config["TRUST_PROXY_HOPS"]:
@@ -86,6 +70,49 @@ def register_links() -> None:
 
     visit_signed.connect(services.on_visit_signed)
     borrower_reassigned.connect(services.on_borrower_reassigned)
+
+
+def register_template_helpers(app: Flask) -> None:
+    """What one feature's templates borrow from another: every name is listed here.
+
+    Those that run a query (a menu count, a borrower's loans on the borrower page) are
+    handed over as functions, so a page pays only for what it shows. Helpers of all
+    features (dates, paging, the menu) are in portal/core/templating.py.
+    """
+    from portal.borrowers import masking
+    from portal.complaints.queries import menu_count as complaint_menu_count
+    from portal.loans.models import loan_status_label, repayment_status_label
+    from portal.loans.queries import borrower_loans
+    from portal.reports.pack import visit_pack_parts
+    from portal.services.queries import menu_counts as service_menu_counts
+    from portal.training.operations import hash_matches
+    from portal.training.queries import signoff_mistakes, training_language
+    from portal.visits import queries as visits
+    from portal.visits.risk import risk_label, visit_risk_reason
+
+    app.jinja_env.globals.update(
+        borrower_loans=borrower_loans,
+        borrower_visit_timeline=visits.recent_visits,
+        complaint_menu_count=complaint_menu_count,
+        hash_matches=hash_matches,
+        loan_status_label=loan_status_label,
+        repayment_status_label=repayment_status_label,
+        service_menu_counts=service_menu_counts,
+        signoff_mistakes=signoff_mistakes,
+        training_language=training_language,
+        visit_pack_parts=visit_pack_parts,
+        visit_warning_count=visits.open_warning_count,
+    )
+    app.jinja_env.filters.update(
+        birth_year=masking.birth_year,
+        display_phone=masking.display_phone,
+        mask_numbers_in_text=masking.mask_numbers_in_text,
+        mask_phone=masking.mask_phone,
+        mask_resident_id=masking.mask_resident_id,
+        risk_label=risk_label,
+        risk_reason=visit_risk_reason,
+        without_numbers=masking.without_numbers,
+    )
 
 
 def register_hooks(app: Flask) -> None:

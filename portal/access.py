@@ -41,10 +41,15 @@ def staff_required(view: Callable) -> Callable:
     return roles_required(*STAFF_ROLES)(view)
 
 
+def or_404(value):
+    """``value``, or a 404 when there is none: how a missing thing is spelled."""
+    if value is None:
+        abort(404)
+    return value
+
+
 def get_visible_or_404(model, object_id):
     """Load ``model`` by id: 404 when missing, then 403 unless visible to the user."""
-    obj = db.session.get(model, object_id)
-    if obj is None:
-        abort(404)
+    obj = or_404(db.session.get(model, object_id))
     require(obj.visible_to(current_user))
     return obj

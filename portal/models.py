@@ -2,20 +2,7 @@
 
 import importlib
 
-FEATURES_WITH_MODELS = (
-    "accounts",
-    "audit",
-    "branches",
-    "borrowers",
-    "loans",
-    "training",
-    "visits",
-    "services",
-    "complaints",
-    "care",
-    "tiers",
-    "networking",
-)
+from portal.features import model_modules
 
-for _feature in FEATURES_WITH_MODELS:
-    importlib.import_module(f"portal.{_feature}.models")
+for _module in model_modules():
+    importlib.import_module(_module)

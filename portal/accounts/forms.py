@@ -8,7 +8,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, Regexp, Validation
 
 from portal.accounts.models import ROLE_LABELS, Role, User
 from portal.accounts.operations import normalize_username
-from portal.branches.models import Branch
+from portal.branches.forms import branch_choices
 from portal.core.forms import choices
 from portal.core.i18n import LANGUAGE_NAMES
 from portal.extensions import db
@@ -54,14 +54,6 @@ class PreferencesForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-def branch_choices() -> list:
-    """Active branches for a select box, with an empty first choice."""
-    branches = db.session.scalars(
-        sa.select(Branch).where(Branch.active).order_by(Branch.code)
-    ).all()
-    return choices([("", _l("— none —"))] + [(b.id, str(b)) for b in branches])
-
-
 class StaffForm(FlaskForm):
     """An admin creates or edits a staff account."""
 
@@ -88,7 +80,7 @@ class StaffForm(FlaskForm):
     def __init__(self, *args, editing: User | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.editing = editing
-        self.branch_id.choices = branch_choices()
+        self.branch_id.choices = branch_choices(_l("— none —"))
         if editing is not None:
             # The username is fixed once created; the password has its own reset.
             del self.username

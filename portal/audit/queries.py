@@ -1,18 +1,12 @@
 """Reading the audit log."""
 
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app
 
 from portal.audit.forms import AuditSearchForm
 from portal.audit.models import AuditEntry
-
-
-def _local_midnight(day) -> datetime:
-    zone = ZoneInfo(current_app.config["PORTAL_TIMEZONE"])
-    return datetime.combine(day, time.min, tzinfo=zone)
+from portal.core.calendar import local_midnight
 
 
 def search_statement(form: AuditSearchForm) -> sa.Select:
@@ -27,9 +21,9 @@ def search_statement(form: AuditSearchForm) -> sa.Select:
     if form.object_id.data:
         stmt = stmt.where(AuditEntry.object_id == form.object_id.data.strip())
     if form.since.data:
-        stmt = stmt.where(AuditEntry.created_at >= _local_midnight(form.since.data))
+        stmt = stmt.where(AuditEntry.created_at >= local_midnight(form.since.data))
     if form.until.data:
         stmt = stmt.where(
-            AuditEntry.created_at < _local_midnight(form.until.data + timedelta(days=1))
+            AuditEntry.created_at < local_midnight(form.until.data + timedelta(days=1))
         )
     return stmt

@@ -6,12 +6,11 @@ from portal.access import roles_required
 from portal.accounts.models import Role
 from portal.audit.forms import AuditSearchForm
 from portal.audit.queries import search_statement
-from portal.borrowers.masking import holds_number, mask_numbers_in_text
-from portal.extensions import db
+from portal.borrowers.masking import holds_number
+from portal.core.paging import paginate
 
 bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
 # Borrowers log in with their mobile number: it is the actor's name of their entries.
-bp.add_app_template_filter(mask_numbers_in_text)
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -25,14 +24,5 @@ def index():
     if holds_number(form.actor.data) != posted:
         return redirect(url_for("audit.index", **form.args()))
     per_page = current_app.config["PER_PAGE"] * 2
-    if posted:
-        page = db.paginate(search_statement(form), page=_posted_page(), per_page=per_page)
-    else:
-        page = db.paginate(search_statement(form), per_page=per_page)
+    page = paginate(search_statement(form), per_page)
     return render_template("audit/index.html", form=form, page=page, posted=posted)
-
-
-def _posted_page() -> int:
-    """The page a paging button of a posted search asks for."""
-    value = request.form.get("page", "")
-    return int(value) if value.isdigit() and len(value) < 10 else 1

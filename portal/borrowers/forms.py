@@ -1,11 +1,9 @@
 """Forms for onboarding, editing, searching and reassigning borrowers, and activation."""
 
 import re
-from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from zoneinfo import ZoneInfo
 
-from flask import current_app, url_for
+from flask import url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -55,6 +53,7 @@ from portal.borrowers.validators import (
     check_resident_id,
     reencode_photo,
 )
+from portal.core.calendar import local_today
 from portal.core.forms import SaneDateField, choices, id_number, optional_id
 from portal.loans.models import LOAN_STATUS_LABELS
 
@@ -63,11 +62,6 @@ MAX_MONTHLY_AMOUNT = Decimal("1000000")
 # Letters of any script (Chinese, Uyghur, Latin…) with the middle dot of minority names.
 _PERSON_NAME = re.compile(r"[^\W\d_]+(?:[·・.\s][^\W\d_]+)*")
 _AMOUNT_NOISE = re.compile(r"[\s,，¥￥元]")
-
-
-def company_today():
-    """Today's date in the company's time zone."""
-    return datetime.now(ZoneInfo(current_app.config["PORTAL_TIMEZONE"])).date()
 
 
 def officer_label(officer: User) -> str:
@@ -306,7 +300,7 @@ class OnboardingForm(ProfileForm):
             )
 
     def validate_resident_id(self, field):
-        today = company_today()
+        today = local_today()
         try:
             self.resident = check_resident_id(field.data, today)
         except InvalidValueError as error:

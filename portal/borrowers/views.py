@@ -27,13 +27,6 @@ from portal.borrowers.forms import (
     OnboardingForm,
     ReassignForm,
 )
-from portal.borrowers.masking import (
-    birth_year,
-    display_phone,
-    mask_phone,
-    mask_resident_id,
-    without_numbers,
-)
 from portal.borrowers.models import (
     BIRTHDAY_CALENDAR_LABELS,
     BUSINESS_TYPE_LABELS,
@@ -42,14 +35,10 @@ from portal.borrowers.models import (
     Borrower,
 )
 from portal.core.forms import ConfirmForm
+from portal.core.paging import paginate
 from portal.extensions import db, limiter
 
 bp = Blueprint("borrowers", __name__)
-bp.add_app_template_filter(mask_resident_id)
-bp.add_app_template_filter(mask_phone)
-bp.add_app_template_filter(display_phone)
-bp.add_app_template_filter(birth_year)
-bp.add_app_template_filter(without_numbers)
 
 REASSIGN_PAGE_SIZE = 100
 
@@ -84,18 +73,10 @@ def _search_redirect(filters: FilterForm, endpoint: str):
     return None
 
 
-def _posted_page() -> int:
-    """The page a paging button of a posted search asks for."""
-    value = request.form.get("page", "")
-    return int(value) if value.isdigit() and len(value) < 10 else 1
-
-
 def _listing(filters: FilterForm, per_page: int):
     """One page of the borrowers the filters find."""
     stmt = queries.search(current_user, filters.wanted())
-    if request.method == "POST":
-        return db.paginate(stmt, page=_posted_page(), per_page=per_page)
-    return db.paginate(stmt, per_page=per_page)
+    return paginate(stmt, per_page)
 
 
 @bp.route("/borrowers/", methods=["GET", "POST"])

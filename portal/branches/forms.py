@@ -7,7 +7,22 @@ from wtforms import BooleanField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from portal.branches.models import Branch
+from portal.core.forms import choices
 from portal.extensions import db
+
+
+def branch_choices(first_label=None, *, with_closed: bool = False) -> list:
+    """Branches for a select box, by code, as (id, "code name").
+
+    ``first_label`` adds an empty first choice ("All branches" in a filter, "— none —"
+    for an optional field). Closed branches are offered only to filters
+    (``with_closed``): old records still belong to them, new ones may not.
+    """
+    stmt = sa.select(Branch).order_by(Branch.code)
+    if not with_closed:
+        stmt = stmt.where(Branch.active)
+    options = [(branch.id, str(branch)) for branch in db.session.scalars(stmt)]
+    return choices(([("", first_label)] if first_label is not None else []) + options)
 
 
 class BranchForm(FlaskForm):

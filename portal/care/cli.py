@@ -3,8 +3,8 @@
 import click
 from flask.cli import with_appcontext
 
-from portal.care.clock import local_today
 from portal.care.gateways import ConfigurationError
+from portal.core.calendar import local_today
 
 
 @click.group("care")

@@ -11,7 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from portal.branches.models import Branch
+from portal.branches.forms import branch_choices
 from portal.care.greetings import PLACEHOLDER_LIST, TemplateError, check_template
 from portal.care.models import BIRTHDAY, Occasion
 from portal.care.occasions import BUILT_IN_BY_CODE, SOLAR_TERMS
@@ -181,12 +181,6 @@ class TemplateForm(FlaskForm):
             raise ValidationError(str(error.args[0])) from error
 
 
-def all_branches_choices() -> list:
-    """Branches for a filter, "all branches" first."""
-    branches = db.session.scalars(sa.select(Branch).order_by(Branch.code))
-    return choices([("", _l("All branches"))] + [(b.id, str(b)) for b in branches])
-
-
 class OutboxFilterForm(FlaskForm):
     """The admin picks a branch; a GET form, so no CSRF token."""
 
@@ -197,7 +191,7 @@ class OutboxFilterForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.branch.choices = all_branches_choices()
+        self.branch.choices = branch_choices(_l("All branches"), with_closed=True)
 
     @property
     def branch_id(self) -> int | None:

@@ -10,10 +10,10 @@ from flask_login import current_user
 from portal.access import get_visible_or_404, roles_required, staff_required
 from portal.accounts.models import Role
 from portal.care import operations, queries, sending
-from portal.care.clock import local_today
 from portal.care.forms import CALENDAR_LABELS, OccasionForm, OutboxFilterForm, TemplateForm
 from portal.care.greetings import render
 from portal.care.models import LOCALES, OUTBOX_STATUS_LABELS, Occasion, OutboxMessage
+from portal.core.calendar import local_today
 from portal.core.forms import ConfirmForm
 from portal.extensions import db
 

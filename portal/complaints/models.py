@@ -10,9 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from portal.accounts.models import Role, User
 from portal.borrowers.models import Borrower
+from portal.core.calendar import last_day_before
 from portal.database import UTCDateTime, enum_type, utcnow
 from portal.extensions import db
-from portal.services.deadlines import last_day
 
 
 class ComplaintCategory(StrEnum):
@@ -136,7 +136,7 @@ class Complaint(db.Model):
     @property
     def last_answer_day(self) -> date:
         """The last day to answer, in the company's time zone."""
-        return last_day(self.respond_by)
+        return last_day_before(self.respond_by)
 
     def is_overdue(self, now: datetime | None = None) -> bool:
         """Still open after its response deadline."""

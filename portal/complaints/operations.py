@@ -20,9 +20,10 @@ from portal.complaints.models import (
     ComplaintSeverity,
     ComplaintStatus,
 )
+from portal.core.actions import Refused
+from portal.core.calendar import deadline_after
 from portal.database import utcnow
 from portal.extensions import db
-from portal.services.deadlines import response_deadline
 from portal.services.notices import notify
 
 C = ComplaintStatus
@@ -40,7 +41,7 @@ REFUSALS = {
 }
 
 
-class ComplaintError(Exception):
+class ComplaintError(Refused):
     """A refused step; its message is translated and shown to the user."""
 
 
@@ -84,7 +85,7 @@ def file_complaint(
         description=description.strip(),
         filed_at=now,
         filed_by_id=actor.id if actor else None,
-        respond_by=response_deadline(now, RESPONSE_DAYS[severity]),
+        respond_by=deadline_after(now, RESPONSE_DAYS[severity]),
     )
     db.session.add(complaint)
     _event(complaint, "filed", actor, f"{category.value}/{severity.value}")
@@ -133,5 +134,5 @@ def reopen(
     complaint.reopen_count += 1
     complaint.resolution = ""
     complaint.resolved_at = None
-    complaint.respond_by = response_deadline(now, RESPONSE_DAYS[complaint.severity])
+    complaint.respond_by = deadline_after(now, RESPONSE_DAYS[complaint.severity])
     _event(complaint, "reopened", actor, reason.strip())

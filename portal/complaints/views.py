@@ -1,37 +1,26 @@
 """Routes of the complaints feature: the borrower's complaints and the staff's handling."""
 
-from functools import partial
-
 import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.access import get_visible_or_404, require, roles_required, staff_required
+from portal.access import get_visible_or_404, or_404, require, roles_required, staff_required
 from portal.accounts.models import Role
 from portal.borrowers.models import Borrower
 from portal.borrowers.queries import own_profile
 from portal.complaints import operations
 from portal.complaints.forms import ComplaintForm, EscalateForm, ResolveForm, VerdictForm
 from portal.complaints.models import Complaint, ComplaintCategory, ComplaintSeverity
-from portal.complaints.operations import ComplaintError
-from portal.complaints.queries import menu_count, staff_list
-from portal.core.actions import apply_step, current_actor, or_404
+from portal.complaints.queries import staff_list
+from portal.core.actions import attempt, current_actor, writes
 from portal.extensions import db
 
 bp = Blueprint("complaints", __name__)
 
 
-@bp.app_context_processor
-def _menu_count():
-    return {"complaint_menu_count": menu_count}
-
-
 _actor = current_actor
-
-
-_apply = partial(apply_step, refused=ComplaintError)
 
 
 # The borrower's pages --------------------------------------------------------------------
@@ -56,6 +45,7 @@ def my_complaints():
 
 @bp.route("/me/complaints/new", methods=["GET", "POST"])
 @roles_required(Role.BORROWER)
+@writes
 def new_complaint():
     borrower = _own_borrower()
     form = ComplaintForm()
@@ -68,7 +58,6 @@ def new_complaint():
             description=form.description.data,
             actor=_actor(),
         )
-        db.session.commit()
         answer_by = format_date(complaint.last_answer_day)
         flash(
             _("Your complaint was received. We will answer by %(date)s.", date=answer_by), "success"
@@ -92,6 +81,7 @@ def my_complaint(complaint_id: int):
 
 @bp.post("/me/complaints/<int:complaint_id>/verdict")
 @roles_required(Role.BORROWER)
+@writes
 def verdict(complaint_id: int):
     complaint = get_visible_or_404(Complaint, complaint_id)
     form = VerdictForm()
@@ -99,12 +89,12 @@ def verdict(complaint_id: int):
         return _render_my_complaint(complaint, form)
     target = url_for("complaints.my_complaint", complaint_id=complaint_id)
     if form.verdict.data == "satisfied":
-        return _apply(
+        return attempt(
             lambda: operations.accept_resolution(complaint, _actor()),
             _("Thank you. The complaint is closed."),
             target,
         )
-    return _apply(
+    return attempt(
         lambda: operations.reopen(complaint, form.reason.data, _actor()),
         _("The complaint is open again; we will look at it once more."),
         target,
@@ -143,12 +133,13 @@ def _handled_complaint(complaint_id: int) -> Complaint:
 
 @bp.post("/complaints/<int:complaint_id>/resolve")
 @staff_required
+@writes
 def resolve(complaint_id: int):
     complaint = _handled_complaint(complaint_id)
     form = ResolveForm()
     if not form.validate_on_submit():
         return _render_staff_complaint(complaint, resolve_form=form)
-    return _apply(
+    return attempt(
         lambda: operations.resolve(complaint, form.resolution.data, _actor()),
         _("The answer was sent to the borrower."),
         url_for("complaints.detail", complaint_id=complaint_id),
@@ -157,6 +148,7 @@ def resolve(complaint_id: int):
 
 @bp.post("/complaints/<int:complaint_id>/escalate")
 @staff_required
+@writes
 def escalate(complaint_id: int):
     complaint = _handled_complaint(complaint_id)
     form = EscalateForm()
@@ -168,7 +160,7 @@ def escalate(complaint_id: int):
         if current_user.role == Role.OFFICER
         else url_for("complaints.detail", complaint_id=complaint_id)
     )
-    return _apply(
+    return attempt(
         lambda: operations.escalate(complaint, _actor(), form.note.data or ""),
         _("The complaint was passed to the branch head."),
         target,

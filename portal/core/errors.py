@@ -44,7 +44,7 @@ CSRF_MESSAGE = _l(
 )
 
 
-def _same_site_referrer() -> str | None:
+def same_site_referrer() -> str | None:
     """Where the user came from, if that is a page of ours (the "look again" link)."""
     referrer = request.referrer
     if referrer and urlsplit(referrer).netloc == request.host:
@@ -64,7 +64,7 @@ def render_error(code: int, message=None):
             code=code,
             title=title,
             message=message,
-            back_url=_same_site_referrer(),
+            back_url=same_site_referrer(),
         )
     except Exception:  # the page's own layout failed (database gone): never an empty 500
         log.exception("error page failed")

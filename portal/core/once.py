@@ -48,21 +48,21 @@ class OnceTokenField(HiddenField):
 
 
 def save_once(token: str, find: Callable[[str], T | None], save: Callable[[], T]) -> tuple[T, bool]:
-    """Run ``save`` and commit, unless the form carrying ``token`` was saved already.
+    """Run ``save``, unless the form carrying ``token`` was saved already.
 
     Returns the record and whether this call stored it. ``find`` looks a record up by
     its token. When two posts race past the look-up, the unique column refuses the
-    second: it is rolled back and answered with the first one's record. Exceptions of
-    ``save`` (refusals) propagate before anything is committed.
+    second: its savepoint is rolled back and it is answered with the first one's
+    record. Refusals of ``save`` propagate; the view's transaction (portal/core/
+    actions.py) commits what this call stored.
     """
     found = find(token)
     if found is not None:
         return found, False
     try:
-        record = save()
-        db.session.commit()
+        with db.session.begin_nested():
+            record = save()
     except IntegrityError:
-        db.session.rollback()
         found = find(token)
         if found is None:
             raise

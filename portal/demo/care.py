@@ -137,7 +137,7 @@ def _seed_greetings(today: date) -> None:
 
 def seed_care(borrowers: list[Borrower], today: date | None = None) -> None:
     """Profiles, a past event with introductions, some tier decisions and greetings."""
-    from portal.care.clock import local_today
+    from portal.core.calendar import local_today
 
     today = today or local_today()
     numbered = _by_number(borrowers)

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
@@ -26,11 +25,11 @@ from portal.accounts.passwords import hash_password
 from portal.borrowers.models import Borrower, OfficerAssignment
 from portal.branches.models import Branch
 from portal.care.sending import send_due
+from portal.core.calendar import company_tz, deadline_after
 from portal.demo.borrowers import borrower_fields
 from portal.demo.people import PeopleGenerator
 from portal.extensions import db
 from portal.loans.models import Loan, LoanStatus, RepaymentStatus
-from portal.services.deadlines import response_deadline
 from portal.services.models import ServiceKind, ServiceRequest
 from portal.visits.models import Visit, VisitSignature, VisitWarning
 from portal.visits.risk import RiskLevel, RiskSignal, assess
@@ -110,7 +109,7 @@ class Generator:
         self.shape = shape
         self.rng = random.Random(seed)
         self.people = PeopleGenerator(seed, shape.today)
-        self.zone = ZoneInfo(current_app.config["PORTAL_TIMEZONE"])
+        self.zone = company_tz()
         self.signature = _signature_png()
         self.now = datetime.now(UTC)
         self.response_days = dict(
@@ -370,7 +369,7 @@ class Generator:
             "source_visit_root_id": visit["id"],
             "status": "submitted",
             "submitted_at": visit["signed_at"],
-            "respond_by": response_deadline(visit["signed_at"], self.response_days[kind]),
+            "respond_by": deadline_after(visit["signed_at"], self.response_days[kind]),
             "created_by_id": visit["officer_id"],
             "completion_notes": "",
             "rating_comment": "",
@@ -431,7 +430,7 @@ def generate(
     shape = Shape(
         borrowers,
         months,
-        today or datetime.now(ZoneInfo(current_app.config["PORTAL_TIMEZONE"])).date(),
+        today or datetime.now(company_tz()).date(),
         per_officer,
         per_branch,
     )

@@ -17,13 +17,12 @@ from io import BytesIO
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import current_app
 from PIL import Image, ImageDraw
 
 from portal.accounts.models import Role, User
 from portal.borrowers.models import Borrower, BusinessType
+from portal.core.calendar import company_tz, local_today
 from portal.extensions import db
-from portal.loans.lifecycle import company_today
 from portal.loans.models import Loan, LoanEvent, LoanStatus, RepaymentStatus
 from portal.training.models import (
     TrainingMaterial,
@@ -267,13 +266,9 @@ class _Story:
     closed: date | None = None
 
 
-def _zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["PORTAL_TIMEZONE"])
-
-
 def _at(day: date, hour: int, minute: int = 0) -> datetime:
     """A moment on ``day`` in the company's time zone (stored as UTC)."""
-    return datetime.combine(day, time(hour, minute), _zone())
+    return datetime.combine(day, time(hour, minute), company_tz())
 
 
 def signature_png(seed: int) -> bytes:
@@ -590,7 +585,7 @@ def _plan_loans(builder_for, stage: str, rng: random.Random, today: date) -> int
 
 def seed_loans(borrowers: list[Borrower], today: date | None = None) -> int:
     """Give every demo borrower without a loan the loans of its plan; return how many."""
-    today = today or company_today()
+    today = today or local_today()
     material = ensure_training_material(today)
     created = 0
     for index, borrower in enumerate(borrowers):

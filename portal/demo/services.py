@@ -13,10 +13,10 @@ from portal.accounts.models import User
 from portal.borrowers.models import Borrower
 from portal.complaints import operations as complaints
 from portal.complaints.models import Complaint, ComplaintCategory, ComplaintSeverity
+from portal.core.calendar import company_tz
 from portal.database import utcnow
 from portal.extensions import db
 from portal.services import operations as services
-from portal.services.deadlines import company_zone
 from portal.services.models import (
     RequestSource,
     ServiceKind,
@@ -122,7 +122,7 @@ def _settle(request: ServiceRequest, index: int) -> None:
     if index % 6 == 5:
         services.decline(request, DECLINE_REASON, head)
         return
-    planned = request.submitted_at.astimezone(company_zone()).date() + timedelta(days=7)
+    planned = request.submitted_at.astimezone(company_tz()).date() + timedelta(days=7)
     services.assign(request, borrower.officer, planned, head)
     services.complete(request, "已上门讲解，并留下了资料和联系电话。", borrower.officer)
     if index % 4 != 3:  # a few still wait for the borrower's rating
@@ -132,7 +132,7 @@ def _settle(request: ServiceRequest, index: int) -> None:
 def _now(today: date | None) -> datetime:
     if today is None:
         return utcnow()
-    return datetime.combine(today, time(10, 0), tzinfo=company_zone()).astimezone(UTC)
+    return datetime.combine(today, time(10, 0), tzinfo=company_tz()).astimezone(UTC)
 
 
 def _exists(model, condition, by_number) -> bool:

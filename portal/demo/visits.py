@@ -18,11 +18,12 @@ from PIL import Image, ImageDraw
 
 from portal.accounts.models import Role, User
 from portal.borrowers.models import Borrower
+from portal.core.calendar import Month, company_tz
 from portal.database import utcnow
 from portal.extensions import db
 from portal.loans.models import Loan, RepaymentStatus
 from portal.visits import operations
-from portal.visits.compliance import Month, company_tz, loan_owes_visit
+from portal.visits.compliance import loan_owes_visit
 from portal.visits.models import (
     BusinessState,
     CollateralStatus,

@@ -24,6 +24,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from portal.core.calendar import local_today
 from portal.core.forms import SaneDateField, choices
 from portal.loans import lifecycle
 from portal.loans.models import (
@@ -123,7 +124,7 @@ class _StepForm(FlaskForm):
 
     def __init__(self, *args, loan: Loan, **kwargs):
         if self.date_field:
-            kwargs.setdefault(self.date_field, lifecycle.company_today())
+            kwargs.setdefault(self.date_field, local_today())
         super().__init__(*args, **kwargs)
         self.loan = loan
 

@@ -8,16 +8,15 @@ flushes, and never commits (the view does, once).
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from portal.accounts.models import User
 from portal.audit.operations import record
 from portal.borrowers.models import Borrower
+from portal.core.calendar import local_date, local_today
 from portal.extensions import db
 from portal.loans.models import (
     LOAN_STATUS_LABELS,
@@ -133,16 +132,6 @@ STEPS = {
 DECISION_STEPS = ("approve", "reject")
 
 
-def company_today() -> date:
-    """Today's date in the company's time zone."""
-    return datetime.now(ZoneInfo(current_app.config["PORTAL_TIMEZONE"])).date()
-
-
-def local_date(moment: datetime) -> date:
-    """The company-time date of a stored UTC moment."""
-    return moment.astimezone(ZoneInfo(current_app.config["PORTAL_TIMEZONE"])).date()
-
-
 # --- checks -----------------------------------------------------------------
 
 
@@ -224,7 +213,7 @@ def date_problem(loan: Loan, step_name: str, day: date | None):
     """A message when ``day`` is in the future or before the previous step's date."""
     if day is None:
         return None
-    if day > company_today():
+    if day > local_today():
         return _l("The date cannot be in the future.")
     earliest = previous_step_date(loan, step_name)
     if earliest is not None and day < earliest:
@@ -325,7 +314,7 @@ def apply(
         term_months_requested=term_months,
         purpose=purpose.strip(),
         annual_rate_percent=annual_rate_percent,
-        applied_on=company_today(),
+        applied_on=local_today(),
         created_by_id=actor.id,
     )
     db.session.add(loan)

@@ -126,3 +126,13 @@ class LoanEvent(db.Model):
     note: Mapped[str] = mapped_column(sa.Text, default="")
 
     actor: Mapped[User | None] = relationship()
+
+
+def loan_status_label(status) -> str:
+    """The translated name of a loan status."""
+    return str(LOAN_STATUS_LABELS[LoanStatus(status)])
+
+
+def repayment_status_label(status) -> str:
+    """The translated name of a repayment status."""
+    return str(REPAYMENT_STATUS_LABELS[RepaymentStatus(status)])

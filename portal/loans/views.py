@@ -8,38 +8,18 @@ from sqlalchemy.orm.exc import StaleDataError
 from portal.access import get_visible_or_404, require, roles_required
 from portal.accounts.models import STAFF_ROLES, Role
 from portal.borrowers.models import Borrower
+from portal.core.calendar import local_date
 from portal.extensions import db
 from portal.loans import forms, lifecycle, queries
 from portal.loans.lifecycle import LoanStepRefused
 from portal.loans.models import (
-    LOAN_STATUS_LABELS,
-    REPAYMENT_STATUS_LABELS,
     Loan,
-    LoanStatus,
     RepaymentStatus,
 )
 from portal.training.queries import borrower_signoffs
 
 bp = Blueprint("loans", __name__)
 STAFF = tuple(STAFF_ROLES)
-
-
-@bp.app_template_global("loan_status_label")
-def loan_status_label(status) -> str:
-    """The translated name of a loan status."""
-    return str(LOAN_STATUS_LABELS[LoanStatus(status)])
-
-
-@bp.app_template_global("repayment_status_label")
-def repayment_status_label(status) -> str:
-    """The translated name of a repayment status."""
-    return str(REPAYMENT_STATUS_LABELS[RepaymentStatus(status)])
-
-
-@bp.app_template_global("borrower_loans")
-def borrower_loans(borrower: Borrower) -> list[Loan]:
-    """For templates/loans/_borrower_loans.html, included on the borrower's pages."""
-    return queries.borrower_loans(borrower.id)
 
 
 @bp.get("/loans/")
@@ -80,7 +60,7 @@ def detail(loan_id: int):
     signoffs = [
         signoff
         for signoff in borrower_signoffs(loan.borrower_id)
-        if lifecycle.local_date(signoff.signed_at) >= loan.applied_on
+        if local_date(signoff.signed_at) >= loan.applied_on
     ]
     return render_template(
         "loans/detail.html",

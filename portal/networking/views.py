@@ -9,8 +9,8 @@ from flask_login import current_user
 from portal.access import get_visible_or_404, require, roles_required, staff_required
 from portal.accounts.models import Role
 from portal.borrowers.models import Borrower
-from portal.care.clock import local_today
-from portal.care.forms import all_branches_choices
+from portal.branches.forms import branch_choices
+from portal.core.calendar import local_today
 from portal.core.forms import optional_id
 from portal.extensions import db
 from portal.networking import matching, operations, queries
@@ -148,7 +148,7 @@ def events():
 
 def _event_form(**kwargs) -> EventForm:
     admin = current_user.role == Role.ADMIN
-    return EventForm(branch_choices=all_branches_choices()[1:] if admin else None, **kwargs)
+    return EventForm(branch_choices=branch_choices() if admin else None, **kwargs)
 
 
 @bp.route("/events/new", methods=["GET", "POST"])

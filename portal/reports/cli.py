@@ -31,7 +31,7 @@ def reports_cli():
 
 
 def _month(text: str):
-    from portal.visits.compliance import Month
+    from portal.core.calendar import Month
 
     try:
         return Month.parse(text)

@@ -19,6 +19,7 @@ from portal.accounts.models import ROLE_LABELS, User
 from portal.borrowers.masking import birth_year, mask_phone, mask_resident_id
 from portal.borrowers.models import BUSINESS_TYPE_LABELS, SEX_LABELS, TIER_LABELS, Borrower
 from portal.branches.models import Branch
+from portal.core.calendar import month_of
 from portal.database import utcnow
 from portal.loans.models import LOAN_STATUS_LABELS
 from portal.loans.queries import borrower_loans
@@ -27,7 +28,6 @@ from portal.services.models import SERVICE_STATUS_LABELS, localized_name
 from portal.training.models import TrainingSignoff
 from portal.training.operations import hash_matches
 from portal.training.queries import borrower_signoffs
-from portal.visits import compliance
 from portal.visits.models import (
     BUSINESS_STATE_LABELS,
     COLLATERAL_STATUS_LABELS,
@@ -306,7 +306,7 @@ def _versions(visit: Visit, rows) -> list[Version]:
 def _visit_report(
     visit: Visit, versions: list, signature_png: bytes | None, internal: bool
 ) -> VisitReport:
-    month = str(compliance.month_of(visit.visited_at))
+    month = str(month_of(visit.visited_at))
     return VisitReport(
         visit_id=visit.id,
         title=_("Post-loan follow-up form"),

@@ -21,6 +21,7 @@ from portal.complaints.models import (
     STATUS_LABELS,
     ComplaintStatus,
 )
+from portal.core.calendar import Month, current_month
 from portal.database import utcnow
 from portal.extensions import db
 from portal.reports import charts, queries
@@ -270,9 +271,9 @@ def _missed_runs(rows) -> list[Run]:
     return runs
 
 
-def _missed_section(branch: Branch, month: compliance.Month) -> MissedSection:
+def _missed_section(branch: Branch, month: Month) -> MissedSection:
     rows = db.session.execute(compliance.missed_borrowers(branch.id, month)).all()
-    not_over = month == compliance.current_month()
+    not_over = month == current_month()
     heading = (
         _("Not yet visited in %(month)s", month=month)
         if not_over
@@ -291,7 +292,7 @@ def _newcomer_groups(rows) -> list[Group]:
     ]
 
 
-def _risk_section(branch: Branch, months: list[compliance.Month]) -> RiskSection:
+def _risk_section(branch: Branch, months: list[Month]) -> RiskSection:
     counts = queries.risk_counts(branch.id, months)
     labels = [str(LEVEL_LABELS[level]) for level in LEVELS]
     selected = counts[str(months[-1])]
@@ -346,7 +347,7 @@ def _risk_trend_chart(trend: list[RiskTrendRow], labels: list[str]) -> Markup:
     return charts.stacked_columns(columns, legend, _("Visits with risk signals, last six months"))
 
 
-def _warning_rows(branch: Branch, month: compliance.Month) -> list[WarningRow]:
+def _warning_rows(branch: Branch, month: Month) -> list[WarningRow]:
     return [
         WarningRow(
             visit_id=row.visit_id,
@@ -364,7 +365,7 @@ def _warning_rows(branch: Branch, month: compliance.Month) -> list[WarningRow]:
     ]
 
 
-def _service_section(branch: Branch, month: compliance.Month, now: datetime) -> ServiceSection:
+def _service_section(branch: Branch, month: Month, now: datetime) -> ServiceSection:
     rows = [
         ServiceRow(
             localized_name(r.name_zh, r.name_en),
@@ -411,7 +412,7 @@ def _service_totals(rows: list[ServiceRow]) -> ServiceRow:
     )
 
 
-def _complaint_section(branch: Branch, month: compliance.Month, now: datetime) -> ComplaintSection:
+def _complaint_section(branch: Branch, month: Month, now: datetime) -> ComplaintSection:
     rows = queries.month_complaints(branch.id, month)
     by_severity = dict.fromkeys(SEVERITY_LABELS, 0)
     for row in rows:
@@ -436,7 +437,7 @@ def _complaint_section(branch: Branch, month: compliance.Month, now: datetime) -
     )
 
 
-def _loan_section(branch: Branch, month: compliance.Month) -> LoanSection:
+def _loan_section(branch: Branch, month: Month) -> LoanSection:
     f = queries.loan_figures(branch.id, month)
     loans = queries.disbursed_loans(branch.id, month)
     return LoanSection(
@@ -456,7 +457,7 @@ def _loan_section(branch: Branch, month: compliance.Month) -> LoanSection:
     )
 
 
-def branch_month_report(branch: Branch, month: compliance.Month) -> BranchMonthReport:
+def branch_month_report(branch: Branch, month: Month) -> BranchMonthReport:
     """Everything the branch head prints for one month, in a fixed number of queries."""
     now = utcnow()
     trend = compliance.branch_trend(branch.id, month)
@@ -468,7 +469,7 @@ def branch_month_report(branch: Branch, month: compliance.Month) -> BranchMonthR
         region=branch.region,
         month=str(month),
         period=f"{month.first_day.isoformat()} – {month.last_day.isoformat()}",
-        is_current_month=month == compliance.current_month(),
+        is_current_month=month == current_month(),
         compliance=_compliance_section(trend),
         missed=_missed_section(branch, month),
         risk=_risk_section(branch, [item.month for item in trend]),

@@ -23,9 +23,9 @@ from flask import Flask, current_app
 from flask_babel import force_locale
 from pypdf import PdfReader, PdfWriter
 
-from portal import FEATURES
 from portal.extensions import db
-from portal.reports import data
+from portal.features import view_modules
+from portal.reports import data, queries
 from portal.reports.rendering import render_report, render_reports, renderer
 
 # Visits per downloadable part: what the benchmark times (about 20 s on two cores),
@@ -46,7 +46,7 @@ WORKER_SETTINGS = (
 )
 
 # Imported once by the fork server, so each worker only builds its app.
-PRELOAD = [__name__, "weasyprint", *(f"portal.{feature}.views" for feature in FEATURES)]
+PRELOAD = [__name__, "weasyprint", *view_modules()]
 
 _worker_app: Flask | None = None
 
@@ -68,6 +68,11 @@ def parts(visits: list, size: int | None = None) -> list[Part]:
     size = size or PART_SIZE
     count = max(1, math.ceil(len(visits) / size))
     return [Part(n + 1, visits[n * size : (n + 1) * size]) for n in range(count)]
+
+
+def visit_pack_parts(branch_id: int, month) -> int:
+    """How many files a branch's visit pack of ``month`` is split into."""
+    return max(1, math.ceil(queries.month_visit_count(branch_id, month) / PART_SIZE))
 
 
 def worker_count() -> int:

@@ -14,11 +14,11 @@ from portal.accounts.models import User
 from portal.borrowers.models import Borrower
 from portal.branches.models import Branch
 from portal.complaints.models import Complaint
+from portal.core.calendar import Month, company_tz
 from portal.extensions import db
 from portal.loans.models import Loan, LoanStatus
 from portal.services.models import OPEN_STATUSES, ServiceKind, ServiceRequest, ServiceStatus
 from portal.training.models import TrainingSignoff
-from portal.visits.compliance import Month, company_tz
 from portal.visits.models import Visit, VisitSignature, VisitWarning
 from portal.visits.models import latest_version as visits_latest_version
 

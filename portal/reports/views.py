@@ -10,13 +10,13 @@ from portal.access import get_visible_or_404, require, roles_required
 from portal.accounts.models import Role
 from portal.borrowers.models import Borrower
 from portal.branches.models import Branch
+from portal.core.calendar import Month, current_month
 from portal.core.forms import bounded_int
 from portal.extensions import db
 from portal.reports import data, monthly, operations, pack, queries
 from portal.reports.data import FileName
 from portal.reports.rendering import render_report
 from portal.training.models import TrainingSignoff
-from portal.visits.compliance import Month, current_month
 from portal.visits.models import Visit
 
 bp = Blueprint("reports", __name__)
@@ -24,17 +24,6 @@ bp = Blueprint("reports", __name__)
 EVERY_ROLE = tuple(Role)
 # RFC 5987 attr-char besides letters and digits.
 FILENAME_SAFE = "!#$&+-.^_`|~"
-
-
-@bp.app_context_processor
-def _template_helpers() -> dict:
-    # A callable: only the compliance page's print links pay for the count.
-    return {"visit_pack_parts": visit_pack_parts}
-
-
-def visit_pack_parts(branch_id: int, month: Month) -> int:
-    """How many files the month's visit pack is split into."""
-    return max(1, -(-queries.month_visit_count(branch_id, month) // pack.PART_SIZE))
 
 
 def content_disposition(name: FileName) -> str:

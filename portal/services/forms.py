@@ -27,10 +27,10 @@ from wtforms.validators import (
 )
 
 from portal.accounts.models import User
+from portal.core.calendar import local_today
 from portal.core.forms import SaneDateField, choices
 from portal.core.once import OnceTokenField
 from portal.extensions import db
-from portal.services.deadlines import local_today
 from portal.services.models import ServiceKind
 
 
@@ -237,9 +237,9 @@ class SessionForm(FlaskForm):
 
     def __init__(self, *args, branches: list, staff: list[User], **kwargs):
         super().__init__(*args, **kwargs)
-        self.branch_id.choices = choices([("", _l("— choose —")), *branches])
+        self.branch_id.choices = choices([("", _l("— choose —"))]) + branches
         if len(branches) == 1:
-            self.branch_id.data = str(branches[0][0])
+            self.branch_id.data = branches[0].value
         self.kind.choices = choices([("", _l("— choose —"))]) + kind_choices()
         self.organizer_id.choices = staff_choices(staff)
         self.staff = {str(user.id): user for user in staff}

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 from portal.accounts.models import Role, User
 from portal.borrowers.models import Borrower, OfficerAssignment
 from portal.branches.models import Branch
+from portal.core.calendar import last_day_before
 from portal.database import UTCDateTime, enum_type, utcnow
 from portal.extensions import db
-from portal.services.deadlines import last_day
 
 
 class ServiceStatus(StrEnum):
@@ -217,7 +217,7 @@ class ServiceRequest(db.Model):
     @property
     def last_answer_day(self) -> date:
         """The last day to answer, in the company's time zone."""
-        return last_day(self.respond_by)
+        return last_day_before(self.respond_by)
 
     def is_overdue(self, now: datetime | None = None) -> bool:
         """Not yet answered (accepted or declined) after the first-response deadline."""

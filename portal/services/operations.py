@@ -15,9 +15,10 @@ from flask_babel import lazy_gettext as _l
 from portal.accounts.models import Role, User
 from portal.audit.operations import record
 from portal.borrowers.models import Borrower
+from portal.core.actions import Refused
+from portal.core.calendar import deadline_after, local_today
 from portal.database import utcnow
 from portal.extensions import db
-from portal.services.deadlines import local_today, response_deadline
 from portal.services.models import (
     OPEN_STATUSES,
     RequestSource,
@@ -46,7 +47,7 @@ REFUSALS = {
 ASSIGNEE_ROLES = (Role.HEAD, Role.OFFICER)
 
 
-class ServiceError(Exception):
+class ServiceError(Refused):
     """A refused step; its message is translated and shown to the user."""
 
 
@@ -104,7 +105,7 @@ def _new_request(
         kind_code=kind.code,
         description=description,
         submitted_at=now,
-        respond_by=response_deadline(now, kind.response_days),
+        respond_by=deadline_after(now, kind.response_days),
         created_by_id=actor.id if actor else None,
     )
     db.session.add(request)

@@ -11,9 +11,9 @@ from sqlalchemy.orm import contains_eager, joinedload, with_expression
 from portal.accounts.models import Role, User
 from portal.borrowers.models import Borrower
 from portal.branches.models import Branch
+from portal.core.calendar import company_tz
 from portal.database import utcnow
 from portal.extensions import db
-from portal.services.deadlines import company_zone
 from portal.services.models import (
     OPEN_STATUSES,
     ServiceKind,
@@ -165,7 +165,7 @@ class Figure:
 
 def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     """UTC instants of the first local moment of ``start`` and the first after ``end``."""
-    zone = company_zone()
+    zone = company_tz()
     first = datetime.combine(start, time.min, tzinfo=zone)
     after = datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone)
     return first, after

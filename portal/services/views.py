@@ -2,7 +2,6 @@
 group sessions, satisfaction figures and the admin's catalogue."""
 
 from datetime import timedelta
-from functools import partial
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -10,17 +9,17 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.access import get_visible_or_404, require, roles_required, staff_required
+from portal.access import get_visible_or_404, or_404, require, roles_required, staff_required
 from portal.accounts.models import Role, User
 from portal.borrowers.models import Borrower
 from portal.borrowers.queries import own_profile
-from portal.branches.models import Branch
-from portal.core.actions import apply_step, current_actor, or_404
+from portal.branches.forms import branch_choices
+from portal.core.actions import attempt, current_actor, writes
+from portal.core.calendar import local_today
 from portal.core.forms import ConfirmForm, choices
 from portal.core.once import save_once
 from portal.extensions import db
 from portal.services import operations, queries
-from portal.services.deadlines import local_today
 from portal.services.forms import (
     AddRequestsForm,
     AssignForm,
@@ -35,15 +34,8 @@ from portal.services.forms import (
 )
 from portal.services.models import Notice, ServiceKind, ServiceRequest, ServiceSession
 from portal.services.notices import mark_all_read, shown
-from portal.services.operations import ServiceError
 
 bp = Blueprint("services", __name__)
-
-
-@bp.app_context_processor
-def _menu_counts():
-    # A function, so the COUNT only runs when the menu shows it.
-    return {"service_menu_counts": queries.menu_counts}
 
 
 _actor = current_actor
@@ -55,9 +47,6 @@ def _per_page() -> int:
 
 def _own_borrower() -> Borrower:
     return or_404(own_profile(current_user))
-
-
-_apply = partial(apply_step, refused=ServiceError)
 
 
 # The borrower's pages --------------------------------------------------------------------
@@ -73,6 +62,7 @@ def my_requests():
 
 @bp.route("/me/services/new", methods=["GET", "POST"])
 @roles_required(Role.BORROWER)
+@writes
 def new_request():
     borrower = _own_borrower()
     form = ServiceRequestForm()
@@ -119,12 +109,13 @@ def my_request(request_id: int):
 
 @bp.post("/me/services/<int:request_id>/rate")
 @roles_required(Role.BORROWER)
+@writes
 def rate(request_id: int):
     service_request = get_visible_or_404(ServiceRequest, request_id)
     form = RatingForm()
     if not form.validate_on_submit():
         return _render_my_request(service_request, form)
-    return _apply(
+    return attempt(
         lambda: operations.rate(
             service_request, int(form.rating.data), form.comment.data or "", _actor()
         ),
@@ -148,11 +139,11 @@ def notices():
 
 @bp.post("/me/notices/read")
 @roles_required(Role.BORROWER)
+@writes
 def mark_notices_read():
     borrower = _own_borrower()
     if ConfirmForm().validate_on_submit():
         mark_all_read(borrower.id)
-        db.session.commit()
     return redirect(url_for("services.notices"))
 
 
@@ -214,12 +205,13 @@ def _managed_request(request_id: int) -> ServiceRequest:
 
 @bp.post("/services/requests/<int:request_id>/assign")
 @roles_required(Role.HEAD, Role.ADMIN)
+@writes
 def assign(request_id: int):
     service_request = _managed_request(request_id)
     form = AssignForm(staff=operations.assignable_staff(service_request.branch_id))
     if not form.validate_on_submit():
         return _render_staff_request(service_request, assign_form=form)
-    return _apply(
+    return attempt(
         lambda: operations.assign(
             service_request, form.assignee, form.planned_on.data, _actor(), form.note.data or ""
         ),
@@ -230,12 +222,13 @@ def assign(request_id: int):
 
 @bp.post("/services/requests/<int:request_id>/decline")
 @roles_required(Role.HEAD, Role.ADMIN)
+@writes
 def decline(request_id: int):
     service_request = _managed_request(request_id)
     form = DeclineForm()
     if not form.validate_on_submit():
         return _render_staff_request(service_request, decline_form=form)
-    return _apply(
+    return attempt(
         lambda: operations.decline(service_request, form.reason.data, _actor()),
         _("The request was declined; the borrower will see the reason."),
         url_for("services.request_detail", request_id=request_id),
@@ -244,13 +237,14 @@ def decline(request_id: int):
 
 @bp.post("/services/requests/<int:request_id>/complete")
 @staff_required
+@writes
 def complete(request_id: int):
     service_request = get_visible_or_404(ServiceRequest, request_id)
     require(service_request.can_complete(current_user))
     form = CompleteForm()
     if not form.validate_on_submit():
         return _render_staff_request(service_request, complete_form=form)
-    return _apply(
+    return attempt(
         lambda: operations.complete(service_request, form.notes.data, _actor()),
         _("The request is completed; the borrower is asked to rate it."),
         url_for("services.request_detail", request_id=request_id),
@@ -269,21 +263,21 @@ def sessions():
 
 def _session_form() -> SessionForm:
     if current_user.role == Role.ADMIN:
-        branches = db.session.scalars(sa.select(Branch).where(Branch.active).order_by(Branch.code))
-        branch_choices = [(branch.id, branch.name) for branch in branches]
+        branches = branch_choices()
         staff = db.session.scalars(
             sa.select(User)
             .where(User.role.in_(operations.ASSIGNEE_ROLES), User.active)
             .order_by(User.branch_id, User.display_name)
         ).all()
     else:
-        branch_choices = [(current_user.branch_id, current_user.branch.name)]
+        branches = choices([(current_user.branch_id, str(current_user.branch))])
         staff = operations.assignable_staff(current_user.branch_id)
-    return SessionForm(branches=branch_choices, staff=staff)
+    return SessionForm(branches=branches, staff=staff)
 
 
 @bp.route("/services/sessions/new", methods=["GET", "POST"])
 @roles_required(Role.HEAD, Role.ADMIN)
+@writes
 def new_session():
     form = _session_form()
     if form.validate_on_submit():
@@ -297,7 +291,6 @@ def new_session():
             organizer=form.organizer,
             actor=_actor(),
         )
-        db.session.commit()
         flash(_("The group session was created. Now add the requests it serves."), "success")
         return redirect(url_for("services.session_detail", session_id=session.id))
     return render_template("services/session_form.html", form=form)
@@ -342,6 +335,7 @@ def session_detail(session_id: int):
 
 @bp.post("/services/sessions/<int:session_id>/requests")
 @roles_required(Role.HEAD, Role.ADMIN)
+@writes
 def add_session_requests(session_id: int):
     session = get_visible_or_404(ServiceSession, session_id)
     require(session.can_manage(current_user))
@@ -349,7 +343,7 @@ def add_session_requests(session_id: int):
     if not form.validate_on_submit():
         return _render_session(session, add_form=form)
     chosen = [form.candidates[value] for value in form.request_ids.data]
-    return _apply(
+    return attempt(
         lambda: operations.add_to_session(session, chosen, _actor()),
         _("The requests were added to the session."),
         url_for("services.session_detail", session_id=session_id),
@@ -358,6 +352,7 @@ def add_session_requests(session_id: int):
 
 @bp.post("/services/sessions/<int:session_id>/attendance")
 @staff_required
+@writes
 def session_attendance(session_id: int):
     session = get_visible_or_404(ServiceSession, session_id)
     served = operations.session_requests(session)
@@ -365,7 +360,7 @@ def session_attendance(session_id: int):
     if not form.validate_on_submit():
         return _render_session(session, attendance_form=form)
     attended = {int(value) for value in form.attended.data}
-    return _apply(
+    return attempt(
         lambda: operations.record_attendance(session, attended),
         _("Attendance saved."),
         url_for("services.session_detail", session_id=session_id),
@@ -374,12 +369,13 @@ def session_attendance(session_id: int):
 
 @bp.post("/services/sessions/<int:session_id>/complete")
 @staff_required
+@writes
 def complete_session(session_id: int):
     session = get_visible_or_404(ServiceSession, session_id)
     target = url_for("services.session_detail", session_id=session_id)
     if not ConfirmForm().validate_on_submit():
         return redirect(target)
-    return _apply(
+    return attempt(
         lambda: operations.complete_session(session, _actor()),
         _("The session is completed; its attended requests are completed too."),
         target,
@@ -417,11 +413,11 @@ def kinds():
 
 @bp.route("/admin/services/kinds/new", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
+@writes
 def new_kind():
     form = KindForm()
     if form.validate_on_submit():
         operations.save_kind(None, **_kind_values(form))
-        db.session.commit()
         flash(_("The kind of service was added."), "success")
         return redirect(url_for("services.kinds"))
     return render_template("services/kind_form.html", form=form, kind=None)
@@ -429,6 +425,7 @@ def new_kind():
 
 @bp.route("/admin/services/kinds/<code>", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
+@writes
 def edit_kind(code: str):
     kind = db.session.get(ServiceKind, code)
     if kind is None:
@@ -436,7 +433,6 @@ def edit_kind(code: str):
     form = KindForm(obj=kind, editing=kind)
     if form.validate_on_submit():
         operations.save_kind(kind, **_kind_values(form))
-        db.session.commit()
         flash(_("The kind of service was saved."), "success")
         return redirect(url_for("services.kinds"))
     return render_template("services/kind_form.html", form=form, kind=kind)

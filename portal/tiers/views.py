@@ -18,13 +18,13 @@ from flask_login import current_user
 from portal.access import get_visible_or_404, require, roles_required, staff_required
 from portal.accounts.models import Role
 from portal.borrowers.models import TIER_LABELS, Borrower, Tier
+from portal.branches.forms import branch_choices
 from portal.branches.models import Branch
-from portal.care.clock import local_today
-from portal.care.forms import all_branches_choices
+from portal.core.calendar import local_today
 from portal.core.forms import optional_id
 from portal.core.navigation import safe_next
+from portal.core.paging import paginate_list
 from portal.extensions import db
-from portal.networking.paging import paginate_list
 from portal.tiers import operations, queries
 from portal.tiers.forms import BulkConfirmForm, TierDecisionForm, TierFilterForm
 from portal.tiers.models import DECISION_LABELS
@@ -48,7 +48,7 @@ def _open_periods() -> tuple[str, ...]:
 @staff_required
 def index():
     form = TierFilterForm(request.args)
-    form.branch.choices = all_branches_choices()
+    form.branch.choices = branch_choices(_("All branches"), with_closed=True)
     branch_id = optional_id(form.branch.data)
     stmt = queries.list_statement(current_user, form.tier_value, branch_id)
     page = db.paginate(stmt, per_page=current_app.config["PER_PAGE"])
@@ -139,7 +139,7 @@ def review(kind: str):
     bulk = BulkConfirmForm(formdata=None, next=request.full_path)
     return render_template(
         "tiers/review.html", kind=kind, period=period, branch=branch, page=page,
-        forms=forms, bulk=bulk, labels=TIER_LABELS, branches=all_branches_choices()[1:],
+        forms=forms, bulk=bulk, labels=TIER_LABELS, branches=branch_choices(with_closed=True),
     )  # fmt: skip
 
 

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -125,3 +126,13 @@ def mistakes(signoff: TrainingSignoff, language: str) -> list[Mistake]:
         for question in sorted(signoff.material.questions, key=lambda q: q.position)
         if question.id in wrong
     ]
+
+
+def training_language() -> str:
+    """The language training material is shown in: the reader's, zh or en."""
+    return "en" if str(get_locale()) == "en" else "zh"
+
+
+def signoff_mistakes(signoff: TrainingSignoff) -> list[Mistake]:
+    """The questions a recorded sign-off got wrong, with the right answers, to the reader."""
+    return mistakes(signoff, training_language())

@@ -1,12 +1,12 @@
 """Routes of the training feature: the admin's material pages and the borrower's sign-off."""
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.access import get_visible_or_404, require, roles_required
 from portal.accounts.models import Role
+from portal.core.calendar import local_date
 from portal.core.forms import ConfirmForm
 from portal.extensions import db
 from portal.loans import lifecycle
@@ -17,24 +17,6 @@ from portal.training.forms import MaterialForm, material_form_data, signoff_form
 from portal.training.models import TrainingMaterial, TrainingSignoff
 
 bp = Blueprint("training", __name__)
-
-
-@bp.app_template_global("training_language")
-def training_language() -> str:
-    """The language training material is shown in: the user's, zh or en."""
-    return "en" if str(get_locale()) == "en" else "zh"
-
-
-@bp.app_template_global("hash_matches")
-def hash_matches(signoff: TrainingSignoff) -> bool:
-    """For templates: the sign-off still carries the hash it was signed with."""
-    return operations.hash_matches(signoff)
-
-
-@bp.app_template_global("signoff_mistakes")
-def signoff_mistakes(signoff: TrainingSignoff) -> list[queries.Mistake]:
-    """For templates: the questions a recorded sign-off got wrong, with the right answers."""
-    return queries.mistakes(signoff, training_language())
 
 
 # --- the admin's material ---------------------------------------------------------
@@ -141,7 +123,7 @@ def sign_off(loan_id: int):
     if refused is not None or material is None:
         flash(str(refused or queries.NO_MATERIAL), "warning")
         return redirect(url_for("loans.detail", loan_id=loan.id))
-    form = signoff_form(material, training_language())
+    form = signoff_form(material, queries.training_language())
     if form.validate_on_submit():
         return _record_signoff(loan, material, form)
     return _signoff_page(loan, material, form)
@@ -175,7 +157,7 @@ def _signoff_page(loan: Loan, material: TrainingMaterial, form):
     attempts = [
         s
         for s in queries.borrower_signoffs(loan.borrower_id)
-        if lifecycle.local_date(s.signed_at) >= loan.applied_on
+        if local_date(s.signed_at) >= loan.applied_on
     ]
     return render_template(
         "training/sign_off.html", loan=loan, material=material, form=form, attempts=attempts

@@ -5,17 +5,15 @@ as done are each one SQL expression here; the pages build their few queries from
 them, so the number of queries never depends on the number of borrowers.
 """
 
-import re
-from calendar import monthrange
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import current_app
 
 from portal.accounts.models import User
 from portal.borrowers.models import Borrower, OfficerAssignment
+from portal.core.calendar import Month, company_tz, current_month, month_of
 from portal.database import utcnow
 from portal.extensions import db
 from portal.loans.models import Loan, LoanEvent, LoanStatus
@@ -29,70 +27,6 @@ RECORDING_WINDOW = timedelta(days=7)
 # A time a few minutes ahead is a tablet clock running fast, not a visit in the future.
 CLOCK_SKEW = timedelta(minutes=5)
 TREND_MONTHS = 6
-_MONTH_TEXT = re.compile(r"^(\d{4})-(\d{2})$")
-
-
-@dataclass(frozen=True, order=True)
-class Month:
-    """A calendar month in the company's time zone."""
-
-    year: int
-    month: int
-
-    @classmethod
-    def parse(cls, text: str) -> "Month":
-        """``"2026-11"`` → Month(2026, 11); ValueError for anything else."""
-        match = _MONTH_TEXT.match(text or "")
-        if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 2000:
-            raise ValueError(f"not a month: {text!r}")
-        return cls(int(match.group(1)), int(match.group(2)))
-
-    @classmethod
-    def of(cls, moment: datetime, tz: ZoneInfo) -> "Month":
-        """The month ``moment`` falls in, on the local calendar."""
-        local = moment.astimezone(tz)
-        return cls(local.year, local.month)
-
-    def shift(self, months: int) -> "Month":
-        index = self.year * 12 + self.month - 1 + months
-        return Month(index // 12, index % 12 + 1)
-
-    @property
-    def first_day(self) -> date:
-        return date(self.year, self.month, 1)
-
-    @property
-    def last_day(self) -> date:
-        return date(self.year, self.month, monthrange(self.year, self.month)[1])
-
-    @property
-    def reference_day(self) -> date:
-        return date(self.year, self.month, REFERENCE_DAY)
-
-    def bounds(self, tz: ZoneInfo) -> tuple[datetime, datetime]:
-        """[start, end) of the month in UTC: local midnight of the 1st to that of the next 1st."""
-        start = datetime(self.year, self.month, 1, tzinfo=tz)
-        following = self.shift(1)
-        end = datetime(following.year, following.month, 1, tzinfo=tz)
-        return start.astimezone(UTC), end.astimezone(UTC)
-
-    def __str__(self) -> str:
-        return f"{self.year:04d}-{self.month:02d}"
-
-
-def company_tz() -> ZoneInfo:
-    """The company's time zone (PORTAL_TIMEZONE)."""
-    return ZoneInfo(current_app.config["PORTAL_TIMEZONE"])
-
-
-def current_month(now: datetime | None = None) -> Month:
-    """This month on the company's calendar."""
-    return Month.of(now or utcnow(), company_tz())
-
-
-def month_of(moment: datetime) -> Month:
-    """The company-calendar month of a stored UTC time."""
-    return Month.of(moment, company_tz())
 
 
 # --- The rule, as SQL -----------------------------------------------------------
@@ -100,7 +34,7 @@ def month_of(moment: datetime) -> Month:
 
 def loan_owes_visit(month: Month):
     """The loan is active on the month's reference day (disbursed by then, not yet closed)."""
-    day = month.reference_day
+    day = month.day(REFERENCE_DAY)
     return sa.and_(
         Loan.disbursed_on.is_not(None),
         Loan.disbursed_on <= day,

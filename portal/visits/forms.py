@@ -16,10 +16,10 @@ from wtforms import (
 from wtforms.validators import AnyOf, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from portal.core.calendar import company_tz
 from portal.core.forms import choices
 from portal.core.once import OnceTokenField
 from portal.visits import signing
-from portal.visits.compliance import company_tz
 from portal.visits.models import (
     BUSINESS_STATE_LABELS,
     COLLATERAL_STATUS_LABELS,

@@ -2,7 +2,6 @@
 
 import sqlalchemy as sa
 from flask import g
-from flask_sqlalchemy.pagination import SelectPagination
 from sqlalchemy.orm import contains_eager, joinedload, load_only
 
 from portal.accounts.models import Role, User
@@ -11,19 +10,6 @@ from portal.branches.models import Branch
 from portal.core.forms import optional_id
 from portal.extensions import db
 from portal.visits.models import Visit, VisitWarning
-
-
-class RowPagination(SelectPagination):
-    """``db.paginate`` for a multi-column SELECT: items are rows, not first columns."""
-
-    def _query_items(self) -> list:
-        select = self._query_args["select"].limit(self.per_page).offset(self._query_offset)
-        return list(self._query_args["session"].execute(select).all())
-
-
-def paginate_rows(select, per_page: int) -> RowPagination:
-    """Page through ``select`` (page number from the request), two queries per page."""
-    return RowPagination(select=select, session=db.session, per_page=per_page)
 
 
 def _list_columns():

@@ -213,3 +213,13 @@ def signals_from_answers(
         for field, answer in answers.items()
         if answer in ANSWER_SIGNALS[field]
     }
+
+
+def risk_label(level: RiskLevel) -> str:
+    """A risk level's name in the reader's language."""
+    return str(LEVEL_LABELS[level])
+
+
+def visit_risk_reason(visit) -> str:
+    """A visit's stored assessment in the reader's language, e.g. "红色：还款逾期 + ..."."""
+    return reason_text(visit.assessment)

@@ -18,7 +18,10 @@ from flask_login import current_user
 from portal.access import get_visible_or_404, require, roles_required
 from portal.accounts.models import Role
 from portal.borrowers.models import Borrower
+from portal.core.actions import writes
+from portal.core.calendar import Month, company_tz, current_month
 from portal.core.once import save_once
+from portal.core.paging import paginate_rows
 from portal.database import utcnow
 from portal.extensions import db
 from portal.loans.models import RepaymentStatus
@@ -36,7 +39,7 @@ from portal.visits.models import (
     Visit,
     VisitSignature,
 )
-from portal.visits.risk import LEVEL_LABELS, SIGNAL_LABELS, RiskLevel, reason_text
+from portal.visits.risk import LEVEL_LABELS, SIGNAL_LABELS, RiskLevel
 
 bp = Blueprint("visits", __name__)
 
@@ -54,26 +57,6 @@ LABELS = {
     "signals": SIGNAL_LABELS,
     "levels": LEVEL_LABELS,
 }
-
-
-@bp.app_context_processor
-def _template_helpers() -> dict:
-    # Callables, so a page pays for a query only when its template asks.
-    return {
-        "visit_warning_count": lambda: queries.open_warning_count(current_user),
-        "borrower_visit_timeline": queries.recent_visits,
-    }
-
-
-@bp.app_template_filter("risk_label")
-def _risk_label(level: RiskLevel) -> str:
-    return str(LEVEL_LABELS[level])
-
-
-@bp.app_template_filter("risk_reason")
-def _risk_reason(visit: Visit) -> str:
-    """The stored assessment in the reader's language, e.g. "红色：还款逾期 + ..."."""
-    return reason_text(visit.assessment)
 
 
 def _saved(visit: Visit, draft_key: str, message: str):
@@ -114,6 +97,7 @@ def _render_form(form: VisitForm, borrower, loan, draft_key: str, original=None)
 
 @bp.route("/borrowers/<int:borrower_id>/visits/new", methods=["GET", "POST"])
 @roles_required(Role.OFFICER, Role.HEAD)
+@writes
 def new(borrower_id: int):
     borrower = get_visible_or_404(Borrower, borrower_id)
     loan = operations.active_loan(borrower)
@@ -145,7 +129,7 @@ def new(borrower_id: int):
 
 
 def _fill_defaults(form: VisitForm, borrower, loan) -> None:
-    now = utcnow().astimezone(compliance.company_tz()).replace(second=0, microsecond=0)
+    now = utcnow().astimezone(company_tz()).replace(second=0, microsecond=0)
     form.visited_at.data = now
     form.place.data = f"{borrower.address} {borrower.village}".strip()
     overdue = loan.repayment_status == RepaymentStatus.OVERDUE
@@ -154,6 +138,7 @@ def _fill_defaults(form: VisitForm, borrower, loan) -> None:
 
 @bp.route("/visits/<int:visit_id>/amend", methods=["GET", "POST"])
 @roles_required(Role.OFFICER, Role.HEAD)
+@writes
 def amend(visit_id: int):
     original = get_visible_or_404(Visit, visit_id)
     prefill = None if request.method == "POST" else prefill_from(original)
@@ -247,13 +232,13 @@ def month():
     return render_template("visits/month.html", summary=summary, levels=LEVEL_LABELS)
 
 
-def _requested_month() -> compliance.Month:
-    this_month = compliance.current_month()
+def _requested_month() -> Month:
+    this_month = current_month()
     text = request.args.get("month")
     if not text:
         return this_month
     try:
-        return min(compliance.Month.parse(text), this_month)
+        return min(Month.parse(text), this_month)
     except ValueError:
         flash(_("Unknown month %(month)s: showing this month.", month=text[:20]), "warning")
         return this_month
@@ -266,7 +251,7 @@ def compliance_page():
     require(branch is not None)
     shown = _requested_month()
     trend = compliance.branch_trend(branch.id, shown)
-    missed = queries.paginate_rows(
+    missed = paginate_rows(
         compliance.missed_borrowers(branch.id, shown), per_page=current_app.config["PER_PAGE"]
     )
     return render_template(
@@ -274,7 +259,7 @@ def compliance_page():
         branch=branch,
         branches=queries.branches() if current_user.role == Role.ADMIN else [],
         shown=shown,
-        this_month=compliance.current_month(),
+        this_month=current_month(),
         trend=trend,
         officers=compliance.officer_trends(trend),
         missed=missed,

@@ -3,7 +3,7 @@
 import pytest
 
 from portal.accounts.models import User
-from portal.care.clock import local_today
+from portal.core.calendar import local_today
 from portal.extensions import db
 from portal.networking.operations import set_profile
 from portal.networking.vocabulary import ensure_default_tags

@@ -4,8 +4,8 @@ import re
 
 import pytest
 
+from portal.core.calendar import local_today
 from portal.extensions import db
-from portal.services.deadlines import local_today
 from portal.services.operations import ensure_catalogue
 
 pytestmark = pytest.mark.browser

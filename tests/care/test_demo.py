@@ -4,8 +4,8 @@ import sqlalchemy as sa
 
 from portal.accounts.models import User
 from portal.borrowers.models import Borrower, BusinessType, Tier
-from portal.care.clock import local_today
 from portal.care.models import OutboxMessage, OutboxStatus
+from portal.core.calendar import local_today
 from portal.extensions import db
 from portal.networking.matching import proposals
 from portal.networking.models import Introduction, NetworkingEvent, Outcome, ProfileEntry

@@ -5,8 +5,8 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from portal.audit.models import AuditEntry
-from portal.care.clock import local_today
 from portal.care.models import OutboxMessage, OutboxStatus
+from portal.core.calendar import local_today
 from portal.extensions import db
 
 

@@ -7,8 +7,8 @@ import sqlalchemy as sa
 
 from portal.audit.models import AuditEntry
 from portal.borrowers.models import Borrower
+from portal.core.calendar import local_today
 from portal.extensions import db
-from portal.loans.lifecycle import company_today
 from portal.loans.models import Loan, LoanEvent, LoanStatus
 from portal.training.models import TrainingSignoff
 from tests.factories import make_loan
@@ -22,7 +22,7 @@ def english(client) -> None:
 def today(app) -> date:
     """The company's today."""
     with app.app_context():
-        return company_today()
+        return local_today()
 
 
 def iso(app, days: int = 0) -> str:

@@ -5,8 +5,8 @@ import io
 import sqlalchemy as sa
 from PIL import Image
 
+from portal.core.calendar import local_date, local_today
 from portal.extensions import db
-from portal.loans.lifecycle import company_today, local_date
 from portal.loans.models import Loan, LoanEvent, LoanStatus
 from portal.training.models import TrainingMaterial, TrainingSignoff
 from portal.training.operations import hash_matches
@@ -44,7 +44,7 @@ def test_demo_loans_cover_every_state_in_both_branches_and_load_once(app):
 def test_demo_dates_follow_the_steps_and_signoffs_are_sound(app):
     _load(app)
     with app.app_context():
-        today = company_today()
+        today = local_today()
         for loan in db.session.scalars(sa.select(Loan)):
             steps = [
                 loan.applied_on,

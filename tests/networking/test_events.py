@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from portal.accounts.models import Role, User
-from portal.care.clock import local_today
+from portal.core.calendar import local_today
 from portal.extensions import db
 from portal.networking.models import (
     BusinessTag,

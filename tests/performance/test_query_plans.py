@@ -17,7 +17,7 @@ from portal.accounts.models import Role, User
 from portal.borrowers.models import Borrower
 from portal.branches.models import Branch
 from portal.care import queries as care_queries
-from portal.care.clock import local_today
+from portal.core.calendar import Month, current_month, local_today
 from portal.demo.generate import generate
 from portal.extensions import db
 from portal.loans.models import Loan, LoanStatus
@@ -28,7 +28,6 @@ from portal.reports import data, queries
 from portal.services import queries as services_queries
 from portal.services.operations import ensure_catalogue
 from portal.tiers import facts
-from portal.visits.compliance import Month, current_month
 from portal.visits.models import Visit
 from tests.factories import make_user
 from tests.performance import plans

@@ -9,12 +9,12 @@ import sqlalchemy as sa
 from portal.accounts.models import User
 from portal.borrowers.models import Borrower
 from portal.complaints.models import ComplaintSeverity
+from portal.core.calendar import month_of
 from portal.database import utcnow
 from portal.extensions import db
 from portal.loans.models import LoanStatus
 from portal.services.models import ServiceStatus
 from portal.services.operations import ensure_catalogue
-from portal.visits.compliance import month_of
 from portal.visits.models import VisitWarning
 from portal.visits.operations import acknowledge_warning
 from portal.visits.risk import RiskSignal

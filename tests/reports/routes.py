@@ -10,10 +10,10 @@ from datetime import timedelta
 from portal.accounts.models import Role, User
 from portal.borrowers.models import Borrower
 from portal.branches.models import Branch
+from portal.core.calendar import current_month
 from portal.database import utcnow
 from portal.extensions import db
 from portal.loans.models import LoanStatus
-from portal.visits.compliance import current_month
 from tests.factories import Ref, make_borrower, make_loan, make_user
 from tests.routes import ADMIN, EVERYONE, MANAGERS, Route
 from tests.training.helpers import first_version, make_signoff

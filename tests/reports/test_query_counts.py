@@ -8,11 +8,11 @@ from flask_babel import force_locale
 
 from portal.accounts.models import User
 from portal.branches.models import Branch
+from portal.core.calendar import Month, month_of
 from portal.database import utcnow
 from portal.extensions import db
 from portal.loans.models import LoanStatus
 from portal.reports import data, monthly, queries
-from portal.visits.compliance import Month, month_of
 from portal.visits.risk import RiskSignal
 from tests.factories import make_borrower, make_loan
 from tests.services.records import make_complaint, make_request

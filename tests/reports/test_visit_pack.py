@@ -4,9 +4,9 @@ import pytest
 from flask_babel import force_locale
 
 from portal.branches.models import Branch
+from portal.core.calendar import Month
 from portal.extensions import db
 from portal.reports import data, pack, queries
-from portal.visits.compliance import Month
 from tests.reports.helpers import (
     assert_cjk_font_embedded,
     assert_printed,

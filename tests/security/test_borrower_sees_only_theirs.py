@@ -24,6 +24,7 @@ from werkzeug.exceptions import HTTPException
 from portal.accounts.models import Role, User
 from portal.borrowers.models import TIER_LABELS, Borrower, Tier
 from portal.branches.models import Branch
+from portal.core.calendar import local_today
 from portal.database import utcnow
 from portal.extensions import db
 from portal.loans import lifecycle
@@ -108,7 +109,7 @@ def judged(app, world) -> dict:
             db.session.get(Branch, world.branch.id),
             display_name=DECIDER,
         )
-        today = lifecycle.company_today()
+        today = local_today()
 
         decide_tier(
             borrower,

@@ -8,11 +8,11 @@ from portal.accounts.models import User
 from portal.borrowers.models import Borrower
 from portal.complaints import operations as complaint_ops
 from portal.complaints.models import Complaint, ComplaintCategory, ComplaintSeverity
+from portal.core.calendar import local_today
 from portal.database import utcnow
 from portal.extensions import db
 from portal.loans.models import Loan
 from portal.services import operations
-from portal.services.deadlines import local_today
 from portal.services.models import ServiceKind, ServiceRequest, ServiceStatus
 from portal.visits.models import (
     BusinessState,

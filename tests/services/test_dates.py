@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from babel.dates import format_date
 
+from portal.core.calendar import local_today
 from portal.extensions import db
-from portal.services.deadlines import local_today
 from portal.services.models import ServiceRequest, ServiceSession, ServiceStatus
 from portal.services.operations import add_to_session, assign
 from tests.services.helpers import count, english, flashed, load, text

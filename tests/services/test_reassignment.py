@@ -2,8 +2,8 @@
 
 import sqlalchemy as sa
 
+from portal.core.calendar import local_today
 from portal.extensions import db
-from portal.services.deadlines import local_today
 from portal.services.models import Notice, ServiceEvent, ServiceRequest, ServiceStatus
 from tests.services.helpers import count, load, new_officer, reassign_as_head, text
 from tests.services.records import make_request, make_session

@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from portal.core.calendar import local_today
 from portal.extensions import db
-from portal.services.deadlines import local_today
 from portal.services.models import ServiceStatus
 from portal.visits.models import ServiceNeed
 from tests.services.helpers import english, text

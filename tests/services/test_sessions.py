@@ -3,8 +3,8 @@
 import pytest
 import sqlalchemy as sa
 
+from portal.core.calendar import local_today
 from portal.extensions import db
-from portal.services.deadlines import local_today
 from portal.services.models import Notice, ServiceRequest, ServiceSession, ServiceStatus
 from tests.factories import make_borrower
 from tests.services.helpers import count, english, flashed, load, text

@@ -7,8 +7,8 @@ import sqlalchemy as sa
 
 from portal.accounts.models import Role
 from portal.audit.models import AuditEntry
+from portal.core.calendar import local_today
 from portal.extensions import db
-from portal.services.deadlines import local_today
 from portal.services.models import Notice, ServiceEvent, ServiceRequest, ServiceStatus
 from tests.factories import make_user
 from tests.services.helpers import count, english, flashed, load, text

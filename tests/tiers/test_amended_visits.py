@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 from portal.accounts.models import User
 from portal.borrowers.models import Borrower
-from portal.care.clock import local_today
+from portal.core.calendar import local_today
 from portal.extensions import db
 from portal.visits.risk import RiskSignal
 from tests.care.helpers import add_borrower

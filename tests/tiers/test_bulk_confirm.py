@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from portal.audit.models import AuditEntry
 from portal.borrowers.models import Tier
-from portal.care.clock import local_today
+from portal.core.calendar import local_today
 from portal.extensions import db
 from portal.tiers.models import Decision
 from tests.care.helpers import add_borrower

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from portal.accounts.models import User
 from portal.borrowers.models import Borrower, Tier
-from portal.care.clock import local_today
+from portal.core.calendar import local_today
 from portal.extensions import db
 from portal.loans.models import LoanStatus, RepaymentStatus
 from portal.tiers import facts

@@ -8,10 +8,10 @@ import sqlalchemy as sa
 from PIL import Image, ImageDraw
 
 from portal.borrowers.models import Borrower
+from portal.core.calendar import local_today
 from portal.database import utcnow
 from portal.demo.loans import QUESTIONS, SECTIONS, ensure_training_material, signature_png
 from portal.extensions import db
-from portal.loans.lifecycle import company_today
 from portal.training.models import (
     TrainingMaterial,
     TrainingQuestion,
@@ -23,7 +23,7 @@ from portal.training.operations import content_hash
 
 def first_version() -> TrainingMaterial:
     """Version 1 of the demo material, published (five sections, five questions, 80 %)."""
-    return ensure_training_material(company_today())
+    return ensure_training_material(local_today())
 
 
 def new_version(published: bool = True, pass_mark: int = 80) -> TrainingMaterial:

@@ -9,10 +9,11 @@ import sqlalchemy as sa
 
 from portal.accounts.models import Role, User
 from portal.borrowers.models import OfficerAssignment
+from portal.core.calendar import Month, current_month
 from portal.database import utcnow
 from portal.extensions import db
 from portal.loans.models import LoanStatus
-from portal.visits.compliance import Month, branch_trend, current_month
+from portal.visits.compliance import branch_trend
 from portal.visits.models import Visit
 from portal.visits.risk import RiskSignal
 from tests.factories import make_borrower, make_loan, make_user

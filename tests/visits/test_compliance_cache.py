@@ -3,9 +3,10 @@
 from datetime import date
 
 from portal.accounts.models import User
+from portal.core.calendar import Month
 from portal.extensions import db
 from portal.loans.models import LoanStatus
-from portal.visits.compliance import Month, branch_trend
+from portal.visits.compliance import branch_trend
 from tests.factories import make_borrower, make_loan
 
 SEPTEMBER = Month(2026, 9)  # closed: its recording window ended long ago

@@ -7,10 +7,11 @@ import sqlalchemy as sa
 
 from portal.accounts.models import User
 from portal.borrowers.models import Borrower
+from portal.core.calendar import Month
 from portal.demo.visits import seed_visits
 from portal.extensions import db
 from portal.loans.models import LoanStatus
-from portal.visits.compliance import Month, branch_trend
+from portal.visits.compliance import branch_trend
 from portal.visits.models import Visit, VisitWarning
 from portal.visits.operations import verify
 from tests.factories import make_borrower, make_loan

@@ -7,10 +7,10 @@ import pytest
 import sqlalchemy as sa
 
 from portal.accounts.models import User
+from portal.core.calendar import current_month
 from portal.database import utcnow
 from portal.extensions import db
 from portal.loans.models import LoanStatus
-from portal.visits.compliance import current_month
 from portal.visits.risk import RiskSignal
 from tests.factories import make_borrower, make_loan
 from tests.visits.conftest import SHANGHAI

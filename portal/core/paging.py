@@ -1,5 +1,12 @@
-"""Paging for rows that are not one ORM entity: multi-column selects and computed lists."""
+"""Paging: of one ORM entity, of multi-column rows, of lists computed in Python.
 
+The page number comes from the request: the ``page`` query argument of a GET (checked
+once in portal/core/inputs.py), or the ``page`` field of a posted search (a search
+holding a phone or ID number is posted, never put in a URL, and its paging buttons
+post it again).
+"""
+
+from flask import request
 from flask_sqlalchemy.pagination import Pagination, SelectPagination
 
 from portal.extensions import db
@@ -31,3 +38,16 @@ def paginate_rows(select, per_page: int) -> RowsPagination:
 def paginate_list(items: list, per_page: int) -> ListPagination:
     """Page through a list; the page number comes from the request."""
     return ListPagination(items=items, per_page=per_page)
+
+
+def posted_page() -> int:
+    """The page a paging button of a posted search asks for (1 when it asks nonsense)."""
+    value = request.form.get("page", "")
+    return int(value) if value.isdigit() and len(value) < 10 else 1
+
+
+def paginate(select, per_page: int):
+    """``db.paginate`` of ``select``, whether the search came by GET or was posted."""
+    if request.method == "POST":
+        return db.paginate(select, page=posted_page(), per_page=per_page)
+    return db.paginate(select, per_page=per_page)
