@@ -39,7 +39,8 @@ import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
-DATA = ROOT / "bench" / "data"
+# BENCH_DATA: another folder for the data (e.g. to keep one's own next to a colleague's).
+DATA = Path(os.environ.get("BENCH_DATA", ROOT / "bench" / "data"))
 PASSWORD = "portal-demo"
 CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 FLOOR = ("login page", "healthz")
@@ -299,9 +300,12 @@ def pick_targets(url: str) -> dict:
     }
 
 
-def pages(t: dict) -> list[tuple[str, str, str]]:
-    """(name, who, path) of every page measured; "POST path?form" posts the form."""
-    return [
+def pages(t: dict, only: list[str] | None = None) -> list[tuple[str, str, str]]:
+    """(name, who, path) of every page measured; "POST path?form" posts the form.
+
+    ``only``: just these pages (and the floor they are compared with).
+    """
+    every = [
         ("login page", "anonymous", "/login"),
         ("healthz", "anonymous", "/healthz"),
         ("officer home", "officer", "/visits/month"),
@@ -321,6 +325,9 @@ def pages(t: dict) -> list[tuple[str, str, str]]:
             f"/reports/branch/{t['branch_code']}/{t['last_month']}.pdf",
         ),
     ]
+    if not only:
+        return every
+    return [page for page in every if page[0] in FLOOR or page[0] in only]
 
 
 def address(base: str, path: str) -> str:
@@ -378,7 +385,7 @@ def sessions_for(base: str, targets: dict) -> dict:
 def measure_serial(base: str, targets: dict, args) -> dict:
     sessions = sessions_for(base, targets)
     results = {}
-    for name, who, path in pages(targets):
+    for name, who, path in pages(targets, args.page):
         # Steady state: every worker has connected, imported and filled its caches.
         # A PDF takes a second or two, so fewer of them (each worker sees one first).
         warmup, count = (
@@ -393,9 +400,10 @@ def measure_serial(base: str, targets: dict, args) -> dict:
     return results
 
 
-def measure_concurrent(base: str, targets: dict, users: int, count: int) -> dict:
+def measure_concurrent(base: str, targets: dict, args) -> dict:
     # Printing PDFs is measured one at a time; twenty users printing at once is not a page view.
-    plan = [page for page in pages(targets) if not is_pdf(page[2])]
+    users, count = args.concurrency, args.rounds
+    plan = [page for page in pages(targets, args.page) if not is_pdf(page[2])]
     user_sessions = [sessions_for(base, targets) for _ in range(users)]
     samples: dict[str, list] = {name: [] for name, _, _ in plan}
 
@@ -450,7 +458,9 @@ def run(kind: str, args) -> dict:
             f"[{kind}] one user, {args.requests} requests per page ({args.pdf_requests} per PDF)",
             serial,
         )
-        concurrent = measure_concurrent(base, targets, args.concurrency, args.rounds)
+        if not args.concurrency:
+            return {"data": data, "serial": serial}
+        concurrent = measure_concurrent(base, targets, args)
         print_table(f"[{kind}] {args.concurrency} concurrent users (pages, not PDFs)", concurrent)
     return {"data": data, "serial": serial, f"concurrent_{args.concurrency}": concurrent}
 
@@ -462,8 +472,11 @@ def main() -> int:
     parser.add_argument("--months", type=int, default=24)
     parser.add_argument("--requests", type=int, default=60)
     parser.add_argument("--pdf-requests", type=int, default=10, help="requests per PDF page")
-    parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--concurrency", type=int, default=20, help="0: one user only")
     parser.add_argument("--rounds", type=int, default=30, help="requests per concurrent user")
+    parser.add_argument(
+        "--page", action="append", help="measure only this page (repeatable), e.g. 'tier review'"
+    )
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) * 2)
     args = parser.parse_args()
     kinds = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
