@@ -1,6 +1,6 @@
 """Writes of the visits feature: sign a visit, amend it, acknowledge a red warning.
 
-They flush and audit; the view commits. A signed visit is never updated: a
+They flush and audit; the view's transaction (portal/core/actions.py) commits. A signed visit is never updated: a
 correction is a new signed row pointing to the original.
 """
 
@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from portal.accounts.models import User
 from portal.audit.operations import record
 from portal.borrowers.models import Borrower
+from portal.core.actions import Refused
 from portal.database import utcnow
 from portal.extensions import db
 from portal.loans.models import Loan, LoanStatus
@@ -47,12 +48,8 @@ TIME_PROBLEMS = {
 }
 
 
-class VisitRefusedError(Exception):
-    """A domain refusal with a translatable ``message``."""
-
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
+class VisitRefusedError(Refused):
+    """The visits feature's "no": a translatable ``message``, maybe about one ``field``."""
 
 
 @dataclass(frozen=True)
@@ -102,7 +99,7 @@ def check_visit_time(
     """Refuse a visit time in the future, too old, or (amendments) in another month."""
     problem = visit_time_problem(visited_at, now or utcnow(), original)
     if problem:
-        raise VisitRefusedError(TIME_PROBLEMS[problem])
+        raise VisitRefusedError(TIME_PROBLEMS[problem], field="visited_at")
 
 
 def _assessed(answers: VisitAnswers):

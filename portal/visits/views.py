@@ -2,7 +2,6 @@
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     make_response,
@@ -15,10 +14,10 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.access import get_visible_or_404, require, roles_required
+from portal.access import get_visible_or_404, or_404, require, roles_required
 from portal.accounts.models import Role
 from portal.borrowers.models import Borrower
-from portal.core.actions import writes
+from portal.core.actions import Refused, attempt, done, refused_on, writes
 from portal.core.calendar import Month, company_tz, current_month
 from portal.core.once import save_once
 from portal.core.paging import paginate_rows
@@ -61,20 +60,19 @@ LABELS = {
 
 def _saved(visit: Visit, draft_key: str, message: str):
     session[DRAFT_CLEAR] = draft_key
-    flash(message, "success")
-    return redirect(url_for("visits.detail", visit_id=visit.id))
+    return done(message, url_for("visits.detail", visit_id=visit.id))
 
 
 def _save_once(form: VisitForm, draft_key: str, sign):
     """Run ``sign`` once per form token: a repeated submit finds the first record.
 
-    Returns the redirect, or None when the operation refused (the message is on the form).
+    Returns the redirect, or None when the operation refused (the message is on the form,
+    beside the field it concerns, and the attempt is rolled back).
     """
     try:
         visit, stored = save_once(form.idempotency_token.data, operations.visit_by_token, sign)
-    except operations.VisitRefusedError as refusal:
-        db.session.rollback()
-        form.visited_at.errors.append(refusal.message)
+    except Refused as refusal:
+        refused_on(form, refusal)
         return None
     if not stored:
         return _saved(visit, draft_key, _("This visit was already saved."))
@@ -189,7 +187,7 @@ def detail(visit_id: int):
 @roles_required(*EVERY_ROLE)
 def signature(visit_id: int):
     visit = get_visible_or_404(Visit, visit_id)
-    stored = db.session.get(VisitSignature, visit.id) or abort(404)
+    stored = or_404(db.session.get(VisitSignature, visit.id))
     response = make_response(stored.png)
     response.mimetype = "image/png"
     response.headers["Cache-Control"] = "private, no-store"
@@ -198,21 +196,19 @@ def signature(visit_id: int):
 
 @bp.post("/visits/<int:visit_id>/acknowledge")
 @roles_required(Role.HEAD, Role.ADMIN)
+@writes
 def acknowledge(visit_id: int):
     visit = get_visible_or_404(Visit, visit_id)
-    warning = queries.warning_of(visit.id) or abort(404)
+    warning = or_404(queries.warning_of(visit.id))
     require(warning.visible_to(current_user))
     form = AcknowledgeForm()
     if not form.validate_on_submit():
         return _detail_page(visit, form)
-    try:
-        operations.acknowledge_warning(warning, current_user, form.action_taken.data)
-    except operations.VisitRefusedError as refusal:
-        flash(refusal.message, "warning")
-        return redirect(url_for("visits.detail", visit_id=visit.id))
-    db.session.commit()
-    flash(_("The warning was acknowledged."), "success")
-    return redirect(url_for("visits.warnings"))
+    return attempt(
+        lambda: operations.acknowledge_warning(warning, current_user, form.action_taken.data),
+        _("The warning was acknowledged."),
+        url_for("visits.warnings"),
+    )
 
 
 @bp.get("/visits/warnings")
@@ -278,7 +274,7 @@ def borrower_visits(borrower_id: int):
 @bp.get("/me/visits")
 @roles_required(Role.BORROWER)
 def mine():
-    borrower = queries.borrower_of(current_user) or abort(404)
+    borrower = or_404(queries.borrower_of(current_user))
     return _borrower_visit_list(borrower)
 
 
