@@ -86,7 +86,7 @@ def _check_free(field) -> None:
     try:
         check_free_tags(split_free_tags(field.data))
     except NetworkingError as error:
-        raise ValidationError(str(error.args[0])) from error
+        raise ValidationError(str(error)) from error
 
 
 class ProfileForm(FlaskForm):

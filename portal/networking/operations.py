@@ -11,6 +11,7 @@ from portal.accounts.models import User
 from portal.audit.operations import record
 from portal.borrowers.models import Borrower
 from portal.branches.models import Branch
+from portal.core.actions import Refused
 from portal.extensions import db
 from portal.networking.models import (
     BusinessTag,
@@ -29,7 +30,7 @@ TAG_FIELDS = ("code", "name_zh", "name_en", "active")
 EVENT_FIELDS = ("title", "held_on", "place", "description")
 
 
-class NetworkingError(Exception):
+class NetworkingError(Refused):
     """A refused networking action; the message is shown to the user."""
 
 
@@ -205,16 +206,16 @@ def add_introduction(
 ) -> Introduction:
     """Record that two attendees were introduced to each other."""
     if supplier_id == buyer_id:
-        raise NetworkingError(_l("Choose two different borrowers."))
+        raise NetworkingError(_l("Choose two different borrowers."), field="buyer_id")
     if not {supplier_id, buyer_id} <= _attendees(event):
-        raise NetworkingError(_l("Both borrowers must have attended the event."))
+        raise NetworkingError(_l("Both borrowers must have attended the event."), field="buyer_id")
     exists = db.session.scalar(
         sa.select(Introduction.id).filter_by(
             event_id=event.id, supplier_id=supplier_id, buyer_id=buyer_id
         )
     )
     if exists is not None:
-        raise NetworkingError(_l("This introduction is already recorded."))
+        raise NetworkingError(_l("This introduction is already recorded."), field="buyer_id")
     introduction = Introduction(
         event_id=event.id,
         supplier_id=supplier_id,

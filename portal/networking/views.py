@@ -1,15 +1,16 @@
 """Networking pages: vocabulary, business profiles, matches and events."""
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.access import get_visible_or_404, require, roles_required, staff_required
+from portal.access import get_visible_or_404, or_404, require, roles_required, staff_required
 from portal.accounts.models import Role
 from portal.borrowers.models import Borrower
 from portal.branches.forms import branch_choices
+from portal.core.actions import Refused, attempt, current_actor, done, refused_on, writes
 from portal.core.calendar import local_today
 from portal.core.forms import optional_id
 from portal.extensions import db
@@ -31,7 +32,7 @@ from portal.networking.models import (
     NetworkingEvent,
     Outcome,
 )
-from portal.networking.operations import NetworkingError, split_free_tags
+from portal.networking.operations import split_free_tags
 
 bp = Blueprint("networking", __name__, url_prefix="/networking")
 MANAGERS = (Role.HEAD, Role.ADMIN)
@@ -61,26 +62,24 @@ def tags():
 
 @bp.route("/tags/new", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
+@writes
 def tag_create():
     form = TagForm()
     if form.validate_on_submit():
         tag = operations.create_tag(**{k: getattr(form, k).data for k in operations.TAG_FIELDS})
-        db.session.commit()
-        flash(_("Tag %(name)s saved.", name=tag.name(_locale())), "success")
-        return redirect(url_for("networking.tags"))
+        return done(_("Tag %(name)s saved.", name=tag.name(_locale())), url_for("networking.tags"))
     return render_template("networking/tag_form.html", form=form, tag=None)
 
 
 @bp.route("/tags/<int:tag_id>", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
+@writes
 def tag_edit(tag_id: int):
-    tag = db.session.get(BusinessTag, tag_id) or abort(404)
+    tag = or_404(db.session.get(BusinessTag, tag_id))
     form = TagForm(obj=tag, editing=tag)
     if form.validate_on_submit():
         operations.update_tag(tag, **{k: getattr(form, k).data for k in operations.TAG_FIELDS[1:]})
-        db.session.commit()
-        flash(_("Tag %(name)s saved.", name=tag.name(_locale())), "success")
-        return redirect(url_for("networking.tags"))
+        return done(_("Tag %(name)s saved.", name=tag.name(_locale())), url_for("networking.tags"))
     return render_template("networking/tag_form.html", form=form, tag=tag)
 
 
@@ -98,6 +97,7 @@ def profiles():
 
 @bp.route("/borrowers/<int:borrower_id>/profile", methods=["GET", "POST"])
 @staff_required
+@writes
 def profile_edit(borrower_id: int):
     borrower = get_visible_or_404(Borrower, borrower_id)
     require(borrower.can_manage(current_user))
@@ -110,9 +110,10 @@ def profile_edit(borrower_id: int):
             free_offers=split_free_tags(form.free_offers.data),
             free_needs=split_free_tags(form.free_needs.data),
         )
-        db.session.commit()
-        flash(_("The business profile of %(name)s was saved.", name=borrower.full_name), "success")
-        return redirect(url_for("networking.matches", borrower=borrower.id))
+        return done(
+            _("The business profile of %(name)s was saved.", name=borrower.full_name),
+            url_for("networking.matches", borrower=borrower.id),
+        )
     return render_template("networking/profile_form.html", form=form, borrower=borrower)
 
 
@@ -153,14 +154,16 @@ def _event_form(**kwargs) -> EventForm:
 
 @bp.route("/events/new", methods=["GET", "POST"])
 @roles_required(*MANAGERS)
+@writes
 def event_create():
     form = _event_form()
     if form.validate_on_submit():
         branch_id = int(form.branch.data) if "branch" in form else current_user.branch_id
-        event = operations.create_event(branch_id, current_user, **form.values())
-        db.session.commit()
-        flash(_("Event %(title)s saved.", title=event.title), "success")
-        return redirect(url_for("networking.invite", event_id=event.id))
+        event = operations.create_event(branch_id, current_actor(), **form.values())
+        return done(
+            _("Event %(title)s saved.", title=event.title),
+            url_for("networking.invite", event_id=event.id),
+        )
     return render_template("networking/event_form.html", form=form, event=None)
 
 
@@ -172,14 +175,16 @@ def _managed_event(event_id: int) -> NetworkingEvent:
 
 @bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])
 @roles_required(*MANAGERS)
+@writes
 def event_edit(event_id: int):
     event = _managed_event(event_id)
     form = EventForm(obj=event)
     if form.validate_on_submit():
         operations.update_event(event, **form.values())
-        db.session.commit()
-        flash(_("Event %(title)s saved.", title=event.title), "success")
-        return redirect(url_for("networking.event", event_id=event.id))
+        return done(
+            _("Event %(title)s saved.", title=event.title),
+            url_for("networking.event", event_id=event.id),
+        )
     return render_template("networking/event_form.html", form=form, event=event)
 
 
@@ -242,6 +247,7 @@ def invite(event_id: int):
 
 @bp.post("/events/<int:event_id>/invite")
 @roles_required(*MANAGERS)
+@writes
 def invite_save(event_id: int):
     event = _managed_event(event_id)
     form = InviteForm()
@@ -249,51 +255,49 @@ def invite_save(event_id: int):
         for error in form.borrower_ids.errors:
             flash(error, "danger")
         return redirect(url_for("networking.invite", event_id=event.id))
-    try:
-        count = operations.invite(event, form.borrower_ids.data, current_user)
-    except NetworkingError as error:
-        flash(str(error), "danger")
-        return redirect(url_for("networking.invite", event_id=event.id))
-    db.session.commit()
-    flash(_("%(count)s borrowers invited.", count=count), "success")
-    return redirect(url_for("networking.event", event_id=event.id))
+    # A refusal goes back to the invite page, with the filter the head had chosen.
+    count = operations.invite(event, form.borrower_ids.data, current_actor())
+    return done(
+        _("%(count)s borrowers invited.", count=count),
+        url_for("networking.event", event_id=event.id),
+    )
 
 
 @bp.post("/events/<int:event_id>/attendance")
 @roles_required(*MANAGERS)
+@writes
 def attendance(event_id: int):
     event = _managed_event(event_id)
+    target = url_for("networking.event", event_id=event.id)
     form = AttendanceForm()
-    if form.validate_on_submit():
-        try:
-            operations.set_attendance(event, set(form.attended.data or []), local_today())
-        except NetworkingError as error:
-            flash(str(error), "danger")
-            return redirect(url_for("networking.event", event_id=event.id))
-        db.session.commit()
-        flash(_("Attendance recorded."), "success")
-    return redirect(url_for("networking.event", event_id=event.id))
+    if not form.validate_on_submit():
+        return redirect(target)
+    return attempt(
+        lambda: operations.set_attendance(event, set(form.attended.data or []), local_today()),
+        _("Attendance recorded."),
+        target,
+    )
 
 
 @bp.post("/events/<int:event_id>/introductions")
 @roles_required(*MANAGERS)
+@writes
 def introduction_create(event_id: int):
     event = _managed_event(event_id)
     form = IntroductionForm(attendees=_attendees(queries.guests(event, current_user)))
     if not form.validate_on_submit():
         return _event_page(event, intro_form=form)
     try:
-        operations.add_introduction(event, *form.pair, form.topic.data or "", current_user)
-    except NetworkingError as error:
-        form.buyer_id.errors = [str(error)]
+        operations.add_introduction(event, *form.pair, form.topic.data or "", current_actor())
+    except Refused as refusal:
+        refused_on(form, refusal)
         return _event_page(event, intro_form=form)
-    db.session.commit()
-    flash(_("Introduction recorded."), "success")
-    return redirect(url_for("networking.event", event_id=event.id))
+    return done(_("Introduction recorded."), url_for("networking.event", event_id=event.id))
 
 
 @bp.post("/introductions/<int:introduction_id>/outcome")
 @roles_required(*MANAGERS)
+@writes
 def outcome(introduction_id: int):
     introduction = get_visible_or_404(Introduction, introduction_id)
     require(introduction.event.can_manage(current_user))
@@ -301,6 +305,4 @@ def outcome(introduction_id: int):
     if not form.validate_on_submit():
         return _event_page(introduction.event, failed_outcome=(introduction.id, form))
     operations.set_outcome(introduction, Outcome(form.outcome.data), form.deal_amount.data)
-    db.session.commit()
-    flash(_("Outcome saved."), "success")
-    return redirect(url_for("networking.event", event_id=introduction.event_id))
+    return done(_("Outcome saved."), url_for("networking.event", event_id=introduction.event_id))
