@@ -61,6 +61,17 @@ def _proxy_hops() -> int:
     return int(value)
 
 
+def _care_settings() -> dict:
+    """How greetings and reset codes leave (docs/care.md, "Settings")."""
+    return {
+        "CARE_GATEWAY": os.environ.get("CARE_GATEWAY", "log"),
+        "CARE_WEBHOOK_URL": os.environ.get("CARE_WEBHOOK_URL", ""),
+        "CARE_WEBHOOK_TIMEOUT": float(os.environ.get("CARE_WEBHOOK_TIMEOUT", 10)),
+        "CARE_MAX_ATTEMPTS": int(os.environ.get("CARE_MAX_ATTEMPTS", 5)),
+        "CARE_RETRY_SECONDS": float(os.environ.get("CARE_RETRY_SECONDS", 300)),
+    }
+
+
 def from_environment(overrides: dict) -> dict:
     """Build the Flask configuration from environment variables, then ``overrides``."""
     production = os.environ.get("PORTAL_ENV", "development") == "production"
@@ -84,6 +95,7 @@ def from_environment(overrides: dict) -> dict:
         "TRUST_PROXY_HOPS": _proxy_hops(),
         "SQLITE_BUSY_TIMEOUT_MS": int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", 5000)),
         "QUERY_COUNT_HEADER": _env_flag("QUERY_COUNT_HEADER", False),
+        **_care_settings(),
     }
     config.update(overrides)
     if "SECRET_KEY" not in config:

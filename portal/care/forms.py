@@ -178,7 +178,7 @@ class TemplateForm(FlaskForm):
         try:
             check_template(field.data)
         except TemplateError as error:
-            raise ValidationError(str(error.args[0])) from error
+            raise ValidationError(str(error)) from error
 
 
 class OutboxFilterForm(FlaskForm):

@@ -2,7 +2,7 @@
 password-reset code reaches a borrower's phone (portal/accounts/resets.py).
 
 A gateway has one method, ``send(message) -> SendResult``; it never touches the
-database. Settings come from the app config, falling back to the environment:
+database. Its settings are read from the app config (portal/settings.py):
 
 - ``CARE_GATEWAY``: ``log`` (default) or ``webhook``;
 - ``CARE_WEBHOOK_URL``: where ``webhook`` POSTs its JSON;
@@ -10,7 +10,6 @@ database. Settings come from the app config, falling back to the environment:
 """
 
 import logging
-import os
 from dataclasses import asdict, dataclass
 from typing import Protocol
 
@@ -102,21 +101,17 @@ class ConfigurationError(RuntimeError):
     """The care settings name something that cannot work."""
 
 
-def setting(key: str, default: str) -> str:
-    """A care setting from the app config, else the environment, else ``default``."""
-    return str(current_app.config.get(key, os.environ.get(key, default)))
-
-
 def configured_gateway() -> Gateway:
     """The gateway the settings ask for."""
-    name = setting("CARE_GATEWAY", "log").strip().lower()
+    config = current_app.config
+    name = str(config["CARE_GATEWAY"]).strip().lower()
     if name == "log":
         return LogGateway()
     if name == "webhook":
-        url = setting("CARE_WEBHOOK_URL", "")
+        url = str(config["CARE_WEBHOOK_URL"])
         if not url.startswith(("http://", "https://")):
             raise ConfigurationError(
                 "CARE_WEBHOOK_URL must be an http(s) URL for CARE_GATEWAY=webhook"
             )
-        return WebhookGateway(url, float(setting("CARE_WEBHOOK_TIMEOUT", "10")))
+        return WebhookGateway(url, float(config["CARE_WEBHOOK_TIMEOUT"]))
     raise ConfigurationError(f"unknown CARE_GATEWAY {name!r}; use 'log' or 'webhook'")

@@ -10,12 +10,13 @@ from string import Formatter
 from flask_babel import lazy_gettext as _l
 
 from portal.care.models import BIRTHDAY
+from portal.core.actions import Refused
 
 PLACEHOLDERS = ("name", "branch", "officer", "occasion")
 PLACEHOLDER_LIST = ", ".join("{" + name + "}" for name in PLACEHOLDERS)
 
 
-class TemplateError(ValueError):
+class TemplateError(Refused):
     """A template the admin wrote cannot be used; the message says why."""
 
 

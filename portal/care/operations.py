@@ -13,6 +13,7 @@ from portal.care import queries
 from portal.care.gateways import SendResult
 from portal.care.greetings import check_template, render
 from portal.care.models import GreetingTemplate, Occasion, OutboxMessage, OutboxStatus
+from portal.core.actions import Refused
 from portal.database import utcnow
 from portal.extensions import db
 
@@ -27,7 +28,7 @@ def batched(items, size: int = BATCH):
         yield chunk
 
 
-class CareError(Exception):
+class CareError(Refused):
     """A refused care action; the message is shown to the user."""
 
 

@@ -1,8 +1,10 @@
 """The greeting job: queue what is due, then deliver through the gateway.
 
-Unlike operations, these functions commit: each claim and each delivery result is
-its own transaction, so a crash or a second run at the same time never sends a
-greeting twice nor loses the record of one that went out.
+Unlike operations, these functions commit: a text message that went out cannot be
+taken back, so each claim and each delivery result is its own transaction, and a
+crash or a second run at the same time never sends a greeting twice nor loses the
+record of one that went out. They are the only commits of the care feature; the
+resend button (``resend``) runs the same delivery inside its request.
 """
 
 import logging
@@ -10,17 +12,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from portal.audit.operations import record
 from portal.care import operations, queries
-from portal.care.gateways import (
-    ConfigurationError,
-    Gateway,
-    Message,
-    configured_gateway,
-    setting,
-)
+from portal.care.gateways import ConfigurationError, Gateway, Message, configured_gateway
 from portal.care.models import OutboxMessage
 from portal.database import utcnow
 from portal.extensions import db
@@ -82,8 +80,8 @@ def _deliver_batch(ids: list[int], gateway: Gateway, now: datetime, report: Repo
             db.session.get(OutboxMessage, message.id),
             result,
             utcnow(),
-            max_attempts=int(setting("CARE_MAX_ATTEMPTS", "5")),
-            retry_base_seconds=float(setting("CARE_RETRY_SECONDS", "300")),
+            max_attempts=int(current_app.config["CARE_MAX_ATTEMPTS"]),
+            retry_base_seconds=float(current_app.config["CARE_RETRY_SECONDS"]),
         )
         db.session.commit()
         report.sent += result.ok
@@ -113,6 +111,19 @@ def deliver_now(message_id: int) -> bool:
     except ConfigurationError:
         log.exception("care gateway misconfigured; greeting %s stays queued", message_id)
         return False
+
+
+def resend(message: OutboxMessage) -> None:
+    """The resend button: try a failed greeting again at once, with fresh attempts.
+
+    The queued resend is committed before the delivery claims it, like every step of
+    the job. Raises ``CareError`` when the greeting may not be sent again, or when it
+    failed again (the failure is recorded all the same).
+    """
+    operations.queue_resend(message)
+    db.session.commit()
+    if not deliver_now(message.id):
+        raise operations.CareError(_l("Sending failed again."))
 
 
 def queue_due(day: date) -> int:

@@ -2,17 +2,18 @@
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.access import get_visible_or_404, roles_required, staff_required
+from portal.access import get_visible_or_404, or_404, roles_required, staff_required
 from portal.accounts.models import Role
 from portal.care import operations, queries, sending
 from portal.care.forms import CALENDAR_LABELS, OccasionForm, OutboxFilterForm, TemplateForm
 from portal.care.greetings import render
 from portal.care.models import LOCALES, OUTBOX_STATUS_LABELS, Occasion, OutboxMessage
+from portal.core.actions import attempt, current_actor, done, writes
 from portal.core.calendar import local_today
 from portal.core.forms import ConfirmForm
 from portal.extensions import db
@@ -62,21 +63,16 @@ def outbox():
 
 @bp.post("/outbox/<int:message_id>/resend")
 @roles_required(Role.HEAD, Role.ADMIN)
+@writes
 def resend(message_id: int):
     message = get_visible_or_404(OutboxMessage, message_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        operations.queue_resend(message)
-    except operations.CareError as error:
-        flash(str(error), "danger")
-        return redirect(url_for("care.outbox", show="failures"))
-    db.session.commit()
-    if sending.deliver_now(message_id):
-        flash(_("The greeting was sent."), "success")
-    else:
-        flash(_("Sending failed again."), "danger")
-    return redirect(url_for("care.outbox", show="failures"))
+    return attempt(
+        lambda: sending.resend(message),
+        _("The greeting was sent."),
+        url_for("care.outbox", show="failures"),
+    )
 
 
 @bp.get("/strategic")
@@ -99,26 +95,24 @@ def occasions():
 
 @bp.route("/occasions/new", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
+@writes
 def occasion_create():
     form = OccasionForm()
     if form.validate_on_submit():
         occasion = operations.create_occasion(**form.values())
-        db.session.commit()
-        flash(_("Occasion %(name)s saved.", name=occasion.name_zh), "success")
-        return redirect(url_for("care.occasions"))
+        return done(_("Occasion %(name)s saved.", name=occasion.name_zh), url_for("care.occasions"))
     return render_template("care/occasion_form.html", form=form, occasion=None)
 
 
 @bp.route("/occasions/<int:occasion_id>", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
+@writes
 def occasion_edit(occasion_id: int):
-    occasion = db.session.get(Occasion, occasion_id) or abort(404)
+    occasion = or_404(db.session.get(Occasion, occasion_id))
     form = OccasionForm(obj=occasion, editing=occasion)
     if form.validate_on_submit():
         operations.update_occasion(occasion, **form.values())
-        db.session.commit()
-        flash(_("Occasion %(name)s saved.", name=occasion.name_zh), "success")
-        return redirect(url_for("care.occasions"))
+        return done(_("Occasion %(name)s saved.", name=occasion.name_zh), url_for("care.occasions"))
     return render_template("care/occasion_form.html", form=form, occasion=occasion)
 
 
@@ -135,10 +129,8 @@ def templates():
 
 
 def _entry_or_404(code: str, locale: str):
-    entry = queries.catalogue_by_code().get(code)
-    if entry is None or locale not in LOCALES:
-        abort(404)
-    return entry
+    """The occasion ``code`` of the catalogue, in one of the greeting languages."""
+    return or_404(queries.catalogue_by_code().get(code) if locale in LOCALES else None)
 
 
 def _sample_values(entry, locale: str) -> dict[str, str]:
@@ -152,14 +144,13 @@ def _preview(body: str, entry, locale: str) -> str:
 
 @bp.route("/templates/<code>/<locale>", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
+@writes
 def template_edit(code: str, locale: str):
     entry = _entry_or_404(code, locale)
     form = TemplateForm(body=queries.template_body(code, locale))
     if form.validate_on_submit():
-        operations.save_template(code, locale, form.body.data.strip(), current_user)
-        db.session.commit()
-        flash(_("The greeting text was saved."), "success")
-        return redirect(url_for("care.templates"))
+        operations.save_template(code, locale, form.body.data.strip(), current_actor())
+        return done(_("The greeting text was saved."), url_for("care.templates"))
     preview = None if form.errors else _preview(form.body.data, entry, locale)
     return render_template(
         "care/template_form.html",
