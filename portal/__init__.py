@@ -9,7 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from portal import settings
 from portal.core import inputs
 from portal.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
-from portal.features import FEATURES
+from portal.features import view_modules
 
 log = logging.getLogger(__name__)
 
@@ -57,19 +57,23 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """One blueprint per feature."""
-    for feature in FEATURES:
-        app.register_blueprint(importlib.import_module(f"portal.{feature}.views").bp)
+    """One blueprint per feature with pages."""
+    for module in view_modules():
+        app.register_blueprint(importlib.import_module(module).bp)
 
 
 def register_links() -> None:
     """Where one feature's write starts work in another: every such link is listed here."""
     from portal.borrowers.operations import borrower_reassigned
     from portal.services import operations as services
+    from portal.tiers import stored as tier_suggestions
     from portal.visits.operations import visit_signed
 
     visit_signed.connect(services.on_visit_signed)
     borrower_reassigned.connect(services.on_borrower_reassigned)
+    # Loan steps, counted visits and tier changes store the borrower's suggested tier
+    # in their own transaction, whichever feature wrote them.
+    tier_suggestions.keep_current()
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -138,3 +142,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(importlib.import_module("portal.care.cli").care_cli)
     app.cli.add_command(importlib.import_module("portal.reports.cli").reports_cli)
+    app.cli.add_command(importlib.import_module("portal.tiers.cli").tiers_cli)

@@ -1,9 +1,10 @@
 """The portal's features: one package each, in the order their blueprints register.
 
-Every feature package has a ``views.py`` with a Blueprint ``bp``; those that store
-something have a ``models.py``. This list is the only one: the app factory registers
-the blueprints from it, portal/models.py imports the models from it, and the visit
-pack's worker processes preload from it.
+A feature package with pages has a ``views.py`` with a Blueprint ``bp`` (notices have
+none: their page is in the services menu); those that store something have a
+``models.py``. This list is the only one: the app factory registers the blueprints
+from it, portal/models.py imports the models from it, and the visit pack's worker
+processes preload from it.
 """
 
 import importlib.util
@@ -17,6 +18,7 @@ FEATURES = (
     "loans",
     "training",
     "visits",
+    "notices",
     "services",
     "complaints",
     "care",
@@ -26,12 +28,17 @@ FEATURES = (
 )
 
 
-def model_modules() -> list[str]:
-    """The ``models`` modules of the features that have one."""
-    names = (f"portal.{feature}.models" for feature in FEATURES)
+def _existing(module: str) -> list[str]:
+    """``portal.<feature>.<module>`` of the features that have one."""
+    names = (f"portal.{feature}.{module}" for feature in FEATURES)
     return [name for name in names if importlib.util.find_spec(name) is not None]
 
 
+def model_modules() -> list[str]:
+    """The ``models`` modules of the features that have one."""
+    return _existing("models")
+
+
 def view_modules() -> list[str]:
-    """Every feature's ``views`` module."""
-    return [f"portal.{feature}.views" for feature in FEATURES]
+    """The ``views`` modules of the features that have pages."""
+    return _existing("views")

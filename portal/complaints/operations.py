@@ -24,7 +24,7 @@ from portal.core.actions import Refused
 from portal.core.calendar import deadline_after
 from portal.database import utcnow
 from portal.extensions import db
-from portal.services.notices import notify
+from portal.notices.operations import notify
 
 C = ComplaintStatus
 ALLOWED = {

@@ -1,4 +1,4 @@
-"""The service catalogue, service requests, group sessions and borrower notices."""
+"""The service catalogue, service requests and group sessions."""
 
 from datetime import date, datetime
 from enum import StrEnum
@@ -304,23 +304,3 @@ class ServiceEvent(db.Model):
     @property
     def action_label(self):
         return SERVICE_EVENT_LABELS.get(self.action, self.action)
-
-
-class Notice(db.Model):
-    """A line in the borrower's notices: something changed on a request or complaint.
-
-    The text is chosen when shown (``portal.services.notices``) so it follows the
-    reader's language; ``params`` holds what the text needs.
-    """
-
-    __tablename__ = "notices"
-    __table_args__ = (sa.Index("ix_notices_borrower_read", "borrower_id", "read_at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    borrower_id: Mapped[int] = mapped_column(sa.ForeignKey("borrowers.id", ondelete="CASCADE"))
-    event: Mapped[str] = mapped_column(sa.String(40))
-    subject_type: Mapped[str] = mapped_column(sa.String(20))
-    subject_id: Mapped[int]
-    params: Mapped[dict] = mapped_column(sa.JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

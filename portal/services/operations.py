@@ -19,6 +19,7 @@ from portal.core.actions import Refused
 from portal.core.calendar import deadline_after, local_today
 from portal.database import utcnow
 from portal.extensions import db
+from portal.notices.operations import notify
 from portal.services.models import (
     OPEN_STATUSES,
     RequestSource,
@@ -28,7 +29,6 @@ from portal.services.models import (
     ServiceSession,
     ServiceStatus,
 )
-from portal.services.notices import notify
 
 S = ServiceStatus
 TRANSITIONS = {

@@ -14,6 +14,7 @@ from portal.branches.models import Branch
 from portal.core.calendar import company_tz
 from portal.database import utcnow
 from portal.extensions import db
+from portal.notices.queries import unread_count
 from portal.services.models import (
     OPEN_STATUSES,
     ServiceKind,
@@ -110,6 +111,11 @@ def sessions(user: User):
     )
 
 
+def kind_names() -> dict[str, str]:
+    """Every kind of service's name in the reader's language, by code (notices name them)."""
+    return {kind.code: kind.name for kind in db.session.scalars(sa.select(ServiceKind))}
+
+
 # Menu counts: one COUNT query per menu, remembered for the request --------------------
 
 
@@ -128,8 +134,6 @@ def menu_counts() -> MenuCounts:
 
 def _menu_counts(user: User) -> MenuCounts:
     if user.role == Role.BORROWER:
-        from portal.services.notices import unread_count
-
         return MenuCounts(waiting=unread_count(user.id))
     if user.role == Role.OFFICER:
         mine = ServiceRequest.assignee_id == user.id

@@ -4,21 +4,22 @@ group sessions, satisfaction figures and the admin's catalogue."""
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.access import get_visible_or_404, or_404, require, roles_required, staff_required
 from portal.accounts.models import Role, User
-from portal.borrowers.models import Borrower
 from portal.borrowers.queries import own_profile
 from portal.branches.forms import branch_choices
-from portal.core.actions import attempt, current_actor, writes
+from portal.core.actions import attempt, current_actor, done, writes
 from portal.core.calendar import local_today
 from portal.core.forms import ConfirmForm, choices
 from portal.core.once import save_once
 from portal.extensions import db
+from portal.notices.operations import mark_all_read
+from portal.notices.queries import borrower_notices, shown
 from portal.services import operations, queries
 from portal.services.forms import (
     AddRequestsForm,
@@ -32,8 +33,7 @@ from portal.services.forms import (
     ServiceRequestForm,
     SessionForm,
 )
-from portal.services.models import Notice, ServiceKind, ServiceRequest, ServiceSession
-from portal.services.notices import mark_all_read, shown
+from portal.services.models import ServiceKind, ServiceRequest, ServiceSession
 
 bp = Blueprint("services", __name__)
 
@@ -45,17 +45,13 @@ def _per_page() -> int:
     return current_app.config["PER_PAGE"]
 
 
-def _own_borrower() -> Borrower:
-    return or_404(own_profile(current_user))
-
-
 # The borrower's pages --------------------------------------------------------------------
 
 
 @bp.get("/me/services")
 @roles_required(Role.BORROWER)
 def my_requests():
-    borrower = _own_borrower()
+    borrower = or_404(own_profile(current_user))
     page = db.paginate(queries.borrower_requests(borrower.id), per_page=_per_page())
     return render_template("services/my_requests.html", page=page)
 
@@ -64,7 +60,7 @@ def my_requests():
 @roles_required(Role.BORROWER)
 @writes
 def new_request():
-    borrower = _own_borrower()
+    borrower = or_404(own_profile(current_user))
     form = ServiceRequestForm()
     if form.validate_on_submit():
         token = form.idempotency_token.data
@@ -87,9 +83,8 @@ def new_request():
             )
         else:
             message = _("This request was already sent; here it is.")
-        flash(message, "success")
         # get_visible_or_404 on the next page: a token of someone else's form shows nothing.
-        return redirect(url_for("services.my_request", request_id=created.id))
+        return done(message, url_for("services.my_request", request_id=created.id))
     form.idempotency_token.issue()
     return render_template("services/request_form.html", form=form)
 
@@ -127,21 +122,18 @@ def rate(request_id: int):
 @bp.get("/me/notices")
 @roles_required(Role.BORROWER)
 def notices():
-    borrower = _own_borrower()
-    stmt = (
-        sa.select(Notice)
-        .where(Notice.borrower_id == borrower.id)
-        .order_by(Notice.created_at.desc(), Notice.id.desc())
+    borrower = or_404(own_profile(current_user))
+    page = db.paginate(borrower_notices(borrower.id), per_page=_per_page())
+    return render_template(
+        "services/notices.html", page=page, notices=shown(page.items, queries.kind_names())
     )
-    page = db.paginate(stmt, per_page=_per_page())
-    return render_template("services/notices.html", page=page, notices=shown(page.items))
 
 
 @bp.post("/me/notices/read")
 @roles_required(Role.BORROWER)
 @writes
 def mark_notices_read():
-    borrower = _own_borrower()
+    borrower = or_404(own_profile(current_user))
     if ConfirmForm().validate_on_submit():
         mark_all_read(borrower.id)
     return redirect(url_for("services.notices"))
@@ -291,8 +283,10 @@ def new_session():
             organizer=form.organizer,
             actor=_actor(),
         )
-        flash(_("The group session was created. Now add the requests it serves."), "success")
-        return redirect(url_for("services.session_detail", session_id=session.id))
+        return done(
+            _("The group session was created. Now add the requests it serves."),
+            url_for("services.session_detail", session_id=session.id),
+        )
     return render_template("services/session_form.html", form=form)
 
 
@@ -418,8 +412,7 @@ def new_kind():
     form = KindForm()
     if form.validate_on_submit():
         operations.save_kind(None, **_kind_values(form))
-        flash(_("The kind of service was added."), "success")
-        return redirect(url_for("services.kinds"))
+        return done(_("The kind of service was added."), url_for("services.kinds"))
     return render_template("services/kind_form.html", form=form, kind=None)
 
 
@@ -427,14 +420,11 @@ def new_kind():
 @roles_required(Role.ADMIN)
 @writes
 def edit_kind(code: str):
-    kind = db.session.get(ServiceKind, code)
-    if kind is None:
-        abort(404)
+    kind = or_404(db.session.get(ServiceKind, code))
     form = KindForm(obj=kind, editing=kind)
     if form.validate_on_submit():
         operations.save_kind(kind, **_kind_values(form))
-        flash(_("The kind of service was saved."), "success")
-        return redirect(url_for("services.kinds"))
+        return done(_("The kind of service was saved."), url_for("services.kinds"))
     return render_template("services/kind_form.html", form=form, kind=kind)
 
 

@@ -13,7 +13,7 @@ from portal.complaints.models import (
     ComplaintStatus,
 )
 from portal.extensions import db
-from portal.services.models import Notice
+from portal.notices.models import Notice
 from tests.services.helpers import (
     count,
     english,

@@ -2,7 +2,8 @@
 
 import pytest
 
-from portal.services.models import Notice, ServiceRequest, ServiceStatus
+from portal.notices.models import Notice
+from portal.services.models import ServiceRequest, ServiceStatus
 from tests.services.helpers import count, english, flashed, load, send_request, text
 from tests.services.records import make_request
 

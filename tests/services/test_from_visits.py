@@ -4,7 +4,8 @@ import pytest
 import sqlalchemy as sa
 
 from portal.extensions import db
-from portal.services.models import Notice, RequestSource, ServiceRequest, ServiceStatus
+from portal.notices.models import Notice
+from portal.services.models import RequestSource, ServiceRequest, ServiceStatus
 from portal.visits.models import ServiceNeed
 from tests.services.helpers import text
 from tests.services.records import sign_visit_of as sign

@@ -4,7 +4,8 @@ import sqlalchemy as sa
 
 from portal.core.calendar import local_today
 from portal.extensions import db
-from portal.services.models import Notice, ServiceEvent, ServiceRequest, ServiceStatus
+from portal.notices.models import Notice
+from portal.services.models import ServiceEvent, ServiceRequest, ServiceStatus
 from tests.services.helpers import count, load, new_officer, reassign_as_head, text
 from tests.services.records import make_request, make_session
 

@@ -5,7 +5,8 @@ import sqlalchemy as sa
 
 from portal.core.calendar import local_today
 from portal.extensions import db
-from portal.services.models import Notice, ServiceRequest, ServiceSession, ServiceStatus
+from portal.notices.models import Notice
+from portal.services.models import ServiceRequest, ServiceSession, ServiceStatus
 from tests.factories import make_borrower
 from tests.services.helpers import count, english, flashed, load, text
 from tests.services.records import make_request, make_session

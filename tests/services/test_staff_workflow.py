@@ -9,7 +9,8 @@ from portal.accounts.models import Role
 from portal.audit.models import AuditEntry
 from portal.core.calendar import local_today
 from portal.extensions import db
-from portal.services.models import Notice, ServiceEvent, ServiceRequest, ServiceStatus
+from portal.notices.models import Notice
+from portal.services.models import ServiceEvent, ServiceRequest, ServiceStatus
 from tests.factories import make_user
 from tests.services.helpers import count, english, flashed, load, text
 from tests.services.records import make_request

@@ -1,5 +1,6 @@
-"""Notices to borrowers: written by the operations, read on /me/notices."""
+"""Reading notices: the borrower's list, the unread count, and their texts."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -8,11 +9,9 @@ from flask import url_for
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 
-from portal.audit.operations import record
 from portal.borrowers.models import Borrower
-from portal.database import utcnow
 from portal.extensions import db
-from portal.services.models import Notice, ServiceKind
+from portal.notices.models import Notice
 
 # What the borrower reads; chosen when shown, so it follows the reader's language.
 NOTICE_TEXTS = {
@@ -35,30 +34,20 @@ NOTICE_TEXTS = {
         "Your complaint “%(subject)s” has an answer. Please tell us if you are satisfied."
     ),
 }
+# Where a notice leads: the borrower's own page of what it is about.
 SUBJECT_ENDPOINTS = {
     "service_request": ("services.my_request", "request_id"),
     "complaint": ("complaints.my_complaint", "complaint_id"),
 }
 
 
-def notify(borrower_id: int, event: str, about, **params) -> Notice:
-    """Tell the borrower that ``about`` (a request or complaint) changed."""
-    subject_type = "complaint" if type(about).__name__ == "Complaint" else "service_request"
-    if about.id is None:
-        db.session.flush()
-    notice = Notice(
-        borrower_id=borrower_id,
-        event=event,
-        subject_type=subject_type,
-        subject_id=about.id,
-        params={key: _plain(value) for key, value in params.items()},
+def borrower_notices(borrower_id: int) -> sa.Select:
+    """The borrower's notices, newest first."""
+    return (
+        sa.select(Notice)
+        .where(Notice.borrower_id == borrower_id)
+        .order_by(Notice.created_at.desc(), Notice.id.desc())
     )
-    db.session.add(notice)
-    return notice
-
-
-def _plain(value):
-    return value.isoformat() if isinstance(value, date) else value
 
 
 def unread_count(user_id: int) -> int:
@@ -68,17 +57,6 @@ def unread_count(user_id: int) -> int:
         .join(Borrower, Borrower.id == Notice.borrower_id)
         .where(Borrower.user_id == user_id, Notice.read_at.is_(None))
     )
-
-
-def mark_all_read(borrower_id: int) -> int:
-    """Mark every unread notice of the borrower as read; return how many."""
-    result = db.session.execute(
-        sa.update(Notice)
-        .where(Notice.borrower_id == borrower_id, Notice.read_at.is_(None))
-        .values(read_at=utcnow())
-    )
-    record("notice.read_all", None, f"borrower {borrower_id}: {result.rowcount} read")
-    return result.rowcount
 
 
 @dataclass(frozen=True)
@@ -91,16 +69,15 @@ class ShownNotice:
     unread: bool
 
 
-def shown(notices: list[Notice]) -> list[ShownNotice]:
-    """Texts and links of ``notices``; kind names come from one query."""
-    kinds = {kind.code: kind.name for kind in db.session.scalars(sa.select(ServiceKind))}
-    return [_shown(notice, kinds) for notice in notices]
+def shown(notices: list[Notice], kind_names: Mapping[str, str]) -> list[ShownNotice]:
+    """Texts and links of ``notices``; ``kind_names`` names the kinds of service by code."""
+    return [_shown(notice, kind_names) for notice in notices]
 
 
-def _shown(notice: Notice, kinds: dict) -> ShownNotice:
+def _shown(notice: Notice, kind_names: Mapping[str, str]) -> ShownNotice:
     params = dict(notice.params or {})
     if "kind" in params:
-        params["kind"] = kinds.get(params["kind"], params["kind"])
+        params["kind"] = kind_names.get(params["kind"], params["kind"])
     if params.get("date"):
         params["date"] = format_date(date.fromisoformat(params["date"]), "medium")
     endpoint, argument = SUBJECT_ENDPOINTS[notice.subject_type]
