@@ -1,20 +1,19 @@
 """Routes of the complaints feature: the borrower's complaints and the staff's handling."""
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.access import get_visible_or_404, or_404, require, roles_required, staff_required
 from portal.accounts.models import Role
-from portal.borrowers.models import Borrower
 from portal.borrowers.queries import own_profile
 from portal.complaints import operations
 from portal.complaints.forms import ComplaintForm, EscalateForm, ResolveForm, VerdictForm
 from portal.complaints.models import Complaint, ComplaintCategory, ComplaintSeverity
 from portal.complaints.queries import staff_list
-from portal.core.actions import attempt, current_actor, writes
+from portal.core.actions import attempt, current_actor, done, writes
 from portal.extensions import db
 
 bp = Blueprint("complaints", __name__)
@@ -26,14 +25,10 @@ _actor = current_actor
 # The borrower's pages --------------------------------------------------------------------
 
 
-def _own_borrower() -> Borrower:
-    return or_404(own_profile(current_user))
-
-
 @bp.get("/me/complaints")
 @roles_required(Role.BORROWER)
 def my_complaints():
-    borrower = _own_borrower()
+    borrower = or_404(own_profile(current_user))
     stmt = (
         sa.select(Complaint)
         .where(Complaint.borrower_id == borrower.id)
@@ -47,7 +42,7 @@ def my_complaints():
 @roles_required(Role.BORROWER)
 @writes
 def new_complaint():
-    borrower = _own_borrower()
+    borrower = or_404(own_profile(current_user))
     form = ComplaintForm()
     if form.validate_on_submit():
         complaint = operations.file_complaint(
@@ -59,10 +54,10 @@ def new_complaint():
             actor=_actor(),
         )
         answer_by = format_date(complaint.last_answer_day)
-        flash(
-            _("Your complaint was received. We will answer by %(date)s.", date=answer_by), "success"
+        return done(
+            _("Your complaint was received. We will answer by %(date)s.", date=answer_by),
+            url_for("complaints.my_complaint", complaint_id=complaint.id),
         )
-        return redirect(url_for("complaints.my_complaint", complaint_id=complaint.id))
     return render_template("complaints/complaint_form.html", form=form)
 
 
