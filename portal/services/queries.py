@@ -175,6 +175,16 @@ def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     return first, after
 
 
+def _rated_in(scope, first, after) -> tuple:
+    """The conditions of a request rated in the period, within ``scope``."""
+    return (
+        ServiceRequest.status == S.RATED,
+        ServiceRequest.rated_at >= first,
+        ServiceRequest.rated_at < after,
+        scope(ServiceRequest.branch_id),
+    )
+
+
 def _rating_rows(group_columns, scope, first, after):
     """(group…, count, average) of service ratings given in the period."""
     stmt = (
@@ -183,12 +193,7 @@ def _rating_rows(group_columns, scope, first, after):
             sa.func.count(ServiceRequest.id),
             sa.func.avg(ServiceRequest.rating),
         )
-        .where(
-            ServiceRequest.status == S.RATED,
-            ServiceRequest.rated_at >= first,
-            ServiceRequest.rated_at < after,
-            scope(ServiceRequest.branch_id),
-        )
+        .where(*_rated_in(scope, first, after))
         .group_by(*group_columns)
     )
     return db.session.execute(stmt).all()
@@ -260,12 +265,7 @@ def _by_kind(scope, first, after) -> list[Figure]:
             sa.func.avg(ServiceRequest.rating),
         )
         .join(ServiceRequest, ServiceRequest.kind_code == ServiceKind.code)
-        .where(
-            ServiceRequest.status == S.RATED,
-            ServiceRequest.rated_at >= first,
-            ServiceRequest.rated_at < after,
-            scope(ServiceRequest.branch_id),
-        )
+        .where(*_rated_in(scope, first, after))
         .group_by(ServiceKind.code, ServiceKind.name_zh, ServiceKind.name_en, ServiceKind.position)
         .order_by(ServiceKind.position)
     ).all()
