@@ -1,4 +1,4 @@
-"""The staff's complaint list and the menu count, in SQL."""
+"""The borrower's and the staff's complaint lists and the menu count, in SQL."""
 
 import sqlalchemy as sa
 from flask import g
@@ -22,6 +22,15 @@ SEVERITY_RANK = sa.case(
     {severity.value: rank for rank, severity in enumerate(reversed(ComplaintSeverity))},
     value=Complaint.severity,
 )
+
+
+def borrower_complaints(borrower_id: int):
+    """A borrower's own complaints, newest first."""
+    return (
+        sa.select(Complaint)
+        .where(Complaint.borrower_id == borrower_id)
+        .order_by(Complaint.filed_at.desc(), Complaint.id.desc())
+    )
 
 
 def staff_list(user: User, status: str):

@@ -1,6 +1,5 @@
 """Routes of the complaints feature: the borrower's complaints and the staff's handling."""
 
-import sqlalchemy as sa
 from flask import Blueprint, current_app, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
@@ -9,10 +8,9 @@ from flask_login import current_user
 from portal.access import get_visible_or_404, or_404, require, roles_required, staff_required
 from portal.accounts.models import Role
 from portal.borrowers.queries import own_profile
-from portal.complaints import operations
+from portal.complaints import operations, queries
 from portal.complaints.forms import ComplaintForm, EscalateForm, ResolveForm, VerdictForm
 from portal.complaints.models import Complaint, ComplaintCategory, ComplaintSeverity
-from portal.complaints.queries import staff_list
 from portal.core.actions import attempt, current_actor, done, writes
 from portal.extensions import db
 
@@ -29,12 +27,9 @@ _actor = current_actor
 @roles_required(Role.BORROWER)
 def my_complaints():
     borrower = or_404(own_profile(current_user))
-    stmt = (
-        sa.select(Complaint)
-        .where(Complaint.borrower_id == borrower.id)
-        .order_by(Complaint.filed_at.desc(), Complaint.id.desc())
+    page = db.paginate(
+        queries.borrower_complaints(borrower.id), per_page=current_app.config["PER_PAGE"]
     )
-    page = db.paginate(stmt, per_page=current_app.config["PER_PAGE"])
     return render_template("complaints/my_complaints.html", page=page)
 
 
@@ -103,8 +98,10 @@ def verdict(complaint_id: int):
 @staff_required
 def index():
     status = request.args.get("status", "open")
-    status = status if status in ("open", "resolved", "closed", "all") else "open"
-    page = db.paginate(staff_list(current_user, status), per_page=current_app.config["PER_PAGE"])
+    status = status if status in queries.STATUS_FILTERS else "open"
+    page = db.paginate(
+        queries.staff_list(current_user, status), per_page=current_app.config["PER_PAGE"]
+    )
     return render_template("complaints/index.html", page=page, status=status)
 
 
