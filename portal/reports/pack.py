@@ -70,6 +70,11 @@ def parts(visits: list, size: int | None = None) -> list[Part]:
     return [Part(n + 1, visits[n * size : (n + 1) * size]) for n in range(count)]
 
 
+def numbered(all_parts: list[Part], number: int) -> Part | None:
+    """The part numbered ``number`` (from 1), or None when there is no such part."""
+    return all_parts[number - 1] if 1 <= number <= len(all_parts) else None
+
+
 def visit_pack_parts(branch_id: int, month) -> int:
     """How many files a branch's visit pack of ``month`` is split into."""
     return max(1, math.ceil(queries.month_visit_count(branch_id, month) / PART_SIZE))

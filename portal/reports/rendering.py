@@ -11,6 +11,8 @@ from urllib.parse import unquote, urlsplit
 
 from flask import Flask, current_app, render_template
 
+from portal.extensions import db
+
 log = logging.getLogger(__name__)
 
 FONT_FILE = "fonts/wqy-microhei.ttc"
@@ -118,6 +120,17 @@ def render_pdf(template: str, **context) -> bytes:
 def render_report(report, printing) -> bytes:
     """A report's plain data printed with its own template (``report.template``)."""
     return render_pdf(report.template, report=report, printing=printing)
+
+
+def render_detached(render, report, printing) -> bytes:
+    """Print a report's plain data with no database transaction open during the layout.
+
+    The layout takes seconds; a read snapshot held that long would make the audit
+    write after it fail on SQLite (a writer committed meanwhile) and keep a PostgreSQL
+    connection idle in its transaction. Nothing has been written before a print.
+    """
+    db.session.close()
+    return render(report, printing)
 
 
 def render_reports(reports: list, printing) -> bytes:
