@@ -19,6 +19,23 @@ CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 DEMO_PASSWORD = "portal-demo"
 
 
+def _worker_database(url: str, worker_id: str) -> str:
+    """The PostgreSQL database of one pytest-xdist worker: ``<name>_<worker>``, created once."""
+    if worker_id == "master":
+        return url
+    parsed = sa.make_url(url)
+    name = f"{parsed.database}_{worker_id}"
+    admin = sa.create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        exists = connection.scalar(
+            sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+        )
+        if not exists:
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    return parsed.set(database=name).render_as_string(hide_password=False)
+
+
 def _reset_postgres_schema(url: str) -> None:
     engine = sa.create_engine(url)
     with engine.begin() as connection:
@@ -28,9 +45,11 @@ def _reset_postgres_schema(url: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory) -> str:
+def database_url(tmp_path_factory, worker_id) -> str:
+    """SQLite in a temporary folder, or TEST_DATABASE_URL (one database per xdist worker)."""
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
+        url = _worker_database(url, worker_id)
         _reset_postgres_schema(url)
         return url
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
