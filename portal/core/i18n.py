@@ -1,9 +1,13 @@
 """Language and time zone selection for Flask-Babel."""
 
 from flask import current_app, session
+from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 
 LANGUAGE_NAMES = {"zh": "中文", "en": "English"}
+# Dates no reader can misread (never "11/26/26"): 2026-11-26 and 26 Nov 2026.
+DATE_PATTERNS = {"zh": "y-MM-dd", "en": "d MMM y"}
+TIME_PATTERN = "HH:mm"
 
 
 def select_locale() -> str:
@@ -24,3 +28,20 @@ def select_timezone() -> str:
 def html_lang(locale: str) -> str:
     """The value for <html lang>."""
     return "zh-CN" if locale == "zh" else locale
+
+
+def _date_pattern() -> str:
+    return DATE_PATTERNS.get(str(get_locale()), DATE_PATTERNS["zh"])
+
+
+def date_text(value) -> str:
+    """A calendar date in the reader's language, unambiguous: "2026-11-26", "26 Nov 2026"."""
+    return format_date(value, _date_pattern()) if value else ""
+
+
+def datetime_text(value) -> str:
+    """A stored UTC time on the company's clock, unambiguous: "2026-11-26 15:04"."""
+    if not value:
+        return ""
+    separator = ", " if str(get_locale()) == "en" else " "
+    return format_datetime(value, _date_pattern() + separator + TIME_PATTERN)

@@ -1,10 +1,10 @@
 """Helpers every template may use."""
 
 from flask import Flask, request, url_for
-from flask_babel import format_datetime, get_locale
+from flask_babel import get_locale
 
 from portal.accounts.models import Role
-from portal.core.i18n import LANGUAGE_NAMES, html_lang
+from portal.core.i18n import LANGUAGE_NAMES, date_text, datetime_text, html_lang
 from portal.core.navigation import menu_for
 
 
@@ -13,11 +13,6 @@ def url_for_page(page: int) -> str:
     args = request.args.to_dict()
     args["page"] = page
     return url_for(request.endpoint, **(request.view_args or {}), **args)
-
-
-def local_datetime(value, format: str = "short") -> str:
-    """A UTC datetime shown in the company's time zone and the user's language."""
-    return format_datetime(value, format) if value else ""
 
 
 def init_app(app: Flask) -> None:
@@ -30,4 +25,7 @@ def init_app(app: Flask) -> None:
         menu_for=menu_for,
         Role=Role,
     )
-    app.jinja_env.filters["local_datetime"] = local_datetime
+    # Every date and time a page shows, in one unambiguous format per language.
+    app.jinja_env.filters.update(
+        local_datetime=datetime_text, dateformat=date_text, datetimeformat=datetime_text
+    )
