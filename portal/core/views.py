@@ -5,10 +5,11 @@ from flask_login import current_user, login_required
 
 from portal.accounts.models import Role
 from portal.accounts.operations import set_locale
-from portal.core import diagnostics
+from portal.core import dashboard, diagnostics
+from portal.core.actions import writes
 from portal.core.forms import LanguageForm
 from portal.core.navigation import safe_next
-from portal.extensions import csrf, db, limiter
+from portal.extensions import csrf, limiter
 
 bp = Blueprint("core", __name__)
 
@@ -26,7 +27,7 @@ def home():
         return visits.month()
     if current_user.role == Role.HEAD:
         return visits.compliance_page()
-    return render_template("core/home.html")
+    return render_template("core/home.html", desk=dashboard.admin_desk())
 
 
 @bp.get("/healthz")
@@ -37,11 +38,11 @@ def healthz():
 
 
 @bp.post("/language")
+@writes
 def set_language():
     form = LanguageForm()
     if form.validate_on_submit():
         session["locale"] = form.locale.data
         if current_user.is_authenticated:
             set_locale(current_user, form.locale.data)
-            db.session.commit()
     return redirect(safe_next(form.next.data))
