@@ -30,11 +30,11 @@ from portal.visits.models import (
     FundsUse,
     GuarantorStatus,
     RepaymentState,
-    RevenueTrend,
     ServiceNeed,
     Visit,
     VisitWarning,
 )
+from portal.visits.questions import QUESTIONS
 from portal.visits.risk import RiskSignal
 
 SEED = 4_2026
@@ -91,32 +91,45 @@ def _overdue_on(loan: Loan, day: date, today: date) -> bool:
     return bool(late) and day >= today - timedelta(days=loan.overdue_days)
 
 
-def _answers(rng: random.Random, visited_at: datetime, signals: tuple, loan: Loan, today: date):
-    overdue = S.REPAYMENT_OVERDUE in signals or _overdue_on(loan, visited_at.date(), today)
-    return operations.VisitAnswers(
-        visited_at=visited_at,
-        place=f"{loan.borrower.village}{loan.borrower.full_name}家",
-        business_state=BusinessState.SUSPENDED
-        if S.BUSINESS_SUSPENDED in signals
-        else rng.choice(
+def _flavour(rng: random.Random, name: str, sampled):
+    """A demo answer that reads like a real visit, where the question has one; else ``sampled``."""
+    usual = {
+        "business_state": lambda: rng.choice(
             [BusinessState.NORMAL] * 4 + [BusinessState.GROWING, BusinessState.SHRINKING]
         ),
-        revenue_trend=rng.choice(list(RevenueTrend)),
-        funds_use=FundsUse.DIVERTED if S.FUNDS_DIVERTED in signals else FundsUse.AS_CONTRACTED,
-        repayment_status=RepaymentState.OVERDUE if overdue else RepaymentState.ON_TIME,
-        guarantor_status=GuarantorStatus.PROBLEM
-        if S.GUARANTOR_PROBLEM in signals
-        else GuarantorStatus.NORMAL,
-        collateral_status=rng.choice([CollateralStatus.INTACT] * 3 + [CollateralStatus.NONE]),
-        officer_observations=rng.choice(OBSERVATIONS),
-        borrower_opinions=rng.choice(OPINIONS),
-        risk_signals=frozenset(signals),
-        services_needed=frozenset(
+        "collateral_status": lambda: rng.choice(
+            [CollateralStatus.INTACT] * 3 + [CollateralStatus.NONE]
+        ),
+        "officer_observations": lambda: rng.choice(OBSERVATIONS),
+        "borrower_opinions": lambda: rng.choice(OPINIONS),
+        "services_needed": lambda: frozenset(
             [rng.choice([n for n in ServiceNeed if n != ServiceNeed.OTHER])]
             if rng.random() < 0.12
             else []
         ),
-        satisfaction=rng.choice([5, 5, 5, 4, 4, 3]),
+        "satisfaction": lambda: rng.choice([5, 5, 5, 4, 4, 3]),
+    }
+    return usual[name]() if name in usual else sampled
+
+
+def _answers(rng: random.Random, visited_at: datetime, signals: tuple, loan: Loan, today: date):
+    """An answer to every declared question; the risk signals decide the ones they imply."""
+    overdue = S.REPAYMENT_OVERDUE in signals or _overdue_on(loan, visited_at.date(), today)
+    answers = {q.name: _flavour(rng, q.name, q.kind.sample(q, rng)) for q in QUESTIONS}
+    implied = {
+        "funds_use": FundsUse.DIVERTED if S.FUNDS_DIVERTED in signals else FundsUse.AS_CONTRACTED,
+        "repayment_status": RepaymentState.OVERDUE if overdue else RepaymentState.ON_TIME,
+        "guarantor_status": GuarantorStatus.PROBLEM
+        if S.GUARANTOR_PROBLEM in signals
+        else GuarantorStatus.NORMAL,
+        "risk_signals": frozenset(signals),
+    }
+    if S.BUSINESS_SUSPENDED in signals:
+        implied["business_state"] = BusinessState.SUSPENDED
+    return operations.VisitAnswers(
+        visited_at=visited_at,
+        place=f"{loan.borrower.village}{loan.borrower.full_name}家",
+        **answers | implied,
     )
 
 

@@ -28,17 +28,9 @@ from portal.services.models import SERVICE_STATUS_LABELS, localized_name
 from portal.training.models import TrainingSignoff
 from portal.training.operations import hash_matches
 from portal.training.queries import borrower_signoffs
-from portal.visits.models import (
-    BUSINESS_STATE_LABELS,
-    COLLATERAL_STATUS_LABELS,
-    FUNDS_USE_LABELS,
-    GUARANTOR_STATUS_LABELS,
-    REPAYMENT_STATE_LABELS,
-    REVENUE_TREND_LABELS,
-    SERVICE_NEED_LABELS,
-    Visit,
-)
+from portal.visits.models import Visit
 from portal.visits.operations import verify
+from portal.visits.questions import QUESTIONS
 from portal.visits.risk import (
     LEVEL_LABELS,
     SIGNAL_LABELS,
@@ -230,37 +222,15 @@ def _visit_lines(visit: Visit) -> list[Line]:
     ]
 
 
-def _internal_answers() -> set[str]:
-    """Labels of the answers that are the company's judgement, not the borrower's facts."""
-    return {_("Risk warning signals"), _("Loan officer's observations")}
-
-
 def _answer_lines(visit: Visit, internal: bool = True) -> list[Line]:
-    """Every answer of the form, in the form's order; also what an amendment is compared on."""
-    lines = _all_answer_lines(visit)
-    if internal:
-        return lines
-    hidden = _internal_answers()
-    return [line for line in lines if line.label not in hidden]
+    """Every declared answer, in the form's order; also what an amendment is compared on.
 
-
-def _all_answer_lines(visit: Visit) -> list[Line]:
-    needs = [SERVICE_NEED_LABELS[code] for code in visit.services_needed]
-    signals = [SIGNAL_LABELS[s] for s in visit.assessment.signals]
+    ``internal`` False leaves out the answers that are the company's judgement.
+    """
     return [
-        Line(_("Business state"), str(BUSINESS_STATE_LABELS[visit.business_state])),
-        Line(_("Revenue trend"), str(REVENUE_TREND_LABELS[visit.revenue_trend])),
-        Line(_("Use of the loan funds"), str(FUNDS_USE_LABELS[visit.funds_use])),
-        Line(_("Repayment"), str(REPAYMENT_STATE_LABELS[visit.repayment_status])),
-        Line(_("Guarantor"), str(GUARANTOR_STATUS_LABELS[visit.guarantor_status])),
-        Line(_("Collateral"), str(COLLATERAL_STATUS_LABELS[visit.collateral_status])),
-        Line(_("Changes in the household"), visit.household_changes or "—"),
-        Line(_("Risk warning signals"), listing(signals) or _("No risk signals.")),
-        Line(_("Loan officer's observations"), visit.officer_observations or "—"),
-        Line(_("Borrower's opinions and suggestions"), visit.borrower_opinions or "—"),
-        Line(_("Services the borrower needs"), listing(needs) or "—"),
-        Line(_("Other service needed"), visit.services_other or "—"),
-        Line(_("Satisfaction with the company"), f"{visit.satisfaction} / 5"),
+        Line(str(question.heading), question.text(visit))
+        for question in QUESTIONS
+        if internal or not question.internal
     ]
 
 

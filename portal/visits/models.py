@@ -1,7 +1,6 @@
 """The signed follow-up visit, its signature, and the red-warning queue."""
 
 from datetime import datetime
-from enum import StrEnum
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -13,107 +12,37 @@ from portal.branches.models import Branch
 from portal.database import UTCDateTime, enum_type, utcnow
 from portal.extensions import db
 from portal.loans.models import Loan
+from portal.visits.questions import (  # noqa: F401 - the answers' vocabulary, imported from here
+    BUSINESS_STATE_LABELS,
+    COLLATERAL_STATUS_LABELS,
+    FUNDS_USE_LABELS,
+    GUARANTOR_STATUS_LABELS,
+    QUESTIONS,
+    REPAYMENT_STATE_LABELS,
+    REVENUE_TREND_LABELS,
+    SERVICE_NEED_LABELS,
+    BusinessState,
+    CollateralStatus,
+    FundsUse,
+    GuarantorStatus,
+    RepaymentState,
+    RevenueTrend,
+    ServiceNeed,
+)
 from portal.visits.risk import RiskAssessment, RiskLevel, RiskSignal
 
-
-class BusinessState(StrEnum):
-    NORMAL = "normal"
-    GROWING = "growing"
-    SHRINKING = "shrinking"
-    SUSPENDED = "suspended"
-
-
-class RevenueTrend(StrEnum):
-    RISING = "rising"
-    STABLE = "stable"
-    FALLING = "falling"
+# One column per declared question (portal/visits/questions.py), in a mixin.
+AnswerColumns = type(
+    "AnswerColumns",
+    (),
+    {
+        "__doc__": "The answers of a visit: one column per question of the declaration.",
+        **{question.name: question.column() for question in QUESTIONS},
+    },
+)
 
 
-class FundsUse(StrEnum):
-    """Use of the loan funds against the purpose written in the contract."""
-
-    AS_CONTRACTED = "as_contracted"
-    PARTLY_DIVERTED = "partly_diverted"
-    DIVERTED = "diverted"
-
-
-class RepaymentState(StrEnum):
-    """Repayment as the officer found it on the visit."""
-
-    ON_TIME = "on_time"
-    NOT_YET_DUE = "not_yet_due"
-    OVERDUE = "overdue"
-
-
-class GuarantorStatus(StrEnum):
-    NORMAL = "normal"
-    PROBLEM = "problem"
-    NONE = "none"
-
-
-class CollateralStatus(StrEnum):
-    INTACT = "intact"
-    DIMINISHED = "diminished"
-    MISSING = "missing"
-    NONE = "none"
-
-
-class ServiceNeed(StrEnum):
-    """The personalized services of docs/services.md; codes shared with the service catalogue."""
-
-    WEALTH_MANAGEMENT = "wealth_management"
-    FINANCIAL_TRAINING = "financial_training"
-    COMPUTER_TRAINING = "computer_training"
-    TECHNIQUE_TRAINING = "technique_training"
-    MARKETING_TRAINING = "marketing_training"
-    LEGAL_SERVICES = "legal_services"
-    OTHER = "other"
-
-
-BUSINESS_STATE_LABELS = {
-    BusinessState.NORMAL: _l("Normal"),
-    BusinessState.GROWING: _l("Growing"),
-    BusinessState.SHRINKING: _l("Shrinking"),
-    BusinessState.SUSPENDED: _l("Suspended or closed"),
-}
-REVENUE_TREND_LABELS = {
-    RevenueTrend.RISING: _l("Rising"),
-    RevenueTrend.STABLE: _l("Stable"),
-    RevenueTrend.FALLING: _l("Falling"),
-}
-FUNDS_USE_LABELS = {
-    FundsUse.AS_CONTRACTED: _l("As the contract says"),
-    FundsUse.PARTLY_DIVERTED: _l("Partly used for something else"),
-    FundsUse.DIVERTED: _l("Mostly used for something else"),
-}
-REPAYMENT_STATE_LABELS = {
-    RepaymentState.ON_TIME: _l("Paid on time"),
-    RepaymentState.NOT_YET_DUE: _l("First instalment not yet due"),
-    RepaymentState.OVERDUE: _l("Overdue"),
-}
-GUARANTOR_STATUS_LABELS = {
-    GuarantorStatus.NORMAL: _l("Guarantor able and willing"),
-    GuarantorStatus.PROBLEM: _l("Problem with the guarantor"),
-    GuarantorStatus.NONE: _l("No guarantor"),
-}
-COLLATERAL_STATUS_LABELS = {
-    CollateralStatus.INTACT: _l("Intact"),
-    CollateralStatus.DIMINISHED: _l("Damaged or worth less"),
-    CollateralStatus.MISSING: _l("Sold, moved or lost"),
-    CollateralStatus.NONE: _l("No collateral"),
-}
-SERVICE_NEED_LABELS = {
-    ServiceNeed.WEALTH_MANAGEMENT: _l("Wealth-management advice"),
-    ServiceNeed.FINANCIAL_TRAINING: _l("Financial training"),
-    ServiceNeed.COMPUTER_TRAINING: _l("Computer training"),
-    ServiceNeed.TECHNIQUE_TRAINING: _l("Planting or breeding technique training"),
-    ServiceNeed.MARKETING_TRAINING: _l("Marketing training"),
-    ServiceNeed.LEGAL_SERVICES: _l("Legal services"),
-    ServiceNeed.OTHER: _l("Other service"),
-}
-
-
-class Visit(db.Model):
+class Visit(AnswerColumns, db.Model):
     """One signed post-loan follow-up form (贷后跟踪调查表); frozen once written.
 
     Every row is signed when it is created (drafts live in the browser), and a
@@ -173,20 +102,8 @@ class Visit(db.Model):
     longitude: Mapped[float | None] = mapped_column(sa.Float)
     accuracy_m: Mapped[int | None]
 
-    business_state: Mapped[BusinessState] = mapped_column(enum_type(BusinessState, 16))
-    revenue_trend: Mapped[RevenueTrend] = mapped_column(enum_type(RevenueTrend, 16))
-    funds_use: Mapped[FundsUse] = mapped_column(enum_type(FundsUse, 16))
-    repayment_status: Mapped[RepaymentState] = mapped_column(enum_type(RepaymentState, 16))
-    guarantor_status: Mapped[GuarantorStatus] = mapped_column(enum_type(GuarantorStatus, 16))
-    collateral_status: Mapped[CollateralStatus] = mapped_column(enum_type(CollateralStatus, 16))
-    household_changes: Mapped[str] = mapped_column(sa.Text, default="")
-    # Codes of the assessed signals (ticked plus implied by answers), most severe first.
-    risk_signals: Mapped[list] = mapped_column(sa.JSON, default=list)
-    officer_observations: Mapped[str] = mapped_column(sa.Text)
-    borrower_opinions: Mapped[str] = mapped_column(sa.Text, default="")
-    services_needed: Mapped[list] = mapped_column(sa.JSON, default=list)
-    services_other: Mapped[str] = mapped_column(sa.String(200), default="")
-    satisfaction: Mapped[int]
+    # The answers' columns come from AnswerColumns. ``risk_signals`` holds the codes of
+    # the assessed signals (ticked plus implied by answers), most severe first.
 
     risk_level: Mapped[RiskLevel] = mapped_column(enum_type(RiskLevel, 8))
     # The stable code form, e.g. "red: repayment_overdue + business_suspended".

@@ -4,7 +4,7 @@ They flush and audit; the view's transaction (portal/core/actions.py) commits. A
 correction is a new signed row pointing to the original.
 """
 
-from dataclasses import dataclass
+from dataclasses import field, make_dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -20,19 +20,10 @@ from portal.extensions import db
 from portal.loans.models import Loan, LoanStatus
 from portal.visits import signing
 from portal.visits.compliance import visit_time_problem
-from portal.visits.models import (
-    BusinessState,
-    CollateralStatus,
-    FundsUse,
-    GuarantorStatus,
-    RepaymentState,
-    RevenueTrend,
-    ServiceNeed,
-    Visit,
-    VisitSignature,
-    VisitWarning,
-)
-from portal.visits.risk import RiskLevel, RiskSignal, assess, signals_from_answers
+from portal.visits.kinds import REQUIRED
+from portal.visits.models import Visit, VisitSignature, VisitWarning
+from portal.visits.questions import QUESTIONS
+from portal.visits.risk import RiskLevel, assess, signals_from_answers
 
 # Sent inside the transaction after a visit is signed (amendments too), with
 # ``visit=``; the services feature turns the ticked needs into requests.
@@ -52,28 +43,35 @@ class VisitRefusedError(Refused):
     """The visits feature's "no": a translatable ``message``, maybe about one ``field``."""
 
 
-@dataclass(frozen=True)
-class VisitAnswers:
-    """What the officer and the borrower filled in on the form."""
+def _answers_class():
+    """``VisitAnswers``: the visit's time and place, its location, and one field per question."""
+    declared = [
+        (q.name, object)
+        if q.kind.default(q) is REQUIRED
+        else (q.name, object, field(default=q.kind.default(q)))
+        for q in QUESTIONS
+    ]
+    fields = [
+        ("visited_at", datetime),
+        ("place", str),
+        *declared,
+        ("latitude", float | None, field(default=None)),
+        ("longitude", float | None, field(default=None)),
+        ("accuracy_m", int | None, field(default=None)),
+    ]
+    return make_dataclass(
+        "VisitAnswers",
+        fields,
+        frozen=True,
+        kw_only=True,
+        namespace={
+            "__doc__": "What the officer and the borrower filled in on the form.",
+            "__module__": __name__,
+        },
+    )
 
-    visited_at: datetime
-    place: str
-    business_state: BusinessState
-    revenue_trend: RevenueTrend
-    funds_use: FundsUse
-    repayment_status: RepaymentState
-    guarantor_status: GuarantorStatus
-    collateral_status: CollateralStatus
-    officer_observations: str
-    satisfaction: int
-    risk_signals: frozenset[RiskSignal] = frozenset()
-    services_needed: frozenset[ServiceNeed] = frozenset()
-    services_other: str = ""
-    household_changes: str = ""
-    borrower_opinions: str = ""
-    latitude: float | None = None
-    longitude: float | None = None
-    accuracy_m: int | None = None
+
+VisitAnswers = _answers_class()
 
 
 def active_loan(borrower: Borrower) -> Loan | None:
@@ -112,8 +110,9 @@ def _assessed(answers: VisitAnswers):
     return assess(answers.risk_signals | implied)
 
 
-def _service_codes(needs) -> list[str]:
-    return [need.value for need in ServiceNeed if need in needs]
+def _stored_answers(answers: VisitAnswers) -> dict:
+    """The answers as the visit's columns keep them."""
+    return {q.name: q.kind.stored(getattr(answers, q.name)) for q in QUESTIONS}
 
 
 def sign_visit(
@@ -147,19 +146,8 @@ def sign_visit(
         latitude=answers.latitude,
         longitude=answers.longitude,
         accuracy_m=answers.accuracy_m,
-        business_state=answers.business_state,
-        revenue_trend=answers.revenue_trend,
-        funds_use=answers.funds_use,
-        repayment_status=answers.repayment_status,
-        guarantor_status=answers.guarantor_status,
-        collateral_status=answers.collateral_status,
-        household_changes=answers.household_changes,
-        risk_signals=[signal.value for signal in assessment.signals],
-        officer_observations=answers.officer_observations,
-        borrower_opinions=answers.borrower_opinions,
-        services_needed=_service_codes(answers.services_needed),
-        services_other=answers.services_other,
-        satisfaction=answers.satisfaction,
+        # The ticked signals give way to the assessed ones: those plus what the answers imply.
+        **_stored_answers(answers) | {"risk_signals": [s.value for s in assessment.signals]},
         risk_level=assessment.level,
         risk_reason=assessment.reason,
     )
@@ -187,9 +175,9 @@ def amend_visit(
 
 
 def verify(visit: Visit) -> bool:
-    """Recompute the content hash from the stored record and signature."""
+    """Recompute the content hash from the stored record and signature, in its record version."""
     png = db.session.get(VisitSignature, visit.id)
-    return png is not None and signing.content_hash(visit, png.png) == visit.content_hash
+    return png is not None and signing.signed_version(visit, png.png) is not None
 
 
 def acknowledge_warning(warning: VisitWarning, user: User, action_taken: str) -> None:

@@ -3,20 +3,46 @@
 The hash is SHA-256 over a canonical JSON serialisation of every recorded field,
 which includes the SHA-256 of the stored signature PNG; docs/visits.md lists the
 fields. Changing a single answer, a time or a pixel of the signature changes it.
+
+The layout is versioned and written out here, not derived from the form's
+declaration: a visit signed under a version verifies under it for ever. A new
+question gets a new version naming it (``RECORD_VERSIONS``) and becomes
+``CURRENT_VERSION`` for new visits; tests/visits/test_questions.py checks that the
+current version names every declared question.
 """
 
 import hashlib
 import json
 from datetime import UTC, datetime
+from enum import Enum
 
 from flask_babel import lazy_gettext as _l
 
 from portal.core import signatures as core_signatures
 from portal.core.signatures import SignatureError, SignatureRules
 
-__all__ = ["SignatureError", "content_hash", "decode_signature"]
+__all__ = ["SignatureError", "content_hash", "decode_signature", "signed_version"]
 
-HASH_VERSION = "visit-v1"
+# The answers each version of the record signs, by question name; the version tag
+# itself is signed too (``"v"``), so a hash matches only the version it was made with.
+RECORD_VERSIONS: dict[str, tuple[str, ...]] = {
+    "visit-v1": (
+        "business_state",
+        "revenue_trend",
+        "funds_use",
+        "repayment_status",
+        "guarantor_status",
+        "collateral_status",
+        "household_changes",
+        "risk_signals",
+        "officer_observations",
+        "borrower_opinions",
+        "services_needed",
+        "services_other",
+        "satisfaction",
+    ),
+}
+CURRENT_VERSION = "visit-v1"
 
 MISSING = _l(
     "The borrower has not signed. Ask the borrower to sign in the box (this needs JavaScript)."
@@ -53,10 +79,23 @@ def _coordinate(value: float | None) -> str | None:
     return None if value is None else f"{value:.6f}"
 
 
-def canonical_record(visit, signature_png: bytes) -> bytes:
-    """The signed content of ``visit`` as canonical JSON bytes (sorted keys, UTF-8)."""
+def _answer(value):
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, list | tuple):
+        return list(value)
+    return value
+
+
+def canonical_record(visit, signature_png: bytes, version: str = CURRENT_VERSION) -> bytes:
+    """The signed content of ``visit`` under ``version``, as canonical JSON bytes.
+
+    Sorted keys, UTF-8, no spaces. An answer the record lacks (a bulk generator's row
+    without a newer question) is signed as null, as the column reads it back.
+    """
+    answers = {name: _answer(getattr(visit, name, None)) for name in RECORD_VERSIONS[version]}
     fields = {
-        "v": HASH_VERSION,
+        "v": version,
         "borrower_id": visit.borrower_id,
         "loan_id": visit.loan_id,
         "officer_id": visit.officer_id,
@@ -68,19 +107,7 @@ def canonical_record(visit, signature_png: bytes) -> bytes:
         "latitude": _coordinate(visit.latitude),
         "longitude": _coordinate(visit.longitude),
         "accuracy_m": visit.accuracy_m,
-        "business_state": str(visit.business_state),
-        "revenue_trend": str(visit.revenue_trend),
-        "funds_use": str(visit.funds_use),
-        "repayment_status": str(visit.repayment_status),
-        "guarantor_status": str(visit.guarantor_status),
-        "collateral_status": str(visit.collateral_status),
-        "household_changes": visit.household_changes,
-        "risk_signals": list(visit.risk_signals),
-        "officer_observations": visit.officer_observations,
-        "borrower_opinions": visit.borrower_opinions,
-        "services_needed": list(visit.services_needed),
-        "services_other": visit.services_other,
-        "satisfaction": visit.satisfaction,
+        **answers,
         "risk_level": str(visit.risk_level),
         "risk_reason": visit.risk_reason,
         "signature_sha256": hashlib.sha256(signature_png).hexdigest(),
@@ -88,6 +115,14 @@ def canonical_record(visit, signature_png: bytes) -> bytes:
     return json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def content_hash(visit, signature_png: bytes) -> str:
-    """SHA-256 (hex) of the canonical record."""
-    return hashlib.sha256(canonical_record(visit, signature_png)).hexdigest()
+def content_hash(visit, signature_png: bytes, version: str = CURRENT_VERSION) -> str:
+    """SHA-256 (hex) of the canonical record under ``version`` (new visits: the current one)."""
+    return hashlib.sha256(canonical_record(visit, signature_png, version)).hexdigest()
+
+
+def signed_version(visit, signature_png: bytes) -> str | None:
+    """The record version ``visit.content_hash`` was made with, or None: it matches none."""
+    for version in reversed(RECORD_VERSIONS):
+        if content_hash(visit, signature_png, version) == visit.content_hash:
+            return version
+    return None

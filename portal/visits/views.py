@@ -24,38 +24,16 @@ from portal.core.paging import paginate_rows
 from portal.database import utcnow
 from portal.extensions import db
 from portal.loans.models import RepaymentStatus
-from portal.visits import compliance, operations, queries
+from portal.visits import compliance, operations, queries, questions
 from portal.visits.forms import AcknowledgeForm, VisitForm, prefill_from
-from portal.visits.models import (
-    BUSINESS_STATE_LABELS,
-    COLLATERAL_STATUS_LABELS,
-    FUNDS_USE_LABELS,
-    GUARANTOR_STATUS_LABELS,
-    REPAYMENT_STATE_LABELS,
-    REVENUE_TREND_LABELS,
-    SERVICE_NEED_LABELS,
-    RepaymentState,
-    Visit,
-    VisitSignature,
-)
-from portal.visits.risk import LEVEL_LABELS, SIGNAL_LABELS, RiskLevel
+from portal.visits.models import RepaymentState, Visit, VisitSignature
+from portal.visits.risk import LEVEL_LABELS, RiskLevel
 
 bp = Blueprint("visits", __name__)
 
 EVERY_ROLE = (Role.ADMIN, Role.HEAD, Role.OFFICER, Role.BORROWER)
 # The page after a saved visit tells draft.js to forget the form's draft.
 DRAFT_CLEAR = "visits_draft_clear"
-LABELS = {
-    "business_state": BUSINESS_STATE_LABELS,
-    "revenue_trend": REVENUE_TREND_LABELS,
-    "funds_use": FUNDS_USE_LABELS,
-    "repayment_status": REPAYMENT_STATE_LABELS,
-    "guarantor_status": GUARANTOR_STATUS_LABELS,
-    "collateral_status": COLLATERAL_STATUS_LABELS,
-    "services": SERVICE_NEED_LABELS,
-    "signals": SIGNAL_LABELS,
-    "levels": LEVEL_LABELS,
-}
 
 
 def _saved(visit: Visit, draft_key: str, message: str):
@@ -90,6 +68,7 @@ def _render_form(form: VisitForm, borrower, loan, draft_key: str, original=None)
         loan=loan,
         original=original,
         draft_key=draft_key,
+        sections=questions.sections(),
     )
 
 
@@ -172,7 +151,7 @@ def _detail_page(visit: Visit, acknowledge_form: AcknowledgeForm | None = None):
         verified=operations.verify(visit),
         can_amend=visit.can_amend(current_user),
         acknowledge_form=acknowledge_form or AcknowledgeForm(),
-        labels=LABELS,
+        sections=questions.sections(internal=current_user.can_see_internal_assessments),
         draft_clear_key=session.pop(DRAFT_CLEAR, None),
     )
 
@@ -218,7 +197,7 @@ def warnings():
     page = db.paginate(
         queries.warnings_list(current_user, open_only), per_page=current_app.config["PER_PAGE"]
     )
-    return render_template("visits/warnings.html", page=page, open_only=open_only, labels=LABELS)
+    return render_template("visits/warnings.html", page=page, open_only=open_only)
 
 
 @bp.get("/visits/month")

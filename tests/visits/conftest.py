@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from portal.database import utcnow
 from portal.extensions import db
 from portal.visits.models import Visit
+from portal.visits.questions import QUESTIONS
 from tests.visits.helpers import data_url, signature_png
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -19,9 +20,18 @@ def local_input(moment) -> str:
     return moment.astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M")
 
 
+def _first_option(question) -> str | None:
+    """A valid answer to a required question with options (one declared after these tests)."""
+    options = getattr(question.kind, "labels", None)
+    return str(next(iter(options))) if question.required and options else None
+
+
 @pytest.fixture
 def visit_form():
-    """A function building the POST data of a complete, valid visit form."""
+    """A function building the POST data of a complete, valid visit form.
+
+    A required question not named below gets its first option.
+    """
 
     def build(**overrides) -> dict:
         data = {
@@ -40,6 +50,8 @@ def visit_form():
             "satisfaction": "4",
             "signature": data_url(signature_png()),
         }
+        for question in QUESTIONS:
+            data.setdefault(question.name, _first_option(question))
         return {key: value for key, value in (data | overrides).items() if value is not None}
 
     return build
