@@ -9,7 +9,7 @@ from portal.borrowers.models import Borrower
 from portal.branches.models import Branch
 from portal.core.forms import optional_id
 from portal.extensions import db
-from portal.visits.models import Visit, VisitWarning
+from portal.visits.models import Visit, VisitWarning, latest_version
 
 
 def _list_columns():
@@ -50,6 +50,16 @@ def amendments_of(visit: Visit) -> list[Visit]:
             .where(Visit.amends_id == visit.root_id)
             .options(_list_columns(), joinedload(Visit.officer).load_only(User.display_name))
             .order_by(Visit.signed_at, Visit.id)
+        )
+    )
+
+
+def newest_version_id(visit: Visit) -> int:
+    """The id of the newest version of the visit: its latest amendment, else the original."""
+    root = visit.root_id
+    return db.session.scalar(
+        sa.select(Visit.id).where(
+            sa.or_(Visit.id == root, Visit.amends_id == root), latest_version()
         )
     )
 

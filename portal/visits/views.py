@@ -142,14 +142,17 @@ def _detail_page(visit: Visit, acknowledge_form: AcknowledgeForm | None = None):
     warning = queries.warning_of(visit.id)
     if warning is not None and not warning.visible_to(current_user):
         warning = None  # officers and borrowers do not see the head's queue
+    newest = queries.newest_version_id(visit)
     return render_template(
         "visits/detail.html",
         visit=visit,
         original=visit.amends,
         amendments=queries.amendments_of(visit),
+        newest=None if newest == visit.id else newest,
         warning=warning,
         verified=operations.verify(visit),
-        can_amend=visit.can_amend(current_user),
+        # Only the newest version is amended: a correction starts from what stands.
+        can_amend=newest == visit.id and visit.can_amend(current_user),
         acknowledge_form=acknowledge_form or AcknowledgeForm(),
         sections=questions.sections(internal=current_user.can_see_internal_assessments),
         draft_clear_key=session.pop(DRAFT_CLEAR, None),
