@@ -3,7 +3,7 @@
 docs/lifecycle.md: applied → approved | rejected → trained → contracted → active → closed,
 with repayment updates and the written-off flag on an active loan. Every step
 function checks the status and the actor, writes a LoanEvent and an audit entry,
-flushes, and never commits (the view does, once).
+flushes, and never commits (the request does, once: ``@writes``).
 """
 
 from collections.abc import Callable
@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from portal.accounts.models import User
 from portal.audit.operations import record
 from portal.borrowers.models import Borrower
+from portal.core.actions import Refused
 from portal.core.calendar import local_date, local_today
 from portal.extensions import db
 from portal.loans.models import (
@@ -32,17 +33,11 @@ MAX_RATE_PERCENT = Decimal("24.00")
 MAX_OVERDUE_DAYS = 3650
 
 
-class LoanStepRefused(Exception):  # noqa: N818 - the name the views and tests speak
+class LoanStepRefused(Refused):
     """A step that may not be taken now; ``message`` is shown to the user as is."""
 
-    def __init__(self, message, field: str | None = None, needs_training: bool = False):
-        super().__init__(message)
-        self.message = message
-        self.field = field
-        self.needs_training = needs_training
-
-    def __str__(self) -> str:
-        return str(self.message)
+    def __init__(self, message, field: str | None = None):
+        super().__init__(message, field=field)
 
 
 def may_manage(loan: Loan, user: User) -> bool:
@@ -383,7 +378,7 @@ def sign_contract(loan: Loan, actor: User, *, number: str, signed_on: date) -> N
     """Record the signed loan contract, behind the integrity-training gate."""
     gate = contract_gate(loan)
     if gate is not None:
-        raise LoanStepRefused(gate, needs_training=True)
+        raise LoanStepRefused(gate)
     step = check(loan, "contract", actor)
     _check_date(loan, "contract", signed_on, "contract_signed_on")
     number = number.strip().upper()

@@ -3,20 +3,15 @@
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 
 from portal.access import get_visible_or_404, require, roles_required
 from portal.accounts.models import STAFF_ROLES, Role
 from portal.borrowers.models import Borrower
-from portal.core.calendar import local_date
+from portal.core.actions import Refused, done, refused_on, writes
 from portal.extensions import db
 from portal.loans import forms, lifecycle, queries
-from portal.loans.lifecycle import LoanStepRefused
-from portal.loans.models import (
-    Loan,
-    RepaymentStatus,
-)
-from portal.training.queries import borrower_signoffs
+from portal.loans.models import Loan, RepaymentStatus
+from portal.training.queries import loan_signoffs
 
 bp = Blueprint("loans", __name__)
 STAFF = tuple(STAFF_ROLES)
@@ -34,22 +29,25 @@ def index():
 
 @bp.route("/borrowers/<int:borrower_id>/loans/new", methods=["GET", "POST"])
 @roles_required(*STAFF)
+@writes
 def apply(borrower_id: int):
     borrower = get_visible_or_404(Borrower, borrower_id)
     require(borrower.can_manage(current_user))
     form = forms.LoanApplicationForm()
     if form.validate_on_submit():
-        loan = lifecycle.apply(
-            borrower,
-            current_user,
-            amount=form.amount.data,
-            term_months=form.term_months.data,
-            purpose=form.purpose.data,
-            annual_rate_percent=form.annual_rate_percent.data,
-        )
-        db.session.commit()
-        flash(_("The loan application was recorded."), "success")
-        return redirect(url_for("loans.detail", loan_id=loan.id))
+        try:
+            loan = lifecycle.apply(
+                borrower,
+                current_user,
+                amount=form.amount.data,
+                term_months=form.term_months.data,
+                purpose=form.purpose.data,
+                annual_rate_percent=form.annual_rate_percent.data,
+            )
+        except Refused as refusal:
+            refused_on(form, refusal)
+        else:
+            return done(_("The loan application was recorded."), _loan_url(loan))
     return render_template("loans/apply.html", borrower=borrower, form=form)
 
 
@@ -57,17 +55,12 @@ def apply(borrower_id: int):
 @roles_required(*Role)
 def detail(loan_id: int):
     loan = get_visible_or_404(Loan, loan_id)
-    signoffs = [
-        signoff
-        for signoff in borrower_signoffs(loan.borrower_id)
-        if local_date(signoff.signed_at) >= loan.applied_on
-    ]
     return render_template(
         "loans/detail.html",
         loan=loan,
         history=_history_for(loan, current_user),
         steps=lifecycle.available_steps(loan, current_user),
-        signoffs=signoffs,
+        signoffs=loan_signoffs(loan),
         gate=lifecycle.contract_gate(loan),
     )
 
@@ -91,48 +84,35 @@ def _loan_for(step_name: str, loan_id: int) -> Loan:
     return loan
 
 
-def _to_loan(loan: Loan):
-    return redirect(url_for("loans.detail", loan_id=loan.id))
+def _loan_url(loan: Loan) -> str:
+    return url_for("loans.detail", loan_id=loan.id)
 
 
 def _run_step(loan, step_name, form, template, action, success, **context):
-    """Show the step's form; on a valid POST run ``action``, commit once and go to the loan.
+    """Show the step's form; on a valid POST run ``action`` and go to the loan.
 
     A refusal from the state machine is shown beside its field, or as a message;
-    nothing is written then.
+    nothing is written then. Behind a shut training gate the page explains the gate
+    and takes no step.
     """
+    gate = context.get("gate")
     refused = lifecycle.refusal(loan, step_name, current_user)
-    if refused is not None and context.get("gate") is None:
+    if refused is not None and gate is None:
         flash(str(refused), "warning")
-        return _to_loan(loan)
-    if form.validate_on_submit():
+        return redirect(_loan_url(loan))
+    if gate is None and form.validate_on_submit():
         try:
             action(form)
-            db.session.commit()
-        except LoanStepRefused as refusal:
-            db.session.rollback()
-            _show_refusal(refusal, form, context)
-        except StaleDataError:
-            db.session.rollback()
-            flash(_("Someone else changed this loan meanwhile. Please check it and try again."))
-            return _to_loan(loan)
+        except Refused as refusal:
+            refused_on(form, refusal)
         else:
-            flash(success, "success")
-            return _to_loan(loan)
+            return done(success, _loan_url(loan))
     return render_template(template, loan=loan, form=form, **context)
-
-
-def _show_refusal(refusal: LoanStepRefused, form, context: dict) -> None:
-    if refusal.needs_training:
-        context["gate"] = refusal.message
-    elif refusal.field and refusal.field in form:
-        form[refusal.field].errors.append(refusal.message)
-    else:
-        flash(str(refusal), "danger")
 
 
 @bp.route("/loans/<int:loan_id>/decision", methods=["GET", "POST"])
 @roles_required(Role.HEAD, Role.ADMIN)
+@writes
 def decision(loan_id: int):
     loan = _loan_for("approve", loan_id)
     form = forms.DecisionForm(
@@ -168,6 +148,7 @@ def _decide(loan: Loan, form) -> None:
 
 @bp.route("/loans/<int:loan_id>/contract", methods=["GET", "POST"])
 @roles_required(*STAFF)
+@writes
 def contract(loan_id: int):
     loan = _loan_for("contract", loan_id)
     return _run_step(
@@ -185,6 +166,7 @@ def contract(loan_id: int):
 
 @bp.route("/loans/<int:loan_id>/disburse", methods=["GET", "POST"])
 @roles_required(*STAFF)
+@writes
 def disburse(loan_id: int):
     loan = _loan_for("disburse", loan_id)
     return _run_step(
@@ -200,6 +182,7 @@ def disburse(loan_id: int):
 
 @bp.route("/loans/<int:loan_id>/repayment", methods=["GET", "POST"])
 @roles_required(*STAFF)
+@writes
 def repayment(loan_id: int):
     loan = _loan_for("repayment", loan_id)
     form = forms.RepaymentForm(
@@ -228,6 +211,7 @@ def repayment(loan_id: int):
 
 @bp.route("/loans/<int:loan_id>/write-off", methods=["GET", "POST"])
 @roles_required(Role.HEAD, Role.ADMIN)
+@writes
 def write_off(loan_id: int):
     loan = _loan_for("write_off", loan_id)
     return _run_step(
@@ -243,6 +227,7 @@ def write_off(loan_id: int):
 
 @bp.route("/loans/<int:loan_id>/close", methods=["GET", "POST"])
 @roles_required(*STAFF)
+@writes
 def close(loan_id: int):
     loan = _loan_for("close", loan_id)
     return _run_step(

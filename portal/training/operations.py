@@ -1,4 +1,4 @@
-"""Writes on training material and sign-offs. They flush and audit; the view commits."""
+"""Writes on training material and sign-offs. They flush and audit; the request commits."""
 
 import hashlib
 import json
@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from portal.accounts.models import User
 from portal.audit.operations import record
+from portal.core.actions import Refused
 from portal.database import utcnow
 from portal.extensions import db
 from portal.loans import lifecycle
@@ -24,12 +25,8 @@ MIN_SECTIONS = 5
 MIN_QUESTIONS = 3
 
 
-class MaterialChangeError(Exception):
+class MaterialChangeError(Refused):
     """A change to training material that is not allowed; the message says why."""
-
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
 
 
 def create_material(actor: User, **content) -> TrainingMaterial:
@@ -140,7 +137,7 @@ def sign_off(
     lifecycle.check(loan, "train", actor)
     current = current_material()
     if current is None or current.id != material.id:
-        raise lifecycle.LoanStepRefused(MATERIAL_CHANGED, needs_training=True)
+        raise lifecycle.LoanStepRefused(MATERIAL_CHANGED)
     answers, percent = score(material, chosen)
     signoff = TrainingSignoff(
         borrower_id=loan.borrower_id,

@@ -8,7 +8,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.borrowers.models import Borrower
+from portal.core.calendar import local_date
 from portal.extensions import db
+from portal.loans.models import Loan
 from portal.training.models import TrainingMaterial, TrainingQuestion, TrainingSignoff
 
 NO_MATERIAL = _l(
@@ -62,6 +64,15 @@ def borrower_signoffs(borrower_id: int) -> list[TrainingSignoff]:
         .options(joinedload(TrainingSignoff.material), joinedload(TrainingSignoff.officer))
         .order_by(TrainingSignoff.signed_at.desc(), TrainingSignoff.id.desc())
     ).all()
+
+
+def loan_signoffs(loan: Loan) -> list[TrainingSignoff]:
+    """The sign-offs made for ``loan``: its borrower's since the day it was applied for."""
+    return [
+        signoff
+        for signoff in borrower_signoffs(loan.borrower_id)
+        if local_date(signoff.signed_at) >= loan.applied_on
+    ]
 
 
 def gate_refusal(borrower: Borrower):

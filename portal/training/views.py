@@ -1,16 +1,15 @@
 """Routes of the training feature: the admin's material pages and the borrower's sign-off."""
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.access import get_visible_or_404, require, roles_required
+from portal.access import get_visible_or_404, or_404, require, roles_required
 from portal.accounts.models import Role
-from portal.core.calendar import local_date
+from portal.core.actions import Refused, attempt, done, refused_on, writes
 from portal.core.forms import ConfirmForm
 from portal.extensions import db
 from portal.loans import lifecycle
-from portal.loans.lifecycle import LoanStepRefused
 from portal.loans.models import Loan
 from portal.training import operations, queries
 from portal.training.forms import MaterialForm, material_form_data, signoff_form
@@ -20,10 +19,6 @@ bp = Blueprint("training", __name__)
 
 
 # --- the admin's material ---------------------------------------------------------
-
-
-def _material_or_404(material_id: int) -> TrainingMaterial:
-    return db.session.get(TrainingMaterial, material_id) or abort(404)
 
 
 @bp.get("/admin/training/")
@@ -38,6 +33,7 @@ def materials():
 
 @bp.route("/admin/training/new", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
+@writes
 def new_material():
     draft = queries.draft_material()
     if draft is not None:
@@ -46,9 +42,7 @@ def new_material():
     form = _material_form_from(queries.current_material())
     if form.validate_on_submit():
         material = operations.create_material(current_user, **form.content())
-        db.session.commit()
-        flash(_("Draft version %(version)s saved.", version=material.version), "success")
-        return redirect(url_for("training.material", material_id=material.id))
+        return _draft_saved(material)
     return _material_form(form, None)
 
 
@@ -65,10 +59,17 @@ def _material_form(form: MaterialForm, material: TrainingMaterial | None):
     return render_template("training/material_form.html", form=form, material=material)
 
 
+def _draft_saved(material: TrainingMaterial):
+    return done(
+        _("Draft version %(version)s saved.", version=material.version),
+        url_for("training.material", material_id=material.id),
+    )
+
+
 @bp.get("/admin/training/<int:material_id>")
 @roles_required(Role.ADMIN)
 def material(material_id: int):
-    material = _material_or_404(material_id)
+    material = or_404(db.session.get(TrainingMaterial, material_id))
     current = queries.current_material()
     return render_template(
         "training/material.html",
@@ -80,34 +81,32 @@ def material(material_id: int):
 
 @bp.route("/admin/training/<int:material_id>/edit", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
+@writes
 def edit_material(material_id: int):
-    material = _material_or_404(material_id)
+    material = or_404(db.session.get(TrainingMaterial, material_id))
     if material.is_published:
         flash(_("A published version cannot be changed; create a new version."), "warning")
         return redirect(url_for("training.material", material_id=material.id))
     form = _material_form_from(material)
     if form.validate_on_submit():
         operations.update_material(material, current_user, **form.content())
-        db.session.commit()
-        flash(_("Draft version %(version)s saved.", version=material.version), "success")
-        return redirect(url_for("training.material", material_id=material.id))
+        return _draft_saved(material)
     return _material_form(form, material)
 
 
 @bp.post("/admin/training/<int:material_id>/publish")
 @roles_required(Role.ADMIN)
+@writes
 def publish_material(material_id: int):
-    material = _material_or_404(material_id)
-    if ConfirmForm().validate_on_submit():
-        try:
-            operations.publish_material(material, current_user)
-            db.session.commit()
-            message = _("Version %(version)s is published and current.", version=material.version)
-            flash(message, "success")
-        except operations.MaterialChangeError as refusal:
-            db.session.rollback()
-            flash(str(refusal.message), "danger")
-    return redirect(url_for("training.material", material_id=material.id))
+    material = or_404(db.session.get(TrainingMaterial, material_id))
+    back = url_for("training.material", material_id=material.id)
+    if not ConfirmForm().validate_on_submit():
+        return redirect(back)
+    return attempt(
+        lambda: operations.publish_material(material, current_user),
+        _("Version %(version)s is published and current.", version=material.version),
+        back,
+    )
 
 
 # --- the sign-off on the officer's tablet ----------------------------------------
@@ -115,6 +114,7 @@ def publish_material(material_id: int):
 
 @bp.route("/loans/<int:loan_id>/training", methods=["GET", "POST"])
 @roles_required(Role.ADMIN, Role.HEAD, Role.OFFICER)
+@writes
 def sign_off(loan_id: int):
     loan = get_visible_or_404(Loan, loan_id)
     require(lifecycle.may_manage(loan, current_user))
@@ -130,37 +130,37 @@ def sign_off(loan_id: int):
 
 
 def _record_signoff(loan: Loan, material: TrainingMaterial, form):
+    again = url_for("training.sign_off", loan_id=loan.id)
     try:
         signoff = operations.sign_off(
             loan, current_user, material, chosen=form.chosen(), signature_png=form.signature_png
         )
-        db.session.commit()
-    except LoanStepRefused as refusal:
-        db.session.rollback()
-        flash(str(refusal), "danger")
-        return redirect(url_for("training.sign_off", loan_id=loan.id))
+    except Refused as refusal:
+        refused_on(form, refusal)
+        return redirect(again)
     if signoff.passed:
-        flash(_("The integrity training is signed off; the loan can go to contract."), "success")
-        return redirect(url_for("loans.detail", loan_id=loan.id))
-    flash(
+        return done(
+            _("The integrity training is signed off; the loan can go to contract."),
+            url_for("loans.detail", loan_id=loan.id),
+        )
+    return done(
         _(
             "Not passed: %(score)s%% of the answers were right, the pass mark is %(mark)s%%. The sign-off is kept; go through the material with the borrower again and retry.",
             score=signoff.score_percent,
             mark=material.pass_mark_percent,
         ),
+        again,
         "warning",
     )
-    return redirect(url_for("training.sign_off", loan_id=loan.id))
 
 
 def _signoff_page(loan: Loan, material: TrainingMaterial, form):
-    attempts = [
-        s
-        for s in queries.borrower_signoffs(loan.borrower_id)
-        if local_date(s.signed_at) >= loan.applied_on
-    ]
     return render_template(
-        "training/sign_off.html", loan=loan, material=material, form=form, attempts=attempts
+        "training/sign_off.html",
+        loan=loan,
+        material=material,
+        form=form,
+        attempts=queries.loan_signoffs(loan),
     )
 
 
