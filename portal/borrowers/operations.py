@@ -1,6 +1,6 @@
 """Writes on borrowers: onboarding, edits, reassignment, activation codes.
 
-They flush and write the audit log; the view commits.
+They flush and write the audit log; the request commits.
 """
 
 import hashlib
@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from blinker import Namespace
 from flask_babel import lazy_gettext as _l
 from pypinyin import Style, lazy_pinyin
-from sqlalchemy.orm.exc import StaleDataError
 
 from portal.accounts.models import Role, User
 from portal.accounts.operations import revoke_sessions
@@ -24,6 +23,7 @@ from portal.borrowers.models import (
     IdCardPhoto,
     OfficerAssignment,
 )
+from portal.core.actions import Refused
 from portal.database import utcnow
 from portal.extensions import db
 
@@ -54,24 +54,27 @@ EDITABLE_FIELDS = (
 )
 
 
-class BorrowerError(Exception):
-    """A refused step on a borrower; ``message`` is shown to the user."""
+class BorrowerError(Refused):
+    """A refused step on a borrower; ``message`` (the class's own by default) is shown."""
 
     message = _l("This change is not possible.")
+    field: str | None = None
 
-    def __init__(self, message=None):
-        super().__init__(str(message or self.message))
-        if message is not None:
-            self.message = message
+    def __init__(self, message=None, *, field: str | None = None):
+        super().__init__(message or self.message, field=field or self.field)
 
 
 class EditConflictError(BorrowerError):
+    """The form was filled in from a version of the borrower that someone has since changed."""
+
     message = _l(
         "Someone else saved changes to this borrower while you were editing. Your changes were not saved: check the current values below and save again."
     )
 
 
 class ActivationError(BorrowerError):
+    """The mobile number and the code do not open an account."""
+
     # One message for every cause, so the form does not reveal which numbers exist.
     message = _l(
         "The mobile number or the activation code is not correct, or the code has expired or was already used."
@@ -85,7 +88,10 @@ def name_initials(full_name: str) -> str:
 
 
 class LoginNameTakenError(BorrowerError):
+    """Another login already has the mobile number as its name."""
+
     message = _l("This mobile number is already used by another login.")
+    field = "mobile"
 
 
 def onboard(
@@ -217,10 +223,7 @@ def update_profile(borrower: Borrower, expected_version: int, changes: dict) -> 
         setattr(borrower, name, changes[name])
     borrower.mobile_tail = borrower.mobile[-4:]
     record("borrower.update", borrower, "changed: " + (", ".join(changed) or "nothing"))
-    try:
-        db.session.flush()
-    except StaleDataError:
-        raise EditConflictError from None
+    db.session.flush()
 
 
 def _follow_new_mobile(borrower: Borrower, mobile: str) -> None:

@@ -2,7 +2,6 @@
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     make_response,
@@ -13,9 +12,8 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
 
-from portal.access import get_visible_or_404, require, roles_required, staff_required
+from portal.access import get_visible_or_404, or_404, require, roles_required, staff_required
 from portal.accounts.models import Role
 from portal.accounts.resets import needs_the_borrower
 from portal.accounts.views import send_borrower_reset_code
@@ -34,9 +32,10 @@ from portal.borrowers.models import (
     TIER_LABELS,
     Borrower,
 )
+from portal.core.actions import Refused, done, refused_on, writes
 from portal.core.forms import ConfirmForm
 from portal.core.paging import paginate
-from portal.extensions import db, limiter
+from portal.extensions import limiter
 
 bp = Blueprint("borrowers", __name__)
 
@@ -95,6 +94,7 @@ def index():
 
 @bp.route("/borrowers/new", methods=["GET", "POST"])
 @staff_required
+@writes
 def onboard():
     form = OnboardingForm(user=current_user, officers=_officers_to_choose())
     if form.validate_on_submit():
@@ -105,28 +105,12 @@ def onboard():
                 by=current_user,
                 photo=form.photo,
             )
-            db.session.commit()
-        except (IntegrityError, operations.BorrowerError):
-            # Someone registered the same ID or phone a moment ago.
-            db.session.rollback()
-            flash(_("This borrower was registered a moment ago by someone else."), "danger")
-            return redirect(_registered_meanwhile(form))
-        flash(_("%(name)s is registered.", name=borrower.full_name), "success")
-        return render_template("borrowers/activation_code.html", borrower=borrower, code=code)
+        except Refused as refusal:
+            refused_on(form, refusal)
+        else:
+            flash(_("%(name)s is registered.", name=borrower.full_name), "success")
+            return render_template("borrowers/activation_code.html", borrower=borrower, code=code)
     return render_template("borrowers/onboard.html", form=form)
-
-
-def _registered_meanwhile(form: OnboardingForm) -> str:
-    """The page of the borrower just registered by someone else, if visible; else the list.
-
-    Not a search for the number: it would put the number into the URL.
-    """
-    existing = queries.registered_with(
-        resident_id=form.resident_id.data
-    ) or queries.registered_with(mobile=form.mobile.data)
-    if existing is not None and existing.visible_to(current_user):
-        return url_for("borrowers.detail", borrower_id=existing.id)
-    return url_for("borrowers.index")
 
 
 def _detail(borrower: Borrower, reveal: bool = False):
@@ -147,24 +131,22 @@ def detail(borrower_id: int):
 
 @bp.post("/borrowers/<int:borrower_id>/reveal")
 @staff_required
+@writes
 def reveal(borrower_id: int):
     borrower = get_visible_or_404(Borrower, borrower_id)
     if not ConfirmForm().validate_on_submit():
         return redirect(url_for("borrowers.detail", borrower_id=borrower.id))
     operations.record_sensitive_view(borrower)
-    db.session.commit()
     return _detail(borrower, reveal=True)
 
 
 @bp.get("/borrowers/<int:borrower_id>/id-photo")
 @staff_required
+@writes
 def id_photo(borrower_id: int):
     borrower = get_visible_or_404(Borrower, borrower_id)
-    photo = queries.id_photo(borrower)
-    if photo is None:
-        abort(404)
+    photo = or_404(queries.id_photo(borrower))
     operations.record_photo_view(borrower)
-    db.session.commit()
     response = make_response(photo.content)
     response.headers["Content-Type"] = photo.media_type
     response.headers["Cache-Control"] = "no-store"
@@ -174,18 +156,19 @@ def id_photo(borrower_id: int):
 
 @bp.route("/borrowers/<int:borrower_id>/edit", methods=["GET", "POST"])
 @staff_required
+@writes
 def edit(borrower_id: int):
     borrower = get_visible_or_404(Borrower, borrower_id)
     form = EditForm(obj=borrower, user=current_user, borrower=borrower)
     if form.validate_on_submit():
         try:
             operations.update_profile(borrower, form.expected_version, form.profile())
-            db.session.commit()
         except operations.EditConflictError as conflict:
-            db.session.rollback()
-            return _edit_conflict(borrower_id, form, conflict)
-        flash(_("The changes were saved."), "success")
-        return redirect(url_for("borrowers.detail", borrower_id=borrower.id))
+            refused_on(form, conflict)
+            return _edit_conflict(borrower_id, form)
+        return done(
+            _("The changes were saved."), url_for("borrowers.detail", borrower_id=borrower.id)
+        )
     return render_template(
         "borrowers/edit.html",
         form=form,
@@ -195,11 +178,10 @@ def edit(borrower_id: int):
     )
 
 
-def _edit_conflict(borrower_id: int, form: EditForm, conflict: operations.EditConflictError):
+def _edit_conflict(borrower_id: int, form: EditForm):
     """Keep what was typed, show what the other person saved, and arm the form to overwrite it."""
     borrower = get_visible_or_404(Borrower, borrower_id)
     form.version.data = borrower.version
-    flash(str(conflict.message), "warning")
     return render_template(
         "borrowers/edit.html",
         form=form,
@@ -211,6 +193,7 @@ def _edit_conflict(borrower_id: int, form: EditForm, conflict: operations.EditCo
 
 @bp.route("/borrowers/<int:borrower_id>/activation-code", methods=["GET", "POST"])
 @staff_required
+@writes
 def issue_activation_code(borrower_id: int):
     borrower = get_visible_or_404(Borrower, borrower_id)
     form = ConfirmForm()
@@ -220,11 +203,9 @@ def issue_activation_code(borrower_id: int):
             return send_borrower_reset_code(borrower)
         try:
             code = operations.issue_activation_code(borrower, by=current_user)
-        except operations.BorrowerError as refusal:
-            db.session.rollback()
-            flash(str(refusal.message), "danger")
+        except Refused as refusal:
+            refused_on(form, refusal)
             return redirect(url_for("borrowers.detail", borrower_id=borrower_id))
-        db.session.commit()
         return render_template("borrowers/activation_code.html", borrower=borrower, code=code)
     return render_template(
         "borrowers/activation_code.html", borrower=borrower, code=None, form=form
@@ -243,22 +224,25 @@ def _mobile_key() -> str:
 @bp.route("/activate", methods=["GET", "POST"])
 @limiter.limit(_activation_limit, methods=["POST"])
 @limiter.limit(_activation_limit, methods=["POST"], key_func=_mobile_key)
+@writes
 def activate():
     form = ActivationForm()
     if form.validate_on_submit():
         try:
             operations.activate(form.normalized_mobile(), form.code.data, form.new_password.data)
-        except operations.ActivationError as failure:
-            flash(str(failure.message), "danger")
+        except Refused as refusal:
+            refused_on(form, refusal)
             return render_template("borrowers/activate.html", form=form)
-        db.session.commit()
-        flash(_("Your password is set. You can log in with your mobile number now."), "success")
-        return redirect(url_for("accounts.login"))
+        return done(
+            _("Your password is set. You can log in with your mobile number now."),
+            url_for("accounts.login"),
+        )
     return render_template("borrowers/activate.html", form=form)
 
 
 @bp.route("/borrowers/reassign", methods=["GET", "POST"])
 @roles_required(Role.HEAD, Role.ADMIN)
+@writes
 def reassign():
     officers = queries.officers_for(current_user)
     # The filters come from the address, the filter form (``search``) or, carried along
@@ -275,16 +259,13 @@ def reassign():
             require(len(chosen) == len(set(form.borrower_ids.data)))
             try:
                 moved = operations.reassign(chosen, form.officer, form.reason.data, by=current_user)
-                db.session.commit()
-            except operations.BorrowerError as refusal:
-                db.session.rollback()
-                flash(str(refusal.message), "danger")
+            except Refused as refusal:
+                refused_on(form, refusal)
             else:
-                flash(
+                return done(
                     _("Borrowers moved to %(name)s: %(count)s.", name=form.officer, count=moved),
-                    "success",
+                    url_for("borrowers.reassign", **filters.args()),
                 )
-                return redirect(url_for("borrowers.reassign", **filters.args()))
     page = _listing(filters, REASSIGN_PAGE_SIZE)
     return render_template("borrowers/reassign.html", form=form, filters=filters, page=page)
 
@@ -292,7 +273,5 @@ def reassign():
 @bp.get("/me")
 @roles_required(Role.BORROWER)
 def me():
-    borrower = queries.own_profile(current_user)
-    if borrower is None:
-        abort(404)
+    borrower = or_404(queries.own_profile(current_user))
     return render_template("borrowers/me.html", borrower=borrower)
