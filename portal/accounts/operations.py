@@ -1,10 +1,11 @@
-"""Writes on accounts and login sessions. They flush and audit; the view commits."""
+"""Writes on accounts and login sessions. They flush and audit; the request commits."""
 
 import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
 from flask import request
+from flask_babel import lazy_gettext as _l
 
 from portal.accounts.models import SESSION_LIFETIME, LoginSession, Role, User
 from portal.accounts.passwords import (
@@ -14,8 +15,13 @@ from portal.accounts.passwords import (
     verify_password,
 )
 from portal.audit.operations import record
+from portal.core.actions import Refused
 from portal.database import utcnow
 from portal.extensions import db
+
+
+class AccountRefused(Refused):
+    """A change to an account that is not allowed; the message says why."""
 
 
 def normalize_username(username: str) -> str:
@@ -27,6 +33,12 @@ def find_user(username: str) -> User | None:
     """The account named ``username``, if any."""
     name = normalize_username(username)
     return db.session.scalar(sa.select(User).where(User.username == name))
+
+
+def find_staff(user_id: int) -> User | None:
+    """The staff account ``user_id``; None for a borrower's login or a missing id."""
+    user = db.session.get(User, user_id)
+    return user if user is not None and user.is_staff else None
 
 
 def authenticate(username: str, password: str) -> User | None:
@@ -124,8 +136,13 @@ def update_staff(user: User, *, display_name: str, role: Role, branch_id: int | 
     record("user.update", user, f"{user.username}: role={role.value} branch={branch_id}")
 
 
-def set_active(user: User, active: bool) -> None:
-    """Enable or disable an account; disabling ends its live sessions at once."""
+def set_active(user: User, active: bool, *, by: User | None = None) -> None:
+    """Enable or disable an account; disabling ends its live sessions at once.
+
+    Nobody disables the account they are acting with (``by``).
+    """
+    if not active and by is not None and by.id == user.id:
+        raise AccountRefused(_l("You cannot disable your own account."))
     user.active = active
     if not active:
         revoke_sessions(user)

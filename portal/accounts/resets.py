@@ -25,6 +25,7 @@ from portal.borrowers.masking import mask_phone
 from portal.borrowers.models import ActivationCode, Borrower
 from portal.borrowers.operations import issue_activation_code
 from portal.care.gateways import ConfigurationError, Gateway, Message, configured_gateway
+from portal.core.actions import Refused
 from portal.database import utcnow
 from portal.extensions import db
 
@@ -33,12 +34,13 @@ REQUESTED = "user.password_reset_requested"
 MAX_NOTICES = 5
 
 
-class ResetRefusedError(Exception):
-    """The code cannot be sent; ``message`` says why, for the member of staff."""
+NOT_SENT = _l(
+    "The code could not be sent: the text-message gateway did not accept it. Nothing changed; please try again later."
+)
 
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
+
+class ResetRefusedError(Refused):
+    """The code cannot be sent; ``message`` says why, for the member of staff."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,24 @@ def refuse_an_unproven_number(borrower: Borrower) -> None:
                 "The mobile number was changed after the borrower last logged in, so it is not yet known to be theirs: no code is sent to it. The borrower can log in with their password, or come to the branch with their ID card."
             )
         )
+
+
+def text_reset_code(borrower: Borrower, *, by: User) -> None:
+    """Text the borrower a new password code; ResetRefusedError when it cannot or did not go.
+
+    Unlike an operation this commits, as the greeting job does (portal/care/sending.py):
+    the code is stored before it leaves, no transaction stays open while the gateway
+    talks, and the gateway's answer is kept even when it is a refusal.
+    """
+    gateway = delivering_gateway()
+    refuse_an_unproven_number(borrower)
+    pending = request_reset(borrower, by=by)
+    db.session.commit()
+    result = gateway.send(pending.message)
+    record_delivery(pending, borrower.user, None if result.ok else result.error)
+    db.session.commit()
+    if not result.ok:
+        raise ResetRefusedError(NOT_SENT)
 
 
 def request_reset(borrower: Borrower, *, by: User) -> PendingReset:

@@ -3,7 +3,6 @@
 import sqlalchemy as sa
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     redirect,
@@ -15,12 +14,13 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from portal.access import roles_required
+from portal.access import or_404, roles_required
 from portal.accounts import operations, resets, throttle
 from portal.accounts.forms import ChangePasswordForm, LoginForm, PreferencesForm, StaffForm
 from portal.accounts.models import STAFF_ROLES, Role, User
 from portal.accounts.passwords import verify_password
 from portal.borrowers.masking import mask_phone
+from portal.core.actions import attempt, done, writes
 from portal.core.forms import ConfirmForm
 from portal.core.navigation import safe_next
 from portal.extensions import db, limiter
@@ -49,6 +49,7 @@ def _limit(setting: str):
     deduct_when=throttle.login_failed,
     exempt_when=throttle.known_device,
 )
+@writes
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("core.home"))
@@ -56,14 +57,13 @@ def login():
     if form.validate_on_submit():
         user = operations.authenticate(form.username.data, form.password.data)
         if user is None:
-            db.session.commit()  # keep the audit entry of the failed attempt
+            # Answered normally, so the audit entry of the failed attempt is kept.
             flash(_("Wrong username or password."), "danger")
             return render_template("accounts/login.html", form=form), 200
         locale = user.locale
         notices = resets.notices_since(user, user.last_login_at)
         session.clear()  # a fresh session (and CSRF token) for every login
         operations.start_session(user)
-        db.session.commit()
         login_user(user)
         session["locale"] = locale
         for notice in notices:
@@ -76,10 +76,10 @@ def login():
 
 @bp.post("/logout")
 @login_required
+@writes
 def logout():
     if ConfirmForm().validate_on_submit():
         operations.end_session(current_user.session_token)
-        db.session.commit()
         logout_user()
         session.clear()
         flash(_("You have logged out."), "info")
@@ -88,19 +88,19 @@ def logout():
 
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
+@writes
 def preferences():
     form = PreferencesForm(obj=current_user)
     if form.validate_on_submit():
         operations.set_locale(current_user, form.locale.data)
-        db.session.commit()
         session["locale"] = form.locale.data
-        flash(_("Your settings were saved."), "success")
-        return redirect(url_for("accounts.preferences"))
+        return done(_("Your settings were saved."), url_for("accounts.preferences"))
     return render_template("accounts/preferences.html", form=form)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
+@writes
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
@@ -108,9 +108,7 @@ def change_password():
             form.current_password.errors.append(_("The current password is not correct."))
         else:
             operations.change_password(current_user, form.new_password.data)
-            db.session.commit()
-            flash(_("Your password was changed."), "success")
-            return redirect(url_for("core.home"))
+            return done(_("Your password was changed."), url_for("core.home"))
     return render_template("accounts/change_password.html", form=form)
 
 
@@ -128,6 +126,7 @@ def staff_list():
 
 @bp.route("/admin/users/new", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
+@writes
 def staff_create():
     form = StaffForm()
     if form.validate_on_submit():
@@ -139,23 +138,17 @@ def staff_create():
             branch_id=form.branch,
             must_change_password=True,
         )
-        db.session.commit()
-        flash(_("Account %(name)s created.", name=user.username), "success")
-        return redirect(url_for("accounts.staff_list"))
+        return done(
+            _("Account %(name)s created.", name=user.username), url_for("accounts.staff_list")
+        )
     return render_template("accounts/staff_form.html", form=form, user=None)
-
-
-def _staff_or_404(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None or not user.is_staff:
-        abort(404)
-    return user
 
 
 @bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
+@writes
 def staff_edit(user_id: int):
-    user = _staff_or_404(user_id)
+    user = or_404(operations.find_staff(user_id))
     form = StaffForm(obj=user, editing=user)
     if request.method == "GET":
         form.branch_id.data = str(user.branch_id or "")
@@ -166,9 +159,9 @@ def staff_edit(user_id: int):
             role=Role(form.role.data),
             branch_id=form.branch,
         )
-        db.session.commit()
-        flash(_("Account %(name)s saved.", name=user.username), "success")
-        return redirect(url_for("accounts.staff_list"))
+        return done(
+            _("Account %(name)s saved.", name=user.username), url_for("accounts.staff_list")
+        )
     return render_template(
         "accounts/staff_form.html", form=form, user=user, confirm_form=ConfirmForm()
     )
@@ -176,27 +169,28 @@ def staff_edit(user_id: int):
 
 @bp.post("/admin/users/<int:user_id>/active")
 @roles_required(Role.ADMIN)
+@writes
 def staff_toggle_active(user_id: int):
-    user = _staff_or_404(user_id)
-    if ConfirmForm().validate_on_submit():
-        if user.id == current_user.id:
-            flash(_("You cannot disable your own account."), "danger")
-        else:
-            operations.set_active(user, not user.active)
-            db.session.commit()
-            message = _("Account enabled.") if user.active else _("Account disabled.")
-            flash(message, "success")
-    return redirect(url_for("accounts.staff_edit", user_id=user.id))
+    user = or_404(operations.find_staff(user_id))
+    back = url_for("accounts.staff_edit", user_id=user.id)
+    if not ConfirmForm().validate_on_submit():
+        return redirect(back)
+    enable = not user.active
+    return attempt(
+        lambda: operations.set_active(user, enable, by=current_user),
+        _("Account enabled.") if enable else _("Account disabled."),
+        back,
+    )
 
 
 @bp.post("/admin/users/<int:user_id>/reset-password")
 @roles_required(Role.ADMIN)
+@writes
 def staff_reset_password(user_id: int):
-    user = _staff_or_404(user_id)
+    user = or_404(operations.find_staff(user_id))
     if not ConfirmForm().validate_on_submit():
         return redirect(url_for("accounts.staff_edit", user_id=user.id))
     temporary = operations.reset_password(user)
-    db.session.commit()
     return render_template("accounts/temporary_password.html", user=user, temporary=temporary)
 
 
@@ -205,33 +199,12 @@ def send_borrower_reset_code(borrower):
 
     Called by borrowers.issue_activation_code once its confirmation form is valid.
     """
-    back = redirect(url_for("borrowers.detail", borrower_id=borrower.id))
-    try:
-        gateway = resets.delivering_gateway()
-        resets.refuse_an_unproven_number(borrower)
-    except resets.ResetRefusedError as refusal:
-        flash(str(refusal.message), "danger")
-        return back
-    pending = resets.request_reset(borrower, by=current_user)
-    # The code is stored before it leaves, and no transaction stays open during the call.
-    db.session.commit()
-    result = gateway.send(pending.message)
-    resets.record_delivery(pending, borrower.user, None if result.ok else result.error)
-    db.session.commit()
-    if result.ok:
-        flash(
-            _(
-                "A new password code was texted to the borrower's phone %(phone)s. It is not shown to staff; it works once, within %(minutes)d minutes.",
-                phone=mask_phone(borrower.mobile),
-                minutes=resets.RESET_CODE_LIFETIME.seconds // 60,
-            ),
-            "success",
-        )
-    else:
-        flash(
-            _(
-                "The code could not be sent: the text-message gateway did not accept it. Nothing changed; please try again later."
-            ),
-            "danger",
-        )
-    return back
+    return attempt(
+        lambda: resets.text_reset_code(borrower, by=current_user),
+        _(
+            "A new password code was texted to the borrower's phone %(phone)s. It is not shown to staff; it works once, within %(minutes)d minutes.",
+            phone=mask_phone(borrower.mobile),
+            minutes=resets.RESET_CODE_LIFETIME.seconds // 60,
+        ),
+        url_for("borrowers.detail", borrower_id=borrower.id),
+    )
