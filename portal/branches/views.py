@@ -1,14 +1,15 @@
 """The admin's branch pages."""
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, render_template, url_for
 from flask_babel import gettext as _
 
-from portal.access import roles_required
+from portal.access import or_404, roles_required
 from portal.accounts.models import Role
 from portal.branches.forms import BranchForm
 from portal.branches.models import Branch
 from portal.branches.operations import EDITABLE, create_branch, update_branch
+from portal.core.actions import done, writes
 from portal.extensions import db
 
 bp = Blueprint("branches", __name__, url_prefix="/admin/branches")
@@ -27,24 +28,22 @@ def index():
 
 @bp.route("/new", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
+@writes
 def create():
     form = BranchForm()
     if form.validate_on_submit():
         branch = create_branch(**_form_values(form))
-        db.session.commit()
-        flash(_("Branch %(code)s created.", code=branch.code), "success")
-        return redirect(url_for("branches.index"))
+        return done(_("Branch %(code)s created.", code=branch.code), url_for("branches.index"))
     return render_template("branches/form.html", form=form, branch=None)
 
 
 @bp.route("/<int:branch_id>", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
+@writes
 def edit(branch_id: int):
-    branch = db.session.get(Branch, branch_id) or abort(404)
+    branch = or_404(db.session.get(Branch, branch_id))
     form = BranchForm(obj=branch, editing=branch)
     if form.validate_on_submit():
         update_branch(branch, **_form_values(form))
-        db.session.commit()
-        flash(_("Branch %(code)s saved.", code=branch.code), "success")
-        return redirect(url_for("branches.index"))
+        return done(_("Branch %(code)s saved.", code=branch.code), url_for("branches.index"))
     return render_template("branches/form.html", form=form, branch=branch)
