@@ -1,12 +1,5 @@
-"""Gathering the facts the tier rules need, a fixed number of queries for any number of borrowers.
+"""Gathering the facts the tier rules need, a fixed number of queries for any number of borrowers."""
 
-The visit risk history is pluggable: ``risk_history`` asks ``portal.visits.models.Visit``
-when that model offers ``borrower_id``, ``risk_level`` and a visit time; without it the
-rules judge by the loans alone and say so.
-"""
-
-import importlib
-from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -16,21 +9,22 @@ from portal.borrowers.models import Borrower
 from portal.extensions import db
 from portal.loans.models import Loan, LoanStatus, RepaymentStatus
 from portal.tiers.rules import RiskHistory, TierFacts
+from portal.visits.models import Visit, latest_version
+from portal.visits.risk import RiskLevel
 
 LENT_STATUSES = (LoanStatus.CONTRACTED, LoanStatus.ACTIVE, LoanStatus.CLOSED)
-VISIT_TIME_COLUMNS = ("visited_at", "visit_time", "signed_at", "created_at")
 RISK_WINDOW = timedelta(days=365)
 
 NO_RISK = RiskHistory()
 
-RiskProvider = Callable[[list[int] | sa.Select, datetime], dict[int, RiskHistory] | None]
+Borrowers = list[int] | sa.Select
 
 
 def _flag(condition) -> sa.ColumnElement:
     return sa.func.max(sa.case((condition, 1), else_=0))
 
 
-def loan_rows(borrowers: list[int] | sa.Select) -> dict[int, tuple]:
+def loan_rows(borrowers: Borrowers) -> dict[int, tuple]:
     """Per borrower, plain values: total lent, loans, first payout, overdue and write-off
     marks, tier in force (what ``facts_of`` turns into TierFacts)."""
     lent = Loan.status.in_(LENT_STATUSES)
@@ -54,7 +48,7 @@ def loan_rows(borrowers: list[int] | sa.Select) -> dict[int, tuple]:
         .where(Loan.borrower_id.in_(borrowers))
         .group_by(Loan.borrower_id, Borrower.tier)
     )
-    # A branch review reads 5,000 of these: Core rows, none of the ORM's per-row work.
+    # A branch reads 5,000 of these: Core rows, none of the ORM's per-row work.
     return {row[0]: tuple(row[1:]) for row in db.session.connection().execute(stmt)}
 
 
@@ -75,71 +69,62 @@ def facts_of(loans: tuple | None, risk: RiskHistory | None) -> TierFacts:
     )
 
 
-def _visit_model():
-    """The Visit model if it has what the risk history needs, else None."""
-    visit = getattr(importlib.import_module("portal.visits.models"), "Visit", None)
-    if visit is None or not all(hasattr(visit, name) for name in ("borrower_id", "risk_level")):
+def risk_window_start(today: date) -> datetime:
+    """The oldest visit time that still counts on ``today``."""
+    return datetime.combine(today - RISK_WINDOW, time.min, tzinfo=UTC)
+
+
+def _lapses_on(oldest: datetime | None) -> date | None:
+    """The first day on which the oldest counted visit no longer counts."""
+    if oldest is None:
         return None
-    time_column = next((name for name in VISIT_TIME_COLUMNS if hasattr(visit, name)), None)
-    return (visit, getattr(visit, time_column)) if time_column else None
+    if oldest.tzinfo is not None:
+        oldest = oldest.astimezone(UTC)
+    return oldest.date() + RISK_WINDOW + timedelta(days=1)
 
 
-def visit_risk_history(
-    borrowers: list[int] | sa.Select, since: datetime
-) -> dict[int, RiskHistory] | None:
-    """Orange and red visits per borrower (ids, or a select of ids) since ``since``.
+def risk_history(borrowers: Borrowers, today: date) -> dict[int, RiskHistory]:
+    """Orange and red visits per borrower (ids, or a select of ids) in the risk window.
 
-    None when there is no visit data to ask.
+    An amended visit counts once, as its latest version (not the original and every
+    correction): the visits feature's rule, served by its amendments index.
     """
-    found = _visit_model()
-    if found is None:
-        return None
-    visit, visited_at = found
-    level = sa.cast(visit.risk_level, sa.String)
+    orange = Visit.risk_level == RiskLevel.ORANGE
     stmt = (
         sa.select(
-            visit.borrower_id,
-            sa.func.sum(sa.case((level == "orange", 1), else_=0)),
-            sa.func.sum(sa.case((level == "red", 1), else_=0)),
+            Visit.borrower_id,
+            sa.func.sum(sa.case((orange, 1), else_=0)),
+            sa.func.sum(sa.case((Visit.risk_level == RiskLevel.RED, 1), else_=0)),
+            sa.func.min(Visit.visited_at),
         )
         .where(
-            visit.borrower_id.in_(borrowers),
-            visited_at >= since,
+            Visit.borrower_id.in_(borrowers),
+            Visit.visited_at >= risk_window_start(today),
             # Only these count; the newest-version check then runs for a few visits.
-            level.in_(("orange", "red")),
+            Visit.risk_level.in_((RiskLevel.ORANGE, RiskLevel.RED)),
+            latest_version(Visit),
         )
-        .group_by(visit.borrower_id)
+        .group_by(Visit.borrower_id)
     )
-    latest_version = getattr(importlib.import_module(visit.__module__), "latest_version", None)
-    if latest_version is not None:
-        # An amended visit counts once, as its latest version (not the original and
-        # every correction): the visits feature's rule, served by its amendments index.
-        stmt = stmt.where(latest_version(visit))
-    rows = db.session.execute(stmt)
-    return {row[0]: RiskHistory(int(row[1] or 0), int(row[2] or 0)) for row in rows}
-
-
-# Swap this to take risk history from elsewhere (tests use it to stand in for visits).
-risk_history: RiskProvider = visit_risk_history
+    return {
+        row[0]: RiskHistory(int(row[1] or 0), int(row[2] or 0), lapses_on=_lapses_on(row[3]))
+        for row in db.session.execute(stmt)
+    }
 
 
 def gather_plain(
     borrower_ids: list[int], today: date, among: sa.Select | None = None
-) -> dict[int, tuple[tuple | None, RiskHistory | None]]:
-    """(loan row or None, risk history or None) for every id: what ``facts_of`` takes.
+) -> dict[int, tuple[tuple | None, RiskHistory]]:
+    """(loan row or None, risk history) for every id: what ``facts_of`` takes.
 
     ``among``, a select of ids covering ``borrower_ids`` (a whole branch), replaces a
     long IN list in the queries.
     """
     borrowers = borrower_ids if among is None else among
     loans = loan_rows(borrowers)
-    since = datetime.combine(today - RISK_WINDOW, time.min, tzinfo=UTC)
-    risks = risk_history(borrowers, since)
+    risks = risk_history(borrowers, today)
     return {
-        borrower_id: (
-            loans.get(borrower_id),
-            None if risks is None else risks.get(borrower_id, NO_RISK),
-        )
+        borrower_id: (loans.get(borrower_id), risks.get(borrower_id, NO_RISK))
         for borrower_id in borrower_ids
     }
 

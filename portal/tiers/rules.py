@@ -3,8 +3,9 @@
 Pure module: facts in, suggestion out; no database, no request.
 """
 
-from dataclasses import dataclass
-from datetime import date
+import math
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -18,6 +19,7 @@ KEY_LENT_LONG_STANDING = Decimal(50_000)
 KEY_YEARS = 2
 SERIOUS_OVERDUE_DAYS = 90
 ORDER = (Tier.POTENTIAL, Tier.GENERAL, Tier.KEY, Tier.STRATEGIC)
+DAYS_PER_YEAR = 365.25
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,9 @@ class RiskHistory:
 
     orange: int = 0
     red: int = 0
+    # The first day the oldest of these visits no longer counts; not a fact the rules
+    # judge by, only when their answer may change (``recheck_on``).
+    lapses_on: date | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -56,7 +61,7 @@ def years_with_company(facts: TierFacts, today: date) -> float:
     """Whole and part years since the first loan was paid out."""
     if facts.first_disbursed is None:
         return 0.0
-    return max((today - facts.first_disbursed).days, 0) / 365.25
+    return max((today - facts.first_disbursed).days, 0) / DAYS_PER_YEAR
 
 
 def _serious_marks(facts: TierFacts) -> list:
@@ -118,3 +123,20 @@ def suggest(facts: TierFacts, today: date) -> Suggestion:
     if minor:
         return Suggestion(_held(_one_step_down(tier), facts), (*reasons, *minor))
     return Suggestion(tier, tuple(reasons))
+
+
+def recheck_on(facts: TierFacts, today: date) -> date | None:
+    """The first day after ``today`` on which time alone may change the suggestion.
+
+    Time enters the rules twice: the years with the company pass the key and strategic
+    thresholds, and visits leave the 12-month risk window. None: never by time alone.
+    """
+    if facts.loans == 0:
+        return None
+    days = []
+    if facts.first_disbursed is not None:
+        for years in (KEY_YEARS, STRATEGIC_YEARS):
+            days.append(facts.first_disbursed + timedelta(math.ceil(years * DAYS_PER_YEAR)))
+    if facts.risk is not None and facts.risk.lapses_on is not None:
+        days.append(facts.risk.lapses_on)
+    return min((day for day in days if day > today), default=None)

@@ -7,10 +7,8 @@ import pytest
 
 from portal.borrowers.models import Tier
 from portal.loans.models import RepaymentStatus
-from portal.tiers import facts
-from portal.tiers.rules import RiskHistory
 from tests.care.helpers import add_borrower
-from tests.tiers.test_tiers import give_loan, set_tier
+from tests.tiers.test_tiers import give_loan, red_visit, set_tier
 
 SMALL = {"approved_amount": Decimal("60000.00"), "disbursed_on": date(2025, 3, 1)}
 
@@ -21,7 +19,7 @@ def potential(app, world):
     return add_borrower(app, world)
 
 
-def _marked(app, borrower_id, mark, monkeypatch):
+def _marked(app, world, borrower_id, mark):
     if mark == "written_off":
         give_loan(app, borrower_id, written_off=True, **SMALL)
     elif mark == "overdue_157":
@@ -30,16 +28,12 @@ def _marked(app, borrower_id, mark, monkeypatch):
         )
     else:
         give_loan(app, borrower_id, **SMALL)
-        monkeypatch.setattr(
-            facts, "risk_history", lambda ids, since: {borrower_id: RiskHistory(red=1)}
-        )
+        red_visit(app, world, borrower_id)
 
 
 @pytest.mark.parametrize("mark", ["written_off", "overdue_157", "red_warning"])
-def test_a_marked_potential_borrower_is_not_raised(
-    app, client, world, potential, mark, monkeypatch
-):
-    _marked(app, potential, mark, monkeypatch)
+def test_a_marked_potential_borrower_is_not_raised(app, client, world, potential, mark):
+    _marked(app, world, potential, mark)
     client.login("head")
     page = client.get(f"/tiers/borrowers/{potential}").get_data(as_text=True)
     assert '<option selected value="potential">' in page
@@ -48,10 +42,8 @@ def test_a_marked_potential_borrower_is_not_raised(
     assert f'/tiers/borrowers/{potential}"' not in review
 
 
-def test_a_marked_strategic_borrower_is_still_capped_at_general(
-    app, client, world, potential, monkeypatch
-):
-    _marked(app, potential, "overdue_157", monkeypatch)
+def test_a_marked_strategic_borrower_is_still_capped_at_general(app, client, world, potential):
+    _marked(app, world, potential, "overdue_157")
     set_tier(app, potential, Tier.STRATEGIC)
     client.login("head")
     page = client.get(f"/tiers/borrowers/{potential}").get_data(as_text=True)

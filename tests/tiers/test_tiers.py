@@ -11,13 +11,14 @@ from portal.borrowers.models import Borrower, Tier
 from portal.core.calendar import local_today
 from portal.extensions import db
 from portal.loans.models import LoanStatus, RepaymentStatus
-from portal.tiers import facts
 from portal.tiers.models import Decision, TierChange
-from portal.tiers.rules import RiskHistory
+from portal.visits.risk import RiskSignal
 from tests.care.helpers import add_borrower
 from tests.factories import make_loan
+from tests.visits.helpers import make_visit
 
 BIG = {"approved_amount": Decimal("350000.00"), "disbursed_on": date(2020, 3, 1)}
+RED = frozenset({RiskSignal.REPAYMENT_OVERDUE, RiskSignal.BUSINESS_SUSPENDED})
 
 
 _contracts = iter(range(10**6))
@@ -190,10 +191,17 @@ def test_strategic_list_for_holiday_visits_shows_only_visible_borrowers(
     assert name in page and world.foreign_borrower.name in page
 
 
-def test_risk_history_from_another_source_can_be_plugged_in(
-    app, client, world, big_client, monkeypatch
-):
-    monkeypatch.setattr(facts, "risk_history", lambda ids, since: {big_client: RiskHistory(red=1)})
+def red_visit(app, world, borrower_id) -> None:
+    with app.app_context():
+        borrower = db.session.get(Borrower, borrower_id)
+        officer = db.session.get(User, world.officer.id)
+        when = datetime.combine(local_today(), datetime.min.time(), tzinfo=UTC)
+        make_visit(borrower, officer, when, risk_signals=RED)
+        db.session.commit()
+
+
+def test_red_visit_caps_a_strategic_borrower_at_general(app, client, world, big_client):
+    red_visit(app, world, big_client)
     set_tier(app, big_client, Tier.STRATEGIC)
     client.login("head")
     page = client.get(f"/tiers/borrowers/{big_client}").get_data(as_text=True)
@@ -202,16 +210,7 @@ def test_risk_history_from_another_source_can_be_plugged_in(
 
 
 def test_red_visit_on_record_caps_the_suggestion(app, client, world, big_client):
-    visits = pytest.importorskip("tests.visits.helpers")
-    from portal.visits.risk import RiskSignal
-
-    with app.app_context():
-        borrower = db.session.get(Borrower, big_client)
-        officer = db.session.get(User, world.officer.id)
-        when = datetime.combine(local_today(), datetime.min.time(), tzinfo=UTC)
-        signals = frozenset({RiskSignal.REPAYMENT_OVERDUE, RiskSignal.BUSINESS_SUSPENDED})
-        visits.make_visit(borrower, officer, when, risk_signals=signals)
-        db.session.commit()
+    red_visit(app, world, big_client)
     client.login("head")
     page = client.get(f"/tiers/borrowers/{big_client}").get_data(as_text=True)
     assert "近 12 个月回访有红色预警" in page
