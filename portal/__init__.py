@@ -66,10 +66,14 @@ def register_links() -> None:
     """Where one feature's write starts work in another: every such link is listed here."""
     from portal.borrowers.operations import borrower_reassigned
     from portal.services import operations as services
+    from portal.tiers import stored as tier_suggestions
     from portal.visits.operations import visit_signed
 
     visit_signed.connect(services.on_visit_signed)
     borrower_reassigned.connect(services.on_borrower_reassigned)
+    # Loan steps, counted visits and tier changes store the borrower's suggested tier
+    # in their own transaction, whichever feature wrote them.
+    tier_suggestions.keep_current()
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -138,3 +142,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(importlib.import_module("portal.care.cli").care_cli)
     app.cli.add_command(importlib.import_module("portal.reports.cli").reports_cli)
+    app.cli.add_command(importlib.import_module("portal.tiers.cli").tiers_cli)

@@ -1,6 +1,7 @@
-"""The history of a borrower's tier: every confirmation and override, with its reason."""
+"""A borrower's tier: the history of decisions, and the stored suggestion."""
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 
 import sqlalchemy as sa
@@ -48,3 +49,35 @@ class TierChange(db.Model):
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     decided_by: Mapped[User | None] = relationship()
+
+
+class TierSuggestion(db.Model):
+    """The tier the rules suggest for a borrower, stored with the facts it rests on.
+
+    Kept current in the transaction that changes those facts (portal/tiers/stored.py)
+    and refreshed nightly for what time alone changes, so the review pages read pages
+    of these instead of judging a whole branch per view. A row is trusted only while
+    ``for_tier`` is the tier in force and ``recheck_on`` has not come; otherwise the
+    suggestion is judged afresh (docs/tiers.md).
+    """
+
+    __tablename__ = "tier_suggestions"
+
+    borrower_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("borrowers.id", ondelete="CASCADE"), primary_key=True
+    )
+    tier: Mapped[Tier] = mapped_column(enum_type(Tier, 16))
+    # The tier in force it was judged against (marks hold a tier down, docs/tiers.md).
+    for_tier: Mapped[Tier] = mapped_column(enum_type(Tier, 16))
+    # The facts' date, and the first day time alone may change the answer (None: never).
+    as_of: Mapped[date] = mapped_column(sa.Date)
+    recheck_on: Mapped[date | None] = mapped_column(sa.Date)
+    # The facts, so that the reasons are worded in the reader's language.
+    lent_total: Mapped[Decimal] = mapped_column(sa.Numeric(14, 2), default=0)
+    loans: Mapped[int] = mapped_column(default=0)
+    first_disbursed: Mapped[date | None] = mapped_column(sa.Date)
+    overdue_now: Mapped[bool] = mapped_column(default=False)
+    max_overdue_days: Mapped[int] = mapped_column(default=0)
+    written_off: Mapped[bool] = mapped_column(default=False)
+    orange_visits: Mapped[int] = mapped_column(default=0)
+    red_visits: Mapped[int] = mapped_column(default=0)

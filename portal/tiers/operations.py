@@ -1,4 +1,4 @@
-"""Writes of the tiers feature. They flush and audit; the view commits."""
+"""Writes of the tiers feature. They flush and audit; the request's transaction commits."""
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -6,11 +6,12 @@ from flask_babel import lazy_gettext as _l
 from portal.accounts.models import User
 from portal.audit.operations import record
 from portal.borrowers.models import Borrower, Tier
+from portal.core.actions import Refused
 from portal.extensions import db
 from portal.tiers.models import Decision, TierChange
 
 
-class TierError(Exception):
+class TierError(Refused):
     """A refused tier decision; the message is shown to the user."""
 
 
@@ -27,7 +28,9 @@ def decide_tier(
     reason = reason.strip()
     decision = Decision.CONFIRMED if tier == suggested else Decision.OVERRIDDEN
     if decision == Decision.OVERRIDDEN and not reason:
-        raise TierError(_l("Give a reason when choosing another tier than the suggested one."))
+        raise TierError(
+            _l("Give a reason when choosing another tier than the suggested one."), field="reason"
+        )
     change = TierChange(
         borrower_id=borrower.id,
         from_tier=borrower.tier,
@@ -50,13 +53,25 @@ def decide_tier(
 
 def confirm_suggestions(
     borrowers: list[Borrower],
-    suggested: dict[int, Tier],
     *,
+    shown: dict[int, Tier],
+    suggested: dict,
     note: str,
     period: str,
     decided_by: User,
 ) -> list[TierChange]:
-    """Confirm each borrower's suggested tier, one decision and audit entry per borrower."""
+    """Confirm each borrower's suggested tier, one decision and audit entry per borrower.
+
+    ``shown`` is the tier the page showed for each, ``suggested`` the suggestion now
+    (a Suggestion per id): the whole batch is refused when one changed in between.
+    """
+    if any(suggested[b.id].tier != shown[b.id] for b in borrowers):
+        raise TierError(
+            _l(
+                "A suggestion changed since the page was shown; nothing was confirmed. "
+                "Look at the list again."
+            )
+        )
     decided = set(
         db.session.scalars(
             sa.select(TierChange.borrower_id).where(
@@ -71,8 +86,8 @@ def confirm_suggestions(
     return [
         decide_tier(
             borrower,
-            suggested[borrower.id],
-            suggested=suggested[borrower.id],
+            suggested[borrower.id].tier,
+            suggested=suggested[borrower.id].tier,
             reason=note,
             period=period,
             decided_by=decided_by,

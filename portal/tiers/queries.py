@@ -2,32 +2,21 @@
 
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from portal.accounts.models import User
 from portal.borrowers.models import Borrower, Tier
+from portal.core.paging import RowsPagination, paginate_rows
 from portal.extensions import db
-from portal.tiers import facts
-from portal.tiers.models import TierChange
+from portal.tiers import facts, stored
+from portal.tiers.models import TierChange, TierSuggestion
 from portal.tiers.rules import Suggestion, suggest
 
 YEARLY, HALF_YEARLY = "yearly", "half-yearly"
 REVIEW_KINDS = (YEARLY, HALF_YEARLY)
 CHUNK = 1000
-
-
-@lru_cache(maxsize=50_000)
-def _suggest(loans: tuple | None, risk, today: date) -> Suggestion:
-    """The rules' answer for these plain facts.
-
-    The rules are a pure function of the facts and the day, and from one view of a
-    branch's review to the next nearly every borrower's facts are the same: each
-    worker remembers the answers (5,000 per branch) instead of wording them again.
-    """
-    return suggest(facts.facts_of(loans, risk), today)
 
 
 def period_for(kind: str, today: date) -> str:
@@ -46,12 +35,12 @@ def suggestions(
     """
     if among is not None:
         plain = facts.gather_plain(borrower_ids, today, among)
-        return {i: _suggest(*values, today) for i, values in plain.items()}
+        return {i: stored.judged(*values, today) for i, values in plain.items()}
     result = {}
     for start in range(0, len(borrower_ids), CHUNK):
         chunk = borrower_ids[start : start + CHUNK]
         plain = facts.gather_plain(chunk, today)
-        result |= {i: _suggest(*values, today) for i, values in plain.items()}
+        result |= {i: stored.judged(*values, today) for i, values in plain.items()}
     return result
 
 
@@ -81,32 +70,64 @@ class ReviewRow:
     suggestion: Suggestion
 
 
-def review_rows(user: User, branch_id: int, period: str, today: date) -> list[ReviewRow]:
-    """Borrowers of a branch to decide on in ``period``: suggestion differs, not yet decided."""
+def _scope(user: User, branch_id: int, period: str) -> tuple:
     decided = sa.select(TierChange.borrower_id).where(TierChange.period == period)
-    scope = (
+    return (
         Borrower.visible_filter(user),
         Borrower.branch_id == branch_id,
         Borrower.id.not_in(decided),
     )
-    # The whole branch, as Core rows: only the few whose suggestion differs are kept.
-    rows = (
-        db.session.connection()
-        .execute(
-            sa.select(Borrower.id, Borrower.full_name, User.display_name, Borrower.tier)
-            .join(User, Borrower.officer_id == User.id)
-            .where(*scope)
-            .order_by(Borrower.full_name, Borrower.id)
-        )
-        .all()
+
+
+def _differing_untrusted(scope: tuple, today: date) -> dict[int, Suggestion]:
+    """Borrowers in scope without a stored suggestion that still holds, judged now;
+    those whose suggestion differs from their tier.
+
+    Normally none: every change of facts stores the suggestion and the nightly refresh
+    renews those that time changes. A missed night or data loaded around the portal
+    costs time here, never a wrong list.
+    """
+    stmt = (
+        sa.select(Borrower.id, Borrower.tier)
+        .outerjoin(TierSuggestion, TierSuggestion.borrower_id == Borrower.id)
+        .where(*scope, sa.or_(TierSuggestion.borrower_id.is_(None), ~stored.trusted(today)))
     )
-    among = sa.select(Borrower.id).where(*scope)
-    suggested = suggestions([row[0] for row in rows], today, among)
-    return [
-        ReviewRow(row[0], row[1], row[2], row[3], suggested[row[0]])
-        for row in rows
-        if suggested[row[0]].tier != row[3]
+    tiers = dict(db.session.execute(stmt).all())
+    judged = suggestions(list(tiers), today)
+    return {i: judged[i] for i, tier in tiers.items() if judged[i].tier != tier}
+
+
+def review_page(
+    user: User, branch_id: int, period: str, today: date, per_page: int
+) -> RowsPagination:
+    """A page of the borrowers of a branch to decide on in ``period`` (ReviewRow items):
+    suggestion differs from the tier in force, not yet decided in the period.
+
+    Read from the stored suggestions by the branch's name index, a fixed number of
+    queries whatever the size of the branch.
+    """
+    scope = _scope(user, branch_id, period)
+    live = _differing_untrusted(scope, today)
+    differs = sa.and_(stored.trusted(today), TierSuggestion.tier != Borrower.tier)
+    stmt = (
+        sa.select(Borrower.id, Borrower.full_name, User.display_name, Borrower.tier, TierSuggestion)
+        .join(User, Borrower.officer_id == User.id)
+        .outerjoin(TierSuggestion, TierSuggestion.borrower_id == Borrower.id)
+        .where(*scope, sa.or_(differs, Borrower.id.in_(list(live))))
+        .order_by(Borrower.full_name, Borrower.id)
+    )
+    page = paginate_rows(stmt, per_page)
+    page.items = [
+        ReviewRow(
+            borrower_id,
+            name,
+            officer,
+            tier,
+            live.get(borrower_id) or suggest(stored.stored_facts(row, tier), today),
+        )
+        for borrower_id, name, officer, tier, row in page.items
     ]
+    return page
 
 
 def history(borrower_id: int) -> list[TierChange]:

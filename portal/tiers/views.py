@@ -3,7 +3,6 @@
 import sqlalchemy as sa
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     redirect,
@@ -15,21 +14,23 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from portal.access import get_visible_or_404, require, roles_required, staff_required
+from portal.access import get_visible_or_404, or_404, require, roles_required, staff_required
 from portal.accounts.models import Role
 from portal.borrowers.models import TIER_LABELS, Borrower, Tier
 from portal.branches.forms import branch_choices
 from portal.branches.models import Branch
+from portal.core.actions import Refused, attempt, current_actor, done, refused_on, writes
 from portal.core.calendar import local_today
 from portal.core.forms import optional_id
 from portal.core.navigation import safe_next
-from portal.core.paging import paginate_list
 from portal.extensions import db
 from portal.tiers import operations, queries
 from portal.tiers.forms import BulkConfirmForm, TierDecisionForm, TierFilterForm
 from portal.tiers.models import DECISION_LABELS
 
 bp = Blueprint("tiers", __name__, url_prefix="/tiers")
+# The review kinds as a URL part: anything else is not a page (404).
+REVIEW = "/review/<any(yearly, 'half-yearly'):kind>"
 
 
 def _decision_form(borrower_id: int, suggested: Tier, **kwargs) -> TierDecisionForm:
@@ -87,6 +88,7 @@ def borrower(borrower_id: int):
 
 @bp.post("/borrowers/<int:borrower_id>")
 @roles_required(Role.HEAD, Role.ADMIN)
+@writes
 def decide(borrower_id: int):
     borrower = get_visible_or_404(Borrower, borrower_id)
     require(current_user.can_manage_branch(borrower.branch_id))
@@ -96,39 +98,43 @@ def decide(borrower_id: int):
         for error in form.period.errors:
             flash(error, "danger")
         return _borrower_page(borrower, form, suggestion)
-    operations.decide_tier(
-        borrower,
-        Tier(form.tier.data),
-        suggested=suggestion.tier,
-        reason=form.reason.data or "",
-        period=form.period.data or "",
-        decided_by=current_user,
-    )
-    db.session.commit()
-    flash(_("%(name)s is now a %(tier)s client.", name=borrower.full_name,
-            tier=TIER_LABELS[borrower.tier]), "success")  # fmt: skip
-    return redirect(safe_next(form.next.data) if form.next.data else request.path)
+    try:
+        operations.decide_tier(
+            borrower,
+            Tier(form.tier.data),
+            suggested=suggestion.tier,
+            reason=form.reason.data or "",
+            period=form.period.data or "",
+            decided_by=current_actor(),
+        )
+    except Refused as refusal:
+        refused_on(form, refusal)
+        return _borrower_page(borrower, form, suggestion)
+    return done(
+        _("%(name)s is now a %(tier)s client.", name=borrower.full_name,
+          tier=TIER_LABELS[borrower.tier]),
+        safe_next(form.next.data) if form.next.data else request.path,
+    )  # fmt: skip
 
 
 def _review_branch() -> Branch:
     if current_user.role == Role.HEAD:
-        return db.session.get(Branch, current_user.branch_id) or abort(404)
+        return or_404(db.session.get(Branch, current_user.branch_id))
     wanted = request.args.get("branch", "")
     stmt = sa.select(Branch).order_by(Branch.code)
     if optional_id(wanted):
         stmt = stmt.where(Branch.id == optional_id(wanted))
-    return db.session.scalars(stmt).first() or abort(404)
+    return or_404(db.session.scalars(stmt).first())
 
 
-@bp.get("/review/<kind>")
+@bp.get(REVIEW)
 @roles_required(Role.HEAD, Role.ADMIN)
 def review(kind: str):
-    if kind not in queries.REVIEW_KINDS:
-        abort(404)
     today, branch = local_today(), _review_branch()
     period = queries.period_for(kind, today)
-    rows = queries.review_rows(current_user, branch.id, period, today)
-    page = paginate_list(rows, current_app.config["PER_PAGE"])
+    page = queries.review_page(
+        current_user, branch.id, period, today, current_app.config["PER_PAGE"]
+    )
     forms = {
         row.borrower_id: _decision_form(
             row.borrower_id, row.suggestion.tier, period=period, next=request.full_path,
@@ -150,18 +156,16 @@ def _picked_borrowers(picked: dict[int, Tier]) -> list[Borrower]:
         .where(Borrower.id.in_(list(picked)), Borrower.visible_filter(current_user))
         .order_by(Borrower.id)
     ).all()
-    if len(borrowers) != len(picked):
-        abort(404)
+    or_404(borrowers if len(borrowers) == len(picked) else None)
     for borrower in borrowers:
         require(current_user.can_manage_branch(borrower.branch_id))
     return list(borrowers)
 
 
-@bp.post("/review/<kind>/confirm")
+@bp.post(REVIEW + "/confirm")
 @roles_required(Role.HEAD, Role.ADMIN)
+@writes
 def confirm_many(kind: str):
-    if kind not in queries.REVIEW_KINDS:
-        abort(404)
     form = BulkConfirmForm()
     back = safe_next(form.next.data) if form.next.data else url_for("tiers.review", kind=kind)
     if not form.validate_on_submit():
@@ -171,23 +175,18 @@ def confirm_many(kind: str):
         return redirect(back)
     borrowers = _picked_borrowers(form.picked)
     today = local_today()
-    suggested = queries.suggestions([b.id for b in borrowers], today)
-    if any(suggested[b.id].tier != form.picked[b.id] for b in borrowers):
-        flash(_("A suggestion changed since the page was shown; nothing was confirmed. "
-                "Look at the list again."), "danger")  # fmt: skip
-        return redirect(back)
-    try:
-        changes = operations.confirm_suggestions(
+    confirmed = ngettext(
+        "%(num)d suggestion confirmed.", "%(num)d suggestions confirmed.", len(borrowers)
+    )
+    return attempt(
+        lambda: operations.confirm_suggestions(
             borrowers,
-            {b.id: suggested[b.id].tier for b in borrowers},
+            shown=form.picked,
+            suggested=queries.suggestions([b.id for b in borrowers], today),
             note=form.note.data or "",
             period=queries.period_for(kind, today),
-            decided_by=current_user,
-        )
-    except operations.TierError as error:
-        flash(str(error), "danger")
-        return redirect(back)
-    db.session.commit()
-    flash(ngettext("%(num)d suggestion confirmed.", "%(num)d suggestions confirmed.",
-                   len(changes)), "success")  # fmt: skip
-    return redirect(back)
+            decided_by=current_actor(),
+        ),
+        confirmed,
+        back,
+    )
