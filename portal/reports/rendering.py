@@ -44,6 +44,23 @@ def make_url_fetcher(static_root: Path):
     return StaticOnlyFetcher(allowed_protocols={"data", "file"}, allow_redirects=False)
 
 
+def narrowed_user_agent_css(text: str) -> str:
+    """WeasyPrint's HTML stylesheet without its rules for every element's pseudo-elements.
+
+    ``::marker`` and five footnote and note pseudo-elements match every element, so each
+    render computes six extra styles per element: a third of a visit report's styling
+    time. Markers are kept for list items; notes no report uses are dropped.
+    """
+    lines = []
+    for line in text.splitlines():
+        if line.startswith("::marker"):
+            line = "li" + line
+        elif line.startswith(("::footnote-", "::note-")):
+            continue
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
 class PdfRenderer:
     """Holds what can be reused between renders: fonts, stylesheets, the fetcher."""
 
@@ -55,6 +72,24 @@ class PdfRenderer:
         from weasyprint.text.fonts import FontConfiguration
 
         return FontConfiguration()
+
+    @cached_property
+    def html_class(self):
+        """WeasyPrint's ``HTML`` with the narrowed user-agent stylesheet, parsed once.
+
+        ``_ua_stylesheets`` is WeasyPrint's own hook (weasyprint is pinned in
+        pyproject.toml; tests/reports/test_rendering.py checks it still takes effect).
+        """
+        from weasyprint import CSS, HTML
+        from weasyprint.html import UA, UA_COUNTER_STYLE, UA_FORM_STYLESHEET
+
+        user_agent = CSS(string=narrowed_user_agent_css(UA), counter_style=UA_COUNTER_STYLE)
+
+        class PrintHTML(HTML):
+            def _ua_stylesheets(self, forms=False):
+                return [user_agent, UA_FORM_STYLESHEET] if forms else [user_agent]
+
+        return PrintHTML
 
     @cached_property
     def url_fetcher(self):
@@ -79,11 +114,14 @@ class PdfRenderer:
             ),
         ]
 
+    def prepare(self) -> None:
+        """Parse the font, the stylesheets and the user-agent stylesheet now, not in a render."""
+        self.base_stylesheets  # noqa: B018
+        self.html_class  # noqa: B018
+
     def layout(self, html: str):
         """Lay out an HTML string: a WeasyPrint ``Document`` whose pages can be combined."""
-        from weasyprint import HTML
-
-        document = HTML(
+        document = self.html_class(
             string=html,
             base_url=self.static_root.resolve().as_uri() + "/",
             url_fetcher=self.url_fetcher,

@@ -9,7 +9,12 @@ import pytest
 from flask import render_template_string
 from pypdf import PdfReader
 
-from portal.reports.rendering import RefusedURLError, make_url_fetcher, renderer
+from portal.reports.rendering import (
+    RefusedURLError,
+    make_url_fetcher,
+    narrowed_user_agent_css,
+    renderer,
+)
 from tests.browser.fixtures import ARTIFACTS
 from tests.reports.helpers import LogRecords, images_on
 
@@ -138,3 +143,25 @@ def test_fonts_and_stylesheets_are_parsed_once_per_process(app, monkeypatch):
     monkeypatch.setattr(weasyprint.CSS, "__init__", counting)
     _render(app, title="贷后跟踪调查表", name="王小明", english="again")
     assert parsed == []
+
+
+def test_reports_are_styled_without_rules_for_every_elements_pseudo_elements(app, monkeypatch):
+    """WeasyPrint's ::marker and note rules match every element; ours only list items."""
+    from weasyprint.html import UA
+
+    narrowed = narrowed_user_agent_css(UA)
+    assert narrowed != UA and "\nli::marker {" in narrowed
+    assert not [line for line in narrowed.splitlines() if line.startswith("::")]
+    with app.test_request_context():
+        html_class = renderer().html_class
+        asked, original = [], html_class._ua_stylesheets
+
+        def spy(self, forms=False):
+            asked.append(forms)
+            return original(self, forms)
+
+        monkeypatch.setattr(html_class, "_ua_stylesheets", spy)
+        pdf = renderer().render_html("<ol><li>第一项</li><li>第二项</li></ol>")
+    assert asked, "WeasyPrint no longer asks HTML._ua_stylesheets: the narrowing is lost"
+    text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    assert "1." in text and "2." in text and "第二项" in text
