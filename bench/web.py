@@ -189,6 +189,9 @@ def ensure_data(kind: str, url: str, env: dict, borrowers: int, months: int) -> 
         }
         stamp_file.write_text(json.dumps(stamp, indent=2) + "\n")
     had_statistics = statistics_present(url)
+    # The nightly job of a maintained database: the stored tier suggestions, as of today.
+    print(f"[{kind}] ", end="", flush=True)
+    flask(env, "tiers", "refresh")
     analyze(url)
     info = {
         "url": url,
