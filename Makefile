@@ -46,7 +46,7 @@ compile-translations: venv
 	@$(BIN)/pybabel compile -d portal/translations 2>&1 | grep -v '^compiling' || true
 
 translations: venv  ## extract new strings and merge them into the catalogues
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k _lp:1c,2 -k lazy_pgettext:1c,2 --no-location --sort-output \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k _lp:1c,2 -k lazy_pgettext:1c,2 --no-location --sort-output \
 		--project microloan-portal -o portal/translations/messages.pot .
 	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations \
 		--no-fuzzy-matching --width 100

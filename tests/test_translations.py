@@ -1,5 +1,6 @@
 """The Chinese catalogue is complete and in step with the code."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -43,6 +44,8 @@ def test_every_string_in_the_code_is_in_the_catalogue(tmp_path):
             "_l",
             "-k",
             "lazy_gettext",
+            "-k",
+            "lazy_ngettext:1,2",
             "--no-location",
             "-o",
             str(template),
@@ -62,3 +65,20 @@ def test_placeholders_survive_translation():
         if message.id and isinstance(message.id, str):
             for placeholder in ("%(name)s", "%(code)s", "%(total)s"):
                 assert (placeholder in message.id) == (placeholder in message.string), message.id
+
+
+# A placeholder holding a number, then a plural noun (perhaps after one adjective).
+COUNTED_NOUN = re.compile(
+    r"%\((?:count|num|n|days|months|loans|visits|due|owed)\)[sd]"
+    r" (?:[a-z]+ )?[a-z]+s\b"
+)
+
+
+def test_a_counted_noun_has_plural_forms():
+    """ "1 loans" is wrong English: a number before a plural noun goes through ngettext."""
+    singular_only = [
+        message.id
+        for message in _read(CATALOGUE)
+        if message.id and isinstance(message.id, str) and COUNTED_NOUN.search(message.id)
+    ]
+    assert singular_only == []

@@ -1,6 +1,7 @@
 """Forms of the complaints feature."""
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
@@ -19,8 +20,11 @@ def _severity_choices():
     return choices(
         (
             severity.value,
-            _l(
-                "%(label)s (answer within %(days)s days)", label=label, days=RESPONSE_DAYS[severity]
+            lazy_ngettext(
+                "%(label)s (answer within %(num)d day)",
+                "%(label)s (answer within %(num)d days)",
+                RESPONSE_DAYS[severity],
+                label=label,
             ),
         )
         for severity, label in SEVERITY_LABELS.items()

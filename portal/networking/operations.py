@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 
 from portal.accounts.models import User
 from portal.audit.operations import record
@@ -70,7 +71,13 @@ def split_free_tags(text: str) -> list[str]:
 def check_free_tags(tags: list[str]) -> None:
     """Raise NetworkingError for too many or too long free tags."""
     if len(tags) > MAX_FREE_TAGS:
-        raise NetworkingError(_l("At most %(count)s free tags on each side.", count=MAX_FREE_TAGS))
+        raise NetworkingError(
+            lazy_ngettext(
+                "At most %(num)d free tag on each side.",
+                "At most %(num)d free tags on each side.",
+                MAX_FREE_TAGS,
+            )
+        )
     if any(len(tag) > FREE_TAG_LENGTH for tag in tags):
         raise NetworkingError(
             _l("A free tag may have at most %(length)s characters.", length=FREE_TAG_LENGTH)

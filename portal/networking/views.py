@@ -2,7 +2,7 @@
 
 import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -258,7 +258,7 @@ def invite_save(event_id: int):
     # A refusal goes back to the invite page, with the filter the head had chosen.
     count = operations.invite(event, form.borrower_ids.data, current_actor())
     return done(
-        _("%(count)s borrowers invited.", count=count),
+        ngettext("%(num)d borrower invited.", "%(num)d borrowers invited.", count),
         url_for("networking.event", event_id=event.id),
     )
 

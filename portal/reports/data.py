@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import ClassVar
 
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_datetime, get_locale, ngettext
 from flask_babel import gettext as _
 
 from portal.accounts.models import ROLE_LABELS, User
@@ -21,7 +21,7 @@ from portal.borrowers.models import BUSINESS_TYPE_LABELS, SEX_LABELS, TIER_LABEL
 from portal.branches.models import Branch
 from portal.core.calendar import month_of
 from portal.database import utcnow
-from portal.loans.models import LOAN_STATUS_LABELS
+from portal.loans.models import LOAN_STATUS_LABELS, Loan, LoanStatus, repayment_status_label
 from portal.loans.queries import borrower_loans
 from portal.reports import queries
 from portal.services.models import SERVICE_STATUS_LABELS, localized_name
@@ -81,6 +81,15 @@ def listing(items) -> str:
     """Items joined the way the reader's language lists them."""
     separator = "、" if str(get_locale()).startswith("zh") else ", "
     return separator.join(str(item) for item in items)
+
+
+def repayment_text(loan: Loan) -> str:
+    """How a loan is being repaid: "Overdue 12 days", "On time", or "—" before disbursement."""
+    if loan.overdue:
+        return ngettext("Overdue %(num)d day", "Overdue %(num)d days", loan.overdue_days)
+    if loan.status in (LoanStatus.ACTIVE, LoanStatus.CLOSED):
+        return repayment_status_label(loan.repayment_status)
+    return "—"
 
 
 def png_data_uri(png: bytes) -> str:
@@ -482,12 +491,14 @@ def _dossier_loans(borrower: Borrower) -> list[DossierLoan]:
             amount=money(
                 loan.approved_amount if loan.approved_amount is not None else loan.amount_requested
             ),
-            term=_(
-                "%(months)s months", months=loan.approved_term_months or loan.term_months_requested
+            term=ngettext(
+                "%(num)d month",
+                "%(num)d months",
+                loan.approved_term_months or loan.term_months_requested,
             ),
             disbursed_on=day(loan.disbursed_on),
             closed_on=day(loan.closed_on),
-            repayment=_("Overdue %(days)s days", days=loan.overdue_days) if loan.overdue else "—",
+            repayment=repayment_text(loan),
             purpose=loan.purpose,
         )
         for loan in borrower_loans(borrower.id)

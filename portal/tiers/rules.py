@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 
 from portal.borrowers.models import Tier
 
@@ -69,7 +70,9 @@ def _serious_marks(facts: TierFacts) -> list:
     if facts.written_off:
         marks.append(_l("a loan was written off"))
     if facts.max_overdue_days >= SERIOUS_OVERDUE_DAYS:
-        marks.append(_l("%(days)s days overdue", days=facts.max_overdue_days))
+        marks.append(
+            lazy_ngettext("%(num)d day overdue", "%(num)d days overdue", facts.max_overdue_days)
+        )
     if facts.risk is not None and facts.risk.red:
         marks.append(_l("a red risk warning on a visit in the last 12 months"))
     return marks
@@ -109,8 +112,9 @@ def suggest(facts: TierFacts, today: date) -> Suggestion:
         return Suggestion(Tier.POTENTIAL, (_l("no loan has reached the contract yet"),))
     years = years_with_company(facts, today)
     reasons = [
-        _l("%(amount)s yuan lent in %(loans)s loans", amount=f"{facts.lent_total:,.0f}",
-           loans=facts.loans),
+        lazy_ngettext("%(amount)s yuan lent in %(num)d loan",
+                      "%(amount)s yuan lent in %(num)d loans", facts.loans,
+                      amount=f"{facts.lent_total:,.0f}"),
         _l("%(years)s years with the company", years=f"{years:.1f}"),
     ]  # fmt: skip
     if facts.risk is None:

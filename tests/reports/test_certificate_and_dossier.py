@@ -107,3 +107,10 @@ def test_the_borrower_may_download_their_own_dossier_only(client, world, records
     client.login("borrower")
     pdf_of(client.get(f"/borrowers/{world.own_borrower.id}/dossier.pdf"))
     assert client.get(f"/borrowers/{world.foreign_borrower.id}/dossier.pdf").status_code == 403
+
+
+def test_the_dossier_says_how_an_active_loan_is_repaid(client, world, records):
+    """An active loan repaid on time says so; "—" is kept for loans not yet disbursed."""
+    client.login("head")
+    text = text_of(pdf_of(client.get(f"/borrowers/{world.own_borrower.id}/dossier.pdf")))
+    assert "按时还款" in text
