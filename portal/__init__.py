@@ -84,6 +84,7 @@ def register_template_helpers(app: Flask) -> None:
     features (dates, paging, the menu) are in portal/core/templating.py.
     """
     from portal.borrowers import masking
+    from portal.care.occasions import solar_term_label
     from portal.complaints.queries import menu_count as complaint_menu_count
     from portal.loans.models import loan_status_label, repayment_status_label
     from portal.loans.queries import borrower_loans
@@ -103,6 +104,7 @@ def register_template_helpers(app: Flask) -> None:
         repayment_status_label=repayment_status_label,
         service_menu_counts=service_menu_counts,
         signoff_mistakes=signoff_mistakes,
+        solar_term_label=solar_term_label,
         training_language=training_language,
         visit_pack_parts=visit_pack_parts,
         visit_warning_count=visits.open_warning_count,

@@ -20,9 +20,13 @@ PASSWORD_RULES = [
 
 
 class LoginForm(FlaskForm):
-    """Username and password."""
+    """Username and password; borrowers log in with their mobile number."""
 
-    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
+    username = StringField(
+        _l("Username or mobile number"),
+        validators=[DataRequired(), Length(max=64)],
+        render_kw={"autocomplete": "username"},
+    )
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=128)])
     next = HiddenField()
     submit = SubmitField(_l("Log in"))

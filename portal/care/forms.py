@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 from portal.branches.forms import branch_choices
 from portal.care.greetings import PLACEHOLDER_LIST, TemplateError, check_template
 from portal.care.models import BIRTHDAY, Occasion
-from portal.care.occasions import BUILT_IN_BY_CODE, SOLAR_TERMS
+from portal.care.occasions import BUILT_IN_BY_CODE, SOLAR_TERM_LABELS, SOLAR_TERMS
 from portal.core.forms import choices, optional_id
 from portal.extensions import db
 
@@ -54,7 +54,8 @@ class OccasionForm(FlaskForm):
         validators=[Optional(), NumberRange(1, 31, message=_l("The day must be 1 to 31."))],
     )
     term_name = SelectField(
-        _l("Solar term"), choices=choices([("", "—")] + [(t, t) for t in SOLAR_TERMS])
+        _l("Solar term"),
+        choices=choices([("", "—")] + [(t, SOLAR_TERM_LABELS[t]) for t in SOLAR_TERMS]),
     )
     active = BooleanField(_l("Send greetings for this occasion"), default=True)
     submit = SubmitField(_l("Save"))

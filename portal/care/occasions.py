@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Literal, NamedTuple
 
+from flask_babel import lazy_gettext as _l
 from lunar_python import Lunar, LunarMonth, LunarYear, Solar
 
 CalendarKind = Literal["gregorian", "lunar", "solar_term", "lunar_year_end"]
@@ -18,6 +19,38 @@ BirthCalendar = Literal["gregorian", "lunar"]
 CALENDAR_KINDS: tuple[CalendarKind, ...] = ("gregorian", "lunar", "solar_term", "lunar_year_end")
 # The 24 solar-term names as lunar-python spells them, starting with 冬至.
 SOLAR_TERMS: tuple[str, ...] = tuple(Lunar.JIE_QI)
+# What a reader sees: the name in their language (the stored value stays the Chinese name).
+SOLAR_TERM_LABELS = {
+    "冬至": _l("Winter Solstice (Dongzhi)"),
+    "小寒": _l("Minor Cold (Xiaohan)"),
+    "大寒": _l("Major Cold (Dahan)"),
+    "立春": _l("Start of Spring (Lichun)"),
+    "雨水": _l("Rain Water (Yushui)"),
+    "惊蛰": _l("Awakening of Insects (Jingzhe)"),
+    "春分": _l("Spring Equinox (Chunfen)"),
+    "清明": _l("Pure Brightness (Qingming)"),
+    "谷雨": _l("Grain Rain (Guyu)"),
+    "立夏": _l("Start of Summer (Lixia)"),
+    "小满": _l("Grain Buds (Xiaoman)"),
+    "芒种": _l("Grain in Ear (Mangzhong)"),
+    "夏至": _l("Summer Solstice (Xiazhi)"),
+    "小暑": _l("Minor Heat (Xiaoshu)"),
+    "大暑": _l("Major Heat (Dashu)"),
+    "立秋": _l("Start of Autumn (Liqiu)"),
+    "处暑": _l("End of Heat (Chushu)"),
+    "白露": _l("White Dew (Bailu)"),
+    "秋分": _l("Autumn Equinox (Qiufen)"),
+    "寒露": _l("Cold Dew (Hanlu)"),
+    "霜降": _l("Frost's Descent (Shuangjiang)"),
+    "立冬": _l("Start of Winter (Lidong)"),
+    "小雪": _l("Minor Snow (Xiaoxue)"),
+    "大雪": _l("Major Snow (Daxue)"),
+}
+
+
+def solar_term_label(name: str | None) -> str:
+    """A solar term's name in the reader's language ("Pure Brightness (Qingming)", "清明")."""
+    return str(SOLAR_TERM_LABELS.get(name, name or ""))
 
 
 class LunarDate(NamedTuple):

@@ -45,3 +45,8 @@ def datetime_text(value) -> str:
         return ""
     separator = ", " if str(get_locale()) == "en" else " "
     return format_datetime(value, _date_pattern() + separator + TIME_PATTERN)
+
+
+def list_separator() -> str:
+    """Between the entries of a list in running text: "；" in Chinese, "; " in English."""
+    return "；" if str(get_locale()).startswith("zh") else "; "

@@ -4,7 +4,7 @@ from flask import Flask, request, url_for
 from flask_babel import get_locale
 
 from portal.accounts.models import Role
-from portal.core.i18n import LANGUAGE_NAMES, date_text, datetime_text, html_lang
+from portal.core.i18n import LANGUAGE_NAMES, date_text, datetime_text, html_lang, list_separator
 from portal.core.navigation import menu_for
 
 
@@ -22,6 +22,7 @@ def init_app(app: Flask) -> None:
         url_for_page=url_for_page,
         get_locale=lambda: str(get_locale()),
         html_lang=html_lang,
+        list_separator=list_separator,
         menu_for=menu_for,
         Role=Role,
     )

@@ -10,7 +10,6 @@ from datetime import datetime
 from itertools import groupby
 from typing import ClassVar
 
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 
@@ -22,6 +21,7 @@ from portal.complaints.models import (
     ComplaintStatus,
 )
 from portal.core.calendar import Month, current_month
+from portal.core.i18n import list_separator
 from portal.database import utcnow
 from portal.extensions import db
 from portal.reports import charts, queries
@@ -248,8 +248,7 @@ def _compliance_colour(value: int | None) -> str:
 
 def _entries(parts) -> str:
     """Entries joined as the reader's language lists them, each entry kept on one line."""
-    separator = "；" if str(get_locale()).startswith("zh") else "; "
-    return separator.join(NBSP.join(filter(None, entry)) for entry in parts)
+    return list_separator().join(NBSP.join(filter(None, entry)) for entry in parts)
 
 
 def _by_officer(rows) -> dict[str, list]:
