@@ -56,12 +56,14 @@ def generate_command(borrowers: int, months: int, seed: int):
 
     from portal.borrowers.models import Borrower
     from portal.demo.generate import generate
+    from portal.tiers.stored import refresh_all
 
     _refuse_in_production()
     if db.session.scalar(sa.select(sa.func.count(Borrower.id))):
         raise click.ClickException("The database already has borrowers; use an empty one.")
     started = time.perf_counter()
     shape = generate(borrowers, months, seed)
+    refresh_all()  # the generator inserts in bulk, past the hooks that keep suggestions
     click.echo(
         f"Generated {shape.branches} branches, {shape.officers} officers, "
         f"{borrowers} borrowers and {months} months of visits "

@@ -3,12 +3,9 @@
 import time
 
 import click
-import sqlalchemy as sa
 from flask.cli import with_appcontext
 
-from portal.branches.models import Branch
 from portal.core.calendar import local_today
-from portal.extensions import db
 
 
 @click.group("tiers")
@@ -24,12 +21,10 @@ def refresh_command():
     Run it each night (after midnight, company time): years with the company and the
     12-month visit window move with the calendar, not with any write.
     """
-    from portal.tiers.stored import refresh_branch
+    from portal.tiers.stored import refresh_all
 
-    started, today, count = time.perf_counter(), local_today(), 0
-    for branch_id in db.session.scalars(sa.select(Branch.id).order_by(Branch.id)).all():
-        count += refresh_branch(branch_id, today)
-        db.session.commit()
+    started, today = time.perf_counter(), local_today()
+    count = refresh_all(today)
     click.echo(
         f"Tier suggestions: {count} borrowers as of {today} "
         f"in {time.perf_counter() - started:.1f} s."

@@ -161,6 +161,17 @@ def refresh_branch(branch_id: int, today: date | None = None) -> int:
     return refresh(ids, today, among if len(ids) <= BRANCH_AT_ONCE else None)
 
 
+def refresh_all(today: date | None = None) -> int:
+    """Judge every borrower afresh, one branch per transaction (the nightly job)."""
+    from portal.branches.models import Branch
+
+    today, count = today or local_today(), 0
+    for branch_id in db.session.scalars(sa.select(Branch.id).order_by(Branch.id)).all():
+        count += refresh_branch(branch_id, today)
+        db.session.commit()
+    return count
+
+
 def _changed(obj, names: Iterable[str]) -> bool:
     state = sa.inspect(obj)
     return any(state.attrs[name].history.has_changes() for name in names)

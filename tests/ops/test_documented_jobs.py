@@ -164,6 +164,14 @@ def test_the_documented_retry_line_runs(layout, instance_before):
     _no_development_files(layout, instance_before)
 
 
+def test_the_documented_tier_refresh_line_runs(layout, instance_before):
+    [command] = [c for c in cron_commands("docs/deploy.md") if "tiers refresh" in c]
+    done = layout["cron"](command)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Tier suggestions:" in (layout["root"] / "var/log/portal/tiers.log").read_text()
+    _no_development_files(layout, instance_before)
+
+
 def test_the_documented_backup_line_copies_the_production_database(layout, instance_before):
     [command] = [c for c in cron_commands("docs/deploy.md") if "db backup" in c]
     done = layout["cron"](command)
