@@ -118,6 +118,13 @@ def _fill_defaults(form: VisitForm, borrower, loan) -> None:
 @writes
 def amend(visit_id: int):
     original = get_visible_or_404(Visit, visit_id)
+    newest = queries.newest_version_id(original)
+    if newest != original.id:  # a record is corrected from its newest version only
+        return done(
+            _("This visit was corrected already; this is its newest version to amend."),
+            url_for("visits.amend", visit_id=newest),
+            "warning",
+        )
     prefill = None if request.method == "POST" else prefill_from(original)
     form = VisitForm(data=prefill, original=original)
     draft_key = f"visit-amend-{original.id}"

@@ -83,3 +83,21 @@ def test_the_banner_is_there_in_the_default_language_too(client, app, versions):
     assert f"/visits/{versions[0]}/amend" not in page
     with app.app_context():
         assert db.session.get(Visit, versions[-1]).amends_id == versions[0]
+
+
+def test_only_the_newest_version_can_be_amended(client, app, versions):
+    """An old version's amend address leads to the newest one; a post to it stores nothing."""
+    client.login("officer")
+    *superseded, newest = versions
+    for visit_id in superseded:
+        response = client.get(f"/visits/{visit_id}/amend")
+        assert response.status_code == 302
+        assert response.headers["Location"] == f"/visits/{newest}/amend"
+    page = f"/visits/{newest}/amend"
+    assert client.get(page).status_code == 200
+    with app.app_context():
+        before = db.session.query(Visit).count()
+    response = client.submit(f"/visits/{superseded[0]}/amend", {}, page=page)
+    assert response.headers["Location"] == f"/visits/{newest}/amend"
+    with app.app_context():
+        assert db.session.query(Visit).count() == before
