@@ -5,8 +5,17 @@ from datetime import date
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, IntegerField, SelectChoice, SelectField, SubmitField
+from wtforms import (
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    SubmitField,
+)
 from wtforms.validators import DataRequired, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.core.i18n import LANGUAGE_NAMES
 
@@ -89,3 +98,10 @@ class SaneDateField(DateField):
 
     def pre_validate(self, form) -> None:
         sane_date(form, self)
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several choices as checkboxes (templates/_forms.html renders them inline by this name)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()

@@ -6,7 +6,7 @@ holding a phone or ID number is posted, never put in a URL, and its paging butto
 post it again).
 """
 
-from flask import request
+from flask import current_app, request
 from flask_sqlalchemy.pagination import Pagination, SelectPagination
 
 from portal.extensions import db
@@ -51,3 +51,8 @@ def paginate(select, per_page: int):
     if request.method == "POST":
         return db.paginate(select, page=posted_page(), per_page=per_page)
     return db.paginate(select, per_page=per_page)
+
+
+def per_page() -> int:
+    """Rows on a page of a list (``PER_PAGE``)."""
+    return current_app.config["PER_PAGE"]

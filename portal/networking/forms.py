@@ -13,20 +13,12 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.borrowers.models import BUSINESS_TYPE_LABELS, TIER_LABELS
-from portal.core.forms import SaneDateField, choices, id_number
+from portal.core.forms import MultiCheckboxField, SaneDateField, choices, id_number
 from portal.extensions import db
 from portal.networking.models import OUTCOME_LABELS, BusinessTag
 from portal.networking.operations import NetworkingError, check_free_tags, split_free_tags
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """Several choices shown as checkboxes (``_forms.html`` renders them inline)."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 def tag_choices(locale: str) -> list:

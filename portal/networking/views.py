@@ -1,7 +1,7 @@
 """Networking pages: vocabulary, business profiles, matches and events."""
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -13,6 +13,7 @@ from portal.branches.forms import branch_choices
 from portal.core.actions import Refused, attempt, current_actor, done, refused_on, writes
 from portal.core.calendar import local_today
 from portal.core.forms import optional_id
+from portal.core.paging import per_page
 from portal.extensions import db
 from portal.networking import matching, operations, queries
 from portal.networking.forms import (
@@ -43,10 +44,6 @@ ONE_BORROWER_MATCHES = 30
 
 def _locale() -> str:
     return str(get_locale())
-
-
-def _per_page() -> int:
-    return current_app.config["PER_PAGE"]
 
 
 # --- vocabulary (admin) ----------------------------------------------------------------
@@ -90,7 +87,7 @@ def tag_edit(tag_id: int):
 @staff_required
 def profiles():
     query = request.args.get("q", "").strip()[:50]
-    page = db.paginate(queries.profiles_statement(current_user, query), per_page=_per_page())
+    page = db.paginate(queries.profiles_statement(current_user, query), per_page=per_page())
     found = queries.profiles([b.id for b in page.items], _locale())
     return render_template("networking/profiles.html", page=page, profiles=found, query=query)
 
@@ -143,7 +140,7 @@ def matches():
 @bp.get("/")
 @staff_required
 def events():
-    page = db.paginate(queries.events_statement(current_user), per_page=_per_page())
+    page = db.paginate(queries.events_statement(current_user), per_page=per_page())
     return render_template("networking/events.html", page=page)
 
 

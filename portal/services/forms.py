@@ -10,11 +10,9 @@ from wtforms import (
     IntegerField,
     RadioField,
     SelectField,
-    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
-    widgets,
 )
 from wtforms.validators import (
     DataRequired,
@@ -28,17 +26,10 @@ from wtforms.validators import (
 
 from portal.accounts.models import User
 from portal.core.calendar import local_today
-from portal.core.forms import SaneDateField, choices
+from portal.core.forms import MultiCheckboxField, SaneDateField, choices
 from portal.core.once import OnceTokenField
 from portal.extensions import db
 from portal.services.models import ServiceKind
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """Checkboxes for a multiple choice (templates/_forms.html renders them by this name)."""
-
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
 
 
 def kind_choices(active_only: bool = True) -> list:

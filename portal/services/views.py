@@ -4,7 +4,7 @@ group sessions, satisfaction figures and the admin's catalogue."""
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -17,6 +17,7 @@ from portal.core.actions import attempt, current_actor, done, writes
 from portal.core.calendar import local_today
 from portal.core.forms import ConfirmForm, choices
 from portal.core.once import save_once
+from portal.core.paging import per_page
 from portal.extensions import db
 from portal.notices.operations import mark_all_read
 from portal.notices.queries import borrower_notices, shown
@@ -41,10 +42,6 @@ bp = Blueprint("services", __name__)
 _actor = current_actor
 
 
-def _per_page() -> int:
-    return current_app.config["PER_PAGE"]
-
-
 # The borrower's pages --------------------------------------------------------------------
 
 
@@ -52,7 +49,7 @@ def _per_page() -> int:
 @roles_required(Role.BORROWER)
 def my_requests():
     borrower = or_404(own_profile(current_user))
-    page = db.paginate(queries.borrower_requests(borrower.id), per_page=_per_page())
+    page = db.paginate(queries.borrower_requests(borrower.id), per_page=per_page())
     return render_template("services/my_requests.html", page=page)
 
 
@@ -123,7 +120,7 @@ def rate(request_id: int):
 @roles_required(Role.BORROWER)
 def notices():
     borrower = or_404(own_profile(current_user))
-    page = db.paginate(borrower_notices(borrower.id), per_page=_per_page())
+    page = db.paginate(borrower_notices(borrower.id), per_page=per_page())
     return render_template(
         "services/notices.html", page=page, notices=shown(page.items, queries.kind_names())
     )
@@ -149,7 +146,7 @@ def queue():
     status = status if status in queries.QUEUE_FILTERS else "open"
     overdue_only = request.args.get("overdue") == "1"
     stmt = queries.queue(current_user, status, overdue_only)
-    page = db.paginate(stmt, per_page=_per_page())
+    page = db.paginate(stmt, per_page=per_page())
     return render_template(
         "services/queue.html", page=page, status=status, overdue_only=overdue_only
     )
@@ -163,7 +160,7 @@ def assignments():
     stmt = queries.assignments(current_user, done).where(
         ServiceRequest.assigned_filter(current_user)
     )
-    page = db.paginate(stmt, per_page=_per_page())
+    page = db.paginate(stmt, per_page=per_page())
     return render_template("services/assignments.html", page=page, done=done)
 
 
@@ -249,7 +246,7 @@ def complete(request_id: int):
 @bp.get("/services/sessions")
 @staff_required
 def sessions():
-    page = db.paginate(queries.sessions(current_user), per_page=_per_page())
+    page = db.paginate(queries.sessions(current_user), per_page=per_page())
     return render_template("services/sessions.html", page=page)
 
 

@@ -14,11 +14,10 @@ import sqlalchemy as sa
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import mapped_column
-from wtforms import RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms import RadioField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal.core.forms import choices
+from portal.core.forms import MultiCheckboxField, choices
 from portal.database import enum_type
 
 NOTHING = "—"
@@ -35,13 +34,6 @@ def listing(items) -> str:
 def clean_text(text: str | None) -> str:
     """Typed text as signed: tablets send \\r\\n, and the hash must not depend on the keyboard."""
     return (text or "").replace("\r\n", "\n").strip()
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """A list of checkboxes (the visit form's ``checklist`` macro renders it)."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 def _only_from(values: set[str], message):
