@@ -9,13 +9,13 @@ from flask_babel import get_translations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from portal.branches.forms import branch_choices
 from portal.care.greetings import PLACEHOLDER_LIST, TemplateError, check_template
 from portal.care.models import BIRTHDAY, Occasion
 from portal.care.occasions import BUILT_IN_BY_CODE, SOLAR_TERM_LABELS, SOLAR_TERMS
-from portal.core.forms import choices, optional_id
+from portal.core.forms import choices, code_field, optional_id
 from portal.extensions import db
 
 CALENDAR_LABELS = {
@@ -28,18 +28,7 @@ CALENDAR_LABELS = {
 class OccasionForm(FlaskForm):
     """The admin adds or edits an occasion; dates are rules, never typed-in days."""
 
-    code = StringField(
-        _l("Code"),
-        validators=[
-            DataRequired(),
-            Length(max=40),
-            Regexp(
-                r"^[a-z][a-z0-9_]+$",
-                message=_l("Use small letters, digits and underscores, starting with a letter."),
-            ),
-        ],
-        filters=[lambda value: value.strip().lower() if value else value],
-    )
+    code = code_field()
     name_zh = StringField(_l("Name in Chinese"), validators=[DataRequired(), Length(max=50)])
     name_en = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=80)])
     calendar = SelectField(

@@ -12,9 +12,10 @@ from wtforms import (
     SelectChoice,
     SelectField,
     SelectMultipleField,
+    StringField,
     SubmitField,
 )
-from wtforms.validators import DataRequired, ValidationError
+from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.core.i18n import LANGUAGE_NAMES
@@ -105,3 +106,19 @@ class MultiCheckboxField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+def code_field(max_length: int = 40) -> StringField:
+    """A record's code as the admin types it: small letters, digits and underscores."""
+    return StringField(
+        _l("Code"),
+        validators=[
+            DataRequired(),
+            Length(max=max_length),
+            Regexp(
+                r"^[a-z][a-z0-9_]+$",
+                message=_l("Use small letters, digits and underscores, starting with a letter."),
+            ),
+        ],
+        filters=[lambda value: value.strip().lower() if value else value],
+    )

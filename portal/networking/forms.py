@@ -12,10 +12,10 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from portal.borrowers.models import BUSINESS_TYPE_LABELS, TIER_LABELS
-from portal.core.forms import MultiCheckboxField, SaneDateField, choices, id_number
+from portal.core.forms import MultiCheckboxField, SaneDateField, choices, code_field, id_number
 from portal.extensions import db
 from portal.networking.models import OUTCOME_LABELS, BusinessTag
 from portal.networking.operations import NetworkingError, check_free_tags, split_free_tags
@@ -32,18 +32,7 @@ def tag_choices(locale: str) -> list:
 class TagForm(FlaskForm):
     """The admin adds or renames a vocabulary word."""
 
-    code = StringField(
-        _l("Code"),
-        validators=[
-            DataRequired(),
-            Length(max=40),
-            Regexp(
-                r"^[a-z][a-z0-9_]+$",
-                message=_l("Use small letters, digits and underscores, starting with a letter."),
-            ),
-        ],
-        filters=[lambda value: value.strip().lower() if value else value],
-    )
+    code = code_field()
     name_zh = StringField(_l("Name in Chinese"), validators=[DataRequired(), Length(max=40)])
     name_en = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=60)])
     active = BooleanField(_l("In use"), default=True)
