@@ -25,7 +25,7 @@ from portal.borrowers.masking import mask_phone
 from portal.borrowers.models import ActivationCode, Borrower
 from portal.borrowers.operations import issue_activation_code
 from portal.care.gateways import ConfigurationError, Gateway, Message, configured_gateway
-from portal.core.actions import Refused
+from portal.core.actions import Refused, settle
 from portal.database import utcnow
 from portal.extensions import db
 
@@ -97,18 +97,17 @@ def refuse_an_unproven_number(borrower: Borrower) -> None:
 def text_reset_code(borrower: Borrower, *, by: User) -> None:
     """Text the borrower a new password code; ResetRefusedError when it cannot or did not go.
 
-    Unlike an operation this commits, as the greeting job does (portal/care/sending.py):
-    the code is stored before it leaves, no transaction stays open while the gateway
-    talks, and the gateway's answer is kept even when it is a refusal.
+    The code is stored before it leaves and the gateway's answer is recorded even when
+    it is a refusal (``settle`` in portal/core/actions.py).
     """
     gateway = delivering_gateway()
     refuse_an_unproven_number(borrower)
     pending = request_reset(borrower, by=by)
-    db.session.commit()
+    settle()
     result = gateway.send(pending.message)
     record_delivery(pending, borrower.user, None if result.ok else result.error)
-    db.session.commit()
     if not result.ok:
+        settle()  # the refusal below rolls back only what comes after
         raise ResetRefusedError(NOT_SENT)
 
 

@@ -83,6 +83,17 @@ def writes(view: Callable) -> Callable:
     return wrapped
 
 
+def settle() -> None:
+    """Commit what this request has done so far: the one early commit a request may make.
+
+    For a write that talks to another service inside a request (a code texted through
+    the SMS gateway): the record is stored before the message leaves, no transaction
+    (on SQLite, the write lock) is held while the gateway answers, and a failed
+    delivery is recorded even though the request then ends in a refusal.
+    """
+    db.session.commit()
+
+
 def refused_on(form, refusal: Refused) -> None:
     """Show ``refusal`` beside its field (or as a message); the attempt is rolled back.
 
