@@ -20,6 +20,7 @@ from portal.audit.operations import record
 from portal.care import operations, queries
 from portal.care.gateways import ConfigurationError, Gateway, Message, configured_gateway
 from portal.care.models import OutboxMessage
+from portal.core.actions import settle
 from portal.database import utcnow
 from portal.extensions import db
 
@@ -121,7 +122,7 @@ def resend(message: OutboxMessage) -> None:
     failed again (the failure is recorded all the same).
     """
     operations.queue_resend(message)
-    db.session.commit()
+    settle()
     if not deliver_now(message.id):
         raise operations.CareError(_l("Sending failed again."))
 
