@@ -8,6 +8,7 @@ kind is one line of the declaration.
 """
 
 import random
+from abc import ABC, abstractmethod
 from enum import StrEnum
 
 import sqlalchemy as sa
@@ -54,16 +55,22 @@ def _required_with(other: str, value: str, message):
     return check
 
 
-class Kind:
-    """How one kind of question is asked, kept, signed and printed."""
+class Kind(ABC):
+    """How one kind of question is asked, kept, signed and printed.
+
+    Every kind says how it is asked (``field``), stored (``column``) and invented for
+    the demo (``sample``); the rest has defaults a kind may override.
+    """
 
     widget = "field"  # the form template renders the field with render_field
 
+    @abstractmethod
     def field(self, question):
-        raise NotImplementedError
+        """The form field that asks ``question``."""
 
+    @abstractmethod
     def column(self, question):
-        raise NotImplementedError
+        """The visits column that keeps the answer."""
 
     def default(self, question):
         """The operation's default when the caller leaves the answer out."""
@@ -81,8 +88,9 @@ class Kind:
     def text(self, question, value) -> str:
         return NOTHING if value in (None, "") else str(value)
 
+    @abstractmethod
     def sample(self, question, rng: random.Random):
-        raise NotImplementedError
+        """A plausible answer for the demo data."""
 
 
 class Choice(Kind):

@@ -9,7 +9,6 @@ import sqlalchemy as sa
 
 from portal.borrowers.models import Borrower, Tier
 from portal.core.calendar import local_today
-from portal.database import utcnow
 from portal.extensions import db
 from portal.loans.models import Loan
 from portal.tiers import queries, stored
@@ -17,8 +16,7 @@ from portal.tiers.models import TierSuggestion
 from portal.visits.models import Visit
 from tests.care.helpers import add_borrower
 from tests.tiers.test_tiers import BIG, decide, give_loan, set_tier
-from tests.visits.conftest import local_input
-from tests.visits.helpers import data_url, signature_png
+from tests.visits.conftest import visit_form_data
 from tests.visits.test_query_counts import counted
 
 ROW = re.compile(r'name="picks" value="(\d+):(\w+)"')
@@ -27,22 +25,7 @@ RED_ANSWERS = {"funds_use": "partly_diverted", "risk_signals": ["new_large_debts
 
 def visit_answers(token: str, **overrides) -> dict:
     """The POST data of a complete visit form (green unless ``overrides`` say otherwise)."""
-    return {
-        "idempotency_token": f"tok-{token:0>28}",
-        "visited_at": local_input(utcnow() - timedelta(hours=1)),
-        "place": "李庄村养殖场",
-        "business_state": "normal",
-        "revenue_trend": "stable",
-        "funds_use": "as_contracted",
-        "repayment_status": "on_time",
-        "guarantor_status": "normal",
-        "collateral_status": "intact",
-        "household_changes": "",
-        "officer_observations": "猪舍干净，存栏约120头。",
-        "borrower_opinions": "",
-        "satisfaction": "4",
-        "signature": data_url(signature_png()),
-    } | overrides
+    return visit_form_data(token, borrower_opinions="", **overrides)
 
 
 def suggestion_row(app, borrower_id) -> TierSuggestion | None:

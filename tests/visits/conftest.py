@@ -26,6 +26,29 @@ def _first_option(question) -> str | None:
     return str(next(iter(options))) if question.required and options else None
 
 
+def visit_form_data(token: str, **overrides) -> dict:
+    """The POST data of a complete, valid (green) visit form; ``None`` leaves a field out."""
+    data = {
+        "idempotency_token": f"tok-{token:0>28}",
+        "visited_at": local_input(utcnow() - timedelta(hours=1)),
+        "place": "李庄村养殖场",
+        "business_state": "normal",
+        "revenue_trend": "stable",
+        "funds_use": "as_contracted",
+        "repayment_status": "on_time",
+        "guarantor_status": "normal",
+        "collateral_status": "intact",
+        "household_changes": "",
+        "officer_observations": "猪舍干净，存栏约120头。",
+        "borrower_opinions": "希望提高额度。",
+        "satisfaction": "4",
+        "signature": data_url(signature_png()),
+    }
+    for question in QUESTIONS:
+        data.setdefault(question.name, _first_option(question))
+    return {key: value for key, value in (data | overrides).items() if value is not None}
+
+
 @pytest.fixture
 def visit_form():
     """A function building the POST data of a complete, valid visit form.
@@ -34,25 +57,7 @@ def visit_form():
     """
 
     def build(**overrides) -> dict:
-        data = {
-            "idempotency_token": "tok-" + "a" * 28,
-            "visited_at": local_input(utcnow() - timedelta(hours=1)),
-            "place": "李庄村养殖场",
-            "business_state": "normal",
-            "revenue_trend": "stable",
-            "funds_use": "as_contracted",
-            "repayment_status": "on_time",
-            "guarantor_status": "normal",
-            "collateral_status": "intact",
-            "household_changes": "",
-            "officer_observations": "猪舍干净，存栏约120头。",
-            "borrower_opinions": "希望提高额度。",
-            "satisfaction": "4",
-            "signature": data_url(signature_png()),
-        }
-        for question in QUESTIONS:
-            data.setdefault(question.name, _first_option(question))
-        return {key: value for key, value in (data | overrides).items() if value is not None}
+        return visit_form_data("a" * 28, **overrides)
 
     return build
 
