@@ -18,6 +18,8 @@ FEATURES = (
     "loans",
     "training",
     "visits",
+    "fieldkit",
+    "offline",
     "notices",
     "services",
     "complaints",

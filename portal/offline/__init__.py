@@ -1,0 +1,1 @@
+"""The field kit on the tablet: the service worker, the pages that work offline, the outbox."""
