@@ -45,6 +45,15 @@ def loan_owes_visit(month: Month):
     )
 
 
+def disbursed_after_reference_day(month: Month):
+    """The borrower has an active loan disbursed after ``month``'s reference day: owed from next month."""
+    return sa.exists().where(
+        Loan.borrower_id == Borrower.id,
+        Loan.status == LoanStatus.ACTIVE,
+        Loan.disbursed_on > month.day(REFERENCE_DAY),
+    )
+
+
 def owes_visit(month: Month, branch_id: int | None = None):
     """The borrower (``Borrower`` in the outer query) has a loan that owes a visit in ``month``.
 
@@ -147,6 +156,9 @@ class OfficerMonth:
 
     month: Month
     rows: list[DueBorrower]
+    # Visited this month although the rule owes no visit yet (loan disbursed after the
+    # 20th): shown apart, so the officer sees the visit counted somewhere.
+    early: list[DueBorrower] = field(default_factory=list)
 
     @property
     def overdue(self) -> list[DueBorrower]:
@@ -167,37 +179,39 @@ class OfficerMonth:
 
 
 def officer_month(officer_id: int, now: datetime | None = None) -> OfficerMonth:
-    """This month's due, done and overdue borrowers of one officer, in one query."""
+    """This month's due, done, overdue and visited-early borrowers of one officer, in one query."""
     tz = company_tz()
     month = current_month(now)
     last = month.shift(-1)
+    owes = owes_visit(month)
+    visited = visited_in(month, tz)
     # For the current month the officer at the end of the month is the officer now.
     stmt = sa.select(
         Borrower.id,
         Borrower.full_name,
         Borrower.village,
         Borrower.name_initials,
-        visited_in(month, tz).label("visited"),
+        owes.label("owes"),
+        visited.label("visited"),
         sa.and_(owes_visit(last), ~visited_in(last, tz)).label("missed_last"),
         latest_risk_level().label("risk"),
         last_visited_at().label("last_visit"),
-    ).where(Borrower.officer_id == officer_id, owes_visit(month))
+    ).where(
+        Borrower.officer_id == officer_id,
+        sa.or_(owes, sa.and_(visited, disbursed_after_reference_day(month))),
+    )
     rows = db.session.execute(stmt).all()
     rows.sort(key=lambda r: (risk_sort_key(r.risk), r.name_initials, r.id))
+    listed = {
+        r.id: DueBorrower(
+            r.id, r.full_name, r.village, bool(r.visited), bool(r.missed_last), r.risk, r.last_visit
+        )
+        for r in rows
+    }
     return OfficerMonth(
         month,
-        [
-            DueBorrower(
-                r.id,
-                r.full_name,
-                r.village,
-                bool(r.visited),
-                bool(r.missed_last),
-                r.risk,
-                r.last_visit,
-            )
-            for r in rows
-        ],
+        [listed[r.id] for r in rows if r.owes],
+        early=[listed[r.id] for r in rows if not r.owes],
     )
 
 

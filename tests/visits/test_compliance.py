@@ -13,7 +13,7 @@ from portal.core.calendar import Month, current_month
 from portal.database import utcnow
 from portal.extensions import db
 from portal.loans.models import LoanStatus
-from portal.visits.compliance import branch_trend
+from portal.visits.compliance import branch_trend, officer_month
 from portal.visits.models import Visit
 from portal.visits.risk import RiskSignal
 from tests.factories import make_borrower, make_loan, make_user
@@ -216,3 +216,36 @@ def test_another_officer_does_not_see_these_borrowers(client, world, this_month)
     client.login("otherofficer")
     page = client.get("/visits/month").text
     assert this_month["done"] not in page and world.own_borrower.name not in page
+
+
+def test_a_visit_before_the_loan_owes_one_is_shown_as_visited_not_yet_owed(app, world):
+    """Disbursed after the 20th and visited in the same month: listed apart, not counted."""
+    with app.app_context():
+        officer = db.session.get(User, world.officer.id)
+        early = _borrower(officer, "月末放款", disbursed=date(2026, 10, 25))
+        later = _borrower(officer, "月末放款未访", disbursed=date(2026, 10, 26))
+        make_visit(early, officer, local(2026, 10, 27, 10))
+        make_visit(later, officer, local(2026, 11, 2, 10))  # November: not this month's
+        db.session.commit()
+        month = officer_month(officer.id, now=local(2026, 10, 28, 12))
+        assert [r.full_name for r in month.early] == ["月末放款"]
+        assert "月末放款" not in [r.full_name for r in month.rows]
+        assert "月末放款未访" not in [r.full_name for r in month.rows + month.early]
+        # The next month the same loan owes its visit as any other.
+        november = officer_month(officer.id, now=local(2026, 11, 28, 12))
+        assert "月末放款" in [r.full_name for r in november.rows] and november.early == []
+
+
+def test_the_month_page_lists_visited_not_yet_owed_apart(app, client, world):
+    with app.app_context():
+        officer = db.session.get(User, world.officer.id)
+        month = current_month()
+        start, _ = month.bounds(SHANGHAI)
+        borrower = _borrower(officer, "二十日后放款", disbursed=month.day(21))
+        make_visit(borrower, officer, min(start + timedelta(minutes=1), utcnow()))
+        db.session.commit()
+    client.login("officer")
+    page = client.get("/visits/month").text
+    assert _names(_section(page, "early")) == ["二十日后放款"]
+    assert "二十日后放款" not in _section(page, "done") + _section(page, "due")
+    assert "已走访，本月尚不需走访" in page
