@@ -147,9 +147,19 @@ def status_refusal(loan: Loan, step: Step) -> LoanStepRefused | None:
 
 def needs_retraining(loan: Loan) -> bool:
     """A trained loan whose borrower no longer holds a current passing sign-off."""
+    return retraining_reason(loan) is not None
+
+
+def retraining_reason(loan: Loan):
+    """Why a trained loan must be trained again (a newer material version), or None.
+
+    The loan's badge says "Retraining needed" with this reason instead of "Trained".
+    """
     from portal.training.queries import gate_refusal
 
-    return loan.status == A.TRAINED and gate_refusal(loan.borrower) is not None
+    if loan.status != A.TRAINED:
+        return None
+    return gate_refusal(loan.borrower)
 
 
 def contract_gate(loan: Loan):

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask import g
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, selectinload
@@ -29,6 +30,18 @@ def _newest_published() -> sa.Select:
         .order_by(TrainingMaterial.version.desc())
         .limit(1)
     )
+
+
+def current_version() -> int | None:
+    """The version number of the current material (once per request): older sign-offs are stale."""
+    if "training_current_version" not in g:
+        g.training_current_version = db.session.scalar(
+            sa.select(TrainingMaterial.version)
+            .where(TrainingMaterial.published_at.is_not(None))
+            .order_by(TrainingMaterial.version.desc())
+            .limit(1)
+        )
+    return g.training_current_version
 
 
 def current_material() -> TrainingMaterial | None:

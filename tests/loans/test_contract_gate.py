@@ -114,3 +114,22 @@ def test_the_loan_page_and_the_contract_page_explain_the_gate_in_chinese(app, cl
         page = client.get(url).get_data(as_text=True)
         assert "借款人的签收针对的是第 1 版培训材料" in page
         assert "参加诚信培训" in page
+
+
+def test_a_stale_signoff_says_retraining_is_needed_wherever_the_loan_shows(app, officer, world):
+    """Issue 20: after a new material version the badge no longer says "Trained"."""
+    loan_id = new_loan(app, world, LoanStatus.TRAINED)
+    _with_signoff(app, loan_id)
+    pages = ("/loans/", f"/loans/{loan_id}", f"/borrowers/{world.own_borrower.id}")
+    for url in pages:
+        page = officer.get(url).get_data(as_text=True)
+        assert 'data-status="trained"' in page and "data-retraining" not in page, url
+    with app.app_context():
+        new_version()
+        db.session.commit()
+    for url in pages:
+        page = officer.get(url).get_data(as_text=True)
+        assert "data-retraining" in page and "Retraining needed" in page, url
+        assert 'data-status="trained">Trained<' not in page, url
+    detail = officer.get(f"/loans/{loan_id}").get_data(as_text=True)
+    assert "Passed an old version: retraining needed" in detail
