@@ -1,0 +1,201 @@
+/*
+ * On every portal page (base.html): the field kit's small part (docs/field-kit.md).
+ * - knows which officer this browser last saw logged in (meta portal-user), registers
+ *   the service worker for staff;
+ * - sends the officer's waiting outbox entries on page load, on `online`, and when asked
+ *   (window.PortalFieldSync.syncNow), and registers Background Sync where there is one;
+ * - drops the stored borrowers once their plan's day is over;
+ * - logout: warns when entries are waiting (and keeps them), drops the borrowers when
+ *   none are; the next (logged-out) page says that entries are still waiting.
+ * Needs the globals `idb` and `PortalField` (static/js/offline/store.js).
+ */
+(function () {
+  'use strict';
+
+  const F = window.PortalField;
+  const USER_KEY = 'portal-field-user';
+  const LEFT_KEY = 'portal-field-left';
+  const meta = document.querySelector('meta[name="portal-user"]');
+  const isShell = !!document.querySelector('meta[name="portal-shell"]');
+  const timeZone = (meta && meta.dataset.timezone) || undefined;
+
+  function store(key, value) {
+    try {
+      if (value === null) localStorage.removeItem(key);
+      else localStorage.setItem(key, value);
+    } catch (error) {
+      // Private mode: the checks below then fail closed (nothing shown).
+    }
+  }
+
+  function read(key) {
+    try {
+      return localStorage.getItem(key);
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function dayIn(zone, date) {
+    const parts = { year: 'numeric', month: '2-digit', day: '2-digit' };
+    try {
+      return new Intl.DateTimeFormat('en-CA', Object.assign({ timeZone: zone }, parts)).format(date);
+    } catch (error) {
+      return new Intl.DateTimeFormat('en-CA', parts).format(date);
+    }
+  }
+
+  /** The officer whose data this page may show, or null.
+   * A page fresh from the server says who is logged in; a shell may come from the
+   * worker's cache (offline), so it only counts when it agrees with the last fresh page. */
+  function resolveUser() {
+    if (!meta) {
+      store(USER_KEY, null);
+      return null;
+    }
+    const id = meta.content;
+    if (!isShell || navigator.onLine) {
+      store(USER_KEY, id);
+    }
+    return read(USER_KEY) === id ? id : null;
+  }
+
+  const user = resolveUser();
+
+  function announce(detail) {
+    document.dispatchEvent(new CustomEvent('portal:outbox-changed', { detail: detail || {} }));
+  }
+
+  async function requestBackgroundSync() {
+    if (!('serviceWorker' in navigator)) return false;
+    try {
+      const registration = await navigator.serviceWorker.ready;
+      if (!registration.sync) return false;
+      await registration.sync.register(F.SYNC_TAG);
+      return true;
+    } catch (error) {
+      return false;
+    }
+  }
+
+  let running = null;
+
+  /** Send the waiting entries now; resolves to the summary (or null without an officer). */
+  function syncNow() {
+    if (!user) return Promise.resolve(null);
+    if (running) return running;
+    const csrf = document.querySelector('meta[name="csrf-token"]');
+    const token = !isShell && csrf ? csrf.content : null;
+    running = F.sendWaiting(user, token)
+      .then((summary) => {
+        if (summary.waiting && summary.problem === 'network') requestBackgroundSync();
+        announce(summary);
+        return summary;
+      })
+      .catch((error) => {
+        console.warn('portal field sync:', error);
+        return null;
+      })
+      .finally(() => {
+        running = null;
+      });
+    return running;
+  }
+
+  function showLeftNotice() {
+    const raw = read(LEFT_KEY);
+    const slot = document.querySelector('[data-field-notice]');
+    if (!raw || !slot) return;
+    store(LEFT_KEY, null);
+    let count = 0;
+    try {
+      count = JSON.parse(raw).count || 0;
+    } catch (error) {
+      return;
+    }
+    if (!count) return;
+    const alert = document.createElement('div');
+    alert.className = 'alert alert-warning';
+    alert.setAttribute('role', 'status');
+    alert.dataset.testid = 'field-left-notice';
+    alert.textContent = (slot.dataset.textLeft || 'Visits waiting on this tablet: {count}.').replace(
+      '{count}',
+      String(count)
+    );
+    slot.replaceChildren(alert);
+    slot.hidden = false;
+  }
+
+  // Logout: warn when entries wait; keep them; drop the borrowers when none wait.
+  document.addEventListener('submit', (event) => {
+    const form = event.target.closest && event.target.closest('form[data-field-logout]');
+    if (!form || !user || form.dataset.fieldChecked === '1') return;
+    event.preventDefault();
+    (async () => {
+      let waiting = 0;
+      try {
+        waiting = await F.waitingCount(user);
+      } catch (error) {
+        waiting = 0;
+      }
+      if (waiting) {
+        const question = (form.dataset.fieldConfirm || 'Visits are waiting ({count}). Log out?')
+          .replace('{count}', String(waiting));
+        if (!window.confirm(question)) return;
+        store(LEFT_KEY, JSON.stringify({ count: waiting }));
+      } else {
+        try {
+          await F.dropKit(user);
+        } catch (error) {
+          console.warn('portal field kit: could not drop the kit', error);
+        }
+      }
+      try {
+        await F.setSessionUser(null);
+      } catch (error) {
+        // The next logged-out page clears it too.
+      }
+      store(USER_KEY, null);
+      form.dataset.fieldChecked = '1';
+      form.submit();
+    })();
+  });
+
+  function start() {
+    if (!user) {
+      if (!meta) {
+        F.setSessionUser(null).catch(() => undefined);
+        showLeftNotice();
+      }
+      return;
+    }
+    F.setSessionUser(user).catch(() => undefined);
+    if ('serviceWorker' in navigator) {
+      navigator.serviceWorker.register('/sw.js', { scope: '/' }).catch((error) => {
+        console.warn('portal service worker:', error);
+      });
+      navigator.serviceWorker.addEventListener('message', (event) => {
+        if (event.data && event.data.type === 'portal:outbox-changed') announce({});
+      });
+    }
+    F.dropKitIfOver(user, dayIn(timeZone, new Date()))
+      .then((dropped) => dropped && announce({ kitDropped: true }))
+      .catch(() => undefined);
+    if (navigator.onLine) syncNow();
+    window.addEventListener('online', () => syncNow());
+  }
+
+  window.PortalFieldSync = {
+    user,
+    timeZone,
+    syncNow,
+    requestBackgroundSync,
+    today: () => dayIn(timeZone, new Date()),
+  };
+
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', start);
+  } else {
+    start();
+  }
+})();
