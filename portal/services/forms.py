@@ -228,9 +228,14 @@ class SessionForm(FlaskForm):
 
     def __init__(self, *args, branches: list, staff: list[User], **kwargs):
         super().__init__(*args, **kwargs)
-        self.branch_id.choices = choices([("", _l("— choose —"))]) + branches
         if len(branches) == 1:
+            # A head plans sessions of their own branch only: the branch is shown, not
+            # chosen, and whatever a post says, the session is the head's branch's.
+            self.branch_id.choices = branches
             self.branch_id.data = branches[0].value
+            self.branch_id.render_kw = {"disabled": True}
+        else:
+            self.branch_id.choices = choices([("", _l("— choose —"))]) + branches
         self.kind.choices = choices([("", _l("— choose —"))]) + kind_choices()
         self.organizer_id.choices = staff_choices(staff)
         self.staff = {str(user.id): user for user in staff}

@@ -165,3 +165,35 @@ def test_only_the_organizer_and_managers_reach_a_session(client, world, app):
             db.session.scalar(sa.select(ServiceRequest.attended).where(ServiceRequest.id == came))
             is None
         )
+
+
+def test_a_heads_session_is_of_their_own_branch_without_picking_it(client, world, app):
+    """Issue 20: the head's branch is filled in and fixed; a posted other branch is ignored."""
+    client.login("head")
+    page = client.get("/services/sessions/new").get_data(as_text=True)
+    select = page[
+        page.index('name="branch_id"') - 60 : page.index(
+            "</select>", page.index('name="branch_id"')
+        )
+    ]
+    assert "disabled" in select and "— 请选择 —" not in select
+    assert f'<option selected value="{world.branch.id}">' in select
+    assert f'value="{world.other_branch.id}"' not in select
+    data = _session_data(app, world)
+    del data["branch_id"]  # a disabled select is not sent
+    response = client.submit("/services/sessions/new", data)
+    assert response.status_code == 302, text(response)
+    data = _session_data(app, world, branch_id=str(world.other_branch.id), title="别的网点")
+    client.submit("/services/sessions/new", data)
+    with app.app_context():
+        branches = db.session.scalars(sa.select(ServiceSession.branch_id)).all()
+    assert branches == [world.branch.id, world.branch.id]
+
+
+def test_an_admin_still_picks_the_branch(client, world, app):
+    client.login("admin")
+    page = client.get("/services/sessions/new").get_data(as_text=True)
+    select = page[
+        page.index('name="branch_id"') : page.index("</select>", page.index('name="branch_id"'))
+    ]
+    assert "disabled" not in select and "— 请选择 —" in select
