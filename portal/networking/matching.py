@@ -191,5 +191,31 @@ def proposals(
     ]
 
 
+@dataclass(frozen=True)
+class InviteRow:
+    """One borrower on the invite page, once, with every match of theirs the page shows."""
+
+    borrower: Party
+    matches: tuple[Match, ...]
+
+
+def invite_rows(page_proposals: list[Proposal]) -> list[InviteRow]:
+    """One row per borrower: the page's borrowers first, then their counterparts.
+
+    A pair shows under both of its borrowers; each borrower has one row, so one
+    checkbox, however many matches name them.
+    """
+    parties: dict[int, Party] = {}
+    matches: dict[int, list[Match]] = defaultdict(list)
+    for proposal in page_proposals:
+        parties.setdefault(proposal.borrower.id, proposal.borrower)
+        for match in proposal.matches:
+            for party in (match.supplier, match.buyer):
+                parties.setdefault(party.id, party)
+                if match not in matches[party.id]:
+                    matches[party.id].append(match)
+    return [InviteRow(party, tuple(matches[party_id])) for party_id, party in parties.items()]
+
+
 def _rank(match: Match):
     return (match.scope, -len(match.tags), match.supplier.id, match.buyer.id)

@@ -38,6 +38,9 @@ from portal.networking.operations import split_free_tags
 bp = Blueprint("networking", __name__, url_prefix="/networking")
 MANAGERS = (Role.HEAD, Role.ADMIN)
 PROPOSALS_PER_PAGE = 10
+# The invite page lists one row per borrower: a page holds many, so ticks are seldom
+# spread over pages; it stays a page so the matching work stays bounded.
+INVITE_PER_PAGE = 50
 PER_BORROWER = 5
 ONE_BORROWER_MATCHES = 30
 
@@ -114,9 +117,9 @@ def profile_edit(borrower_id: int):
     return render_template("networking/profile_form.html", form=form, borrower=borrower)
 
 
-def _proposals_page(stmt, per_borrower: int):
+def _proposals_page(stmt, per_borrower: int, per_page: int = PROPOSALS_PER_PAGE):
     """A page of profiled borrowers; ``page.items`` become their Proposals."""
-    page = db.paginate(stmt, per_page=PROPOSALS_PER_PAGE)
+    page = db.paginate(stmt, per_page=per_page)
     page.items = matching.proposals(
         current_user, [b.id for b in page.items], _locale(), per_borrower
     )
@@ -225,6 +228,7 @@ def invite(event_id: int):
     filter_form = InviteFilterForm(request.args, locale=_locale())
     among = sa.select(Borrower.id).where(operations.invitable_filter(event))
     stmt = matching.profiled_statement(current_user, among)
+    page = _proposals_page(stmt, PER_BORROWER, INVITE_PER_PAGE)
     return render_template(
         "networking/invite.html",
         event=event,
@@ -232,7 +236,8 @@ def invite(event_id: int):
         filter_form=filter_form,
         # The page's borrowers may be invited, so their counterparts (same branch or
         # region) may be too.
-        page=_proposals_page(stmt, PER_BORROWER),
+        page=page,
+        rows=matching.invite_rows(page.items),
         candidates=(
             queries.filtered_candidates(event, current_user, filter_form)
             if filter_form.used

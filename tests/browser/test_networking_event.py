@@ -67,13 +67,15 @@ def test_head_runs_an_event_from_the_matches(page, market, screenshot):
 
     # The invitation page proposes the feed seller and the pig farm, with the reason.
     reason = f"饲料：{seller} 供应，{farm} 需要"
-    # Both the seller's and the farm's proposals show that pair; either will do.
-    match = page.locator("[data-testid=match]", has_text=reason).first
-    match.wait_for()
-    assert page.locator("[data-testid=match]", has_text=market["ducks"]).count() >= 1
+    # One row per borrower (issue 20): the pair shows in the seller's and the farm's rows.
+    rows = page.locator("[data-testid=invite-row]")
+    rows.filter(has_text=reason).first.wait_for()
+    assert rows.filter(has_text=reason).count() == 2
+    assert rows.filter(has_text=market["ducks"]).count() >= 1
+    assert page.get_by_label(seller, exact=True).count() == 1
     screenshot("invite-from-matches")
-    match.get_by_label(seller).check()
-    match.get_by_label(farm).check()
+    page.get_by_label(seller, exact=True).check()
+    page.get_by_label(farm, exact=True).check()
     page.click("button:has-text('邀请')")
 
     page.wait_for_selector("text=已邀请 2 位借款人。")

@@ -334,3 +334,30 @@ def test_admin_adds_a_tag_and_duplicates_are_refused(app, client, world):
     assert "Another tag already has this code." in page
     assert _count(app, BusinessTag, code="honey") == 1
     assert _count(app, BusinessTag, code="honey2") == 0
+
+
+def test_the_invite_page_has_one_row_per_borrower_with_their_matches(app, client, world, people):
+    """Issue 20: a borrower's checkbox appears once, however many matches name them."""
+    with app.app_context():
+        tags = ensure_default_tags()
+        officer = db.session.get(User, world.officer.id)
+        more = []
+        for _ in range(11):  # more feed buyers: the seller matches each of them
+            farm = make_borrower(officer)
+            set_profile(farm, offer_tag_ids=[], need_tag_ids=[tags["feed"].id], free_offers=[],
+                        free_needs=[])  # fmt: skip
+            more.append((farm.id, farm.full_name))
+        db.session.commit()
+    event_id = _event(app, world, date(2026, 12, 5))
+    client.login("head")
+    page = client.get(f"/networking/events/{event_id}/invite").get_data(as_text=True)
+    seller_id, seller = people["seller"]
+    for borrower_id, _name in [people["seller"], people["farm"], *more]:
+        assert page.count(f'name="borrower_ids" value="{borrower_id}"') == 1, borrower_id
+    assert page.count('data-testid="invite-row"') == 13
+    assert 'class="pagination' not in page  # thirteen borrowers fit on one page
+    rows = page.split('data-testid="invite-row"')[1:]
+    seller_row = next(row for row in rows if f'value="{seller_id}"' in row)
+    assert seller_row.count(f"饲料：{seller} 供应，") >= 5  # the seller's matches, in their row
+    farm_row = next(row for row in rows if f'value="{people["farm"][0]}"' in row)
+    assert f"饲料：{seller} 供应，{people['farm'][1]} 需要" in farm_row
