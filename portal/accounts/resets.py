@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import url_for
-from flask_babel import force_locale, format_datetime
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -26,6 +26,7 @@ from portal.borrowers.models import ActivationCode, Borrower
 from portal.borrowers.operations import issue_activation_code
 from portal.care.gateways import ConfigurationError, Gateway, Message, configured_gateway
 from portal.core.actions import Refused, settle
+from portal.core.i18n import datetime_text
 from portal.database import utcnow
 from portal.extensions import db
 
@@ -161,7 +162,7 @@ def notices_since(user: User, since: datetime | None) -> list[str]:
         return [
             _(
                 "On %(time)s, %(name)s of the company asked for a new password code for your account; it was texted to your phone. If you did not ask for it, do not tell anyone the code and call your branch.",
-                time=format_datetime(created_at, "short"),
+                time=datetime_text(created_at),
                 name=name,
             )
             for created_at, name in db.session.execute(stmt)
@@ -173,7 +174,7 @@ def _message(borrower: Borrower, login: User, by: User, code: str, row: Activati
         text = _(
             "%(staff)s asked for a new password code for your account on %(time)s: %(code)s. It works once, within %(minutes)d minutes, at %(url)s (enter your mobile number and the code, then choose a new password). If you did not ask for it, do not tell anyone the code, not even our staff, and call your branch.",
             staff=by.display_name,
-            time=format_datetime(row.created_at, "short"),
+            time=datetime_text(row.created_at),
             code=f"{code[:4]}-{code[4:]}",
             minutes=RESET_CODE_LIFETIME.seconds // 60,
             url=url_for("borrowers.activate", _external=True),

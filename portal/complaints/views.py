@@ -1,7 +1,6 @@
 """Routes of the complaints feature: the borrower's complaints and the staff's handling."""
 
 from flask import Blueprint, current_app, render_template, request, url_for
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -12,6 +11,7 @@ from portal.complaints import operations, queries
 from portal.complaints.forms import ComplaintForm, EscalateForm, ResolveForm, VerdictForm
 from portal.complaints.models import Complaint, ComplaintCategory, ComplaintSeverity
 from portal.core.actions import attempt, current_actor, done, writes
+from portal.core.i18n import date_text
 from portal.extensions import db
 
 bp = Blueprint("complaints", __name__)
@@ -48,7 +48,7 @@ def new_complaint():
             description=form.description.data,
             actor=_actor(),
         )
-        answer_by = format_date(complaint.last_answer_day)
+        answer_by = date_text(complaint.last_answer_day)
         return done(
             _("Your complaint was received. We will answer by %(date)s.", date=answer_by),
             url_for("complaints.my_complaint", complaint_id=complaint.id),

@@ -2,7 +2,6 @@
 
 from datetime import date
 
-from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -18,7 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal.core.i18n import LANGUAGE_NAMES
+from portal.core.i18n import LANGUAGE_NAMES, date_text
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -88,8 +87,8 @@ def sane_date(form, field) -> None:
         raise ValidationError(
             _l(
                 "Enter a date between %(first)s and %(last)s.",
-                first=format_date(FIRST_DATE, "medium"),
-                last=format_date(LAST_DATE, "medium"),
+                first=date_text(FIRST_DATE),
+                last=date_text(LAST_DATE),
             )
         )
 

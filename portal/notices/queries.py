@@ -6,10 +6,10 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask import url_for
-from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 
 from portal.borrowers.models import Borrower
+from portal.core.i18n import date_text
 from portal.extensions import db
 from portal.notices.models import Notice
 
@@ -79,7 +79,7 @@ def _shown(notice: Notice, kind_names: Mapping[str, str]) -> ShownNotice:
     if "kind" in params:
         params["kind"] = kind_names.get(params["kind"], params["kind"])
     if params.get("date"):
-        params["date"] = format_date(date.fromisoformat(params["date"]), "medium")
+        params["date"] = date_text(date.fromisoformat(params["date"]))
     endpoint, argument = SUBJECT_ENDPOINTS[notice.subject_type]
     return ShownNotice(
         text=str(NOTICE_TEXTS[notice.event]) % params,

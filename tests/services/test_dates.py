@@ -112,7 +112,7 @@ def local_today_iso(app) -> str:
         return local_today().isoformat()
 
 
-BOUNDS = "Enter a date between Jan 1, 1900 and Dec 31, 2100."
+BOUNDS = "Enter a date between 1 Jan 1900 and 31 Dec 2100."
 
 
 @pytest.mark.parametrize(
