@@ -8,7 +8,10 @@ runtime_packages=(
   libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0  # WeasyPrint
   poppler-utils                                                         # pdftoppm for PDF checks
 )
-browser_packages=(chromium)
+browser_packages=(
+  chromium                                # browser tests, bench/field.py
+  nginx libnginx-mod-http-brotli-static   # docs/deploy.md's nginx, tests/ops/test_static_serving.py
+)
 
 case "${1:-runtime}" in
   runtime) wanted=("${runtime_packages[@]}") ;;
