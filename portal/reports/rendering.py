@@ -1,4 +1,4 @@
-"""WeasyPrint set-up: our own CJK font, a fetcher that reaches only our static files.
+"""WeasyPrint set-up: our own CJK and symbol fonts, a fetcher that reaches only our static files.
 
 Templates under ``templates/pdf/`` get plain data (dicts, strings, numbers), never ORM
 objects, so a report cannot lazy-load or leak what its caller did not choose to print.
@@ -16,6 +16,10 @@ from portal.extensions import db
 log = logging.getLogger(__name__)
 
 FONT_FILE = "fonts/wqy-microhei.ttc"
+# Emoji and symbols people type (🐷 👍 🌾) that neither the CJK font nor DejaVu has:
+# monochrome Symbola, so they print as drawings, not as empty boxes. A colour emoji font
+# (CBDT bitmaps) is not what WeasyPrint draws reliably; a face is embedded only when used.
+SYMBOL_FONT_FILE = "fonts/symbola.ttf"
 # Under static/pdf/: the shared page set-up, then the reports' own styles.
 STYLESHEETS = ("print.css", "reports.css")
 
@@ -99,11 +103,16 @@ class PdfRenderer:
     def base_stylesheets(self) -> list:
         from weasyprint import CSS
 
-        font_url = (self.static_root / FONT_FILE).resolve().as_uri()
-        font_face = f"@font-face {{ font-family: 'Portal CJK'; src: url('{font_url}'); }}"
+        font_faces = "\n".join(
+            f"@font-face {{ font-family: '{family}'; src: url('{url}'); }}"
+            for family, url in (
+                ("Portal CJK", (self.static_root / FONT_FILE).resolve().as_uri()),
+                ("Portal Symbols", (self.static_root / SYMBOL_FONT_FILE).resolve().as_uri()),
+            )
+        )
         # Parsed once per process: templates carry no <style> or <link> of their own.
         return [
-            CSS(string=font_face, font_config=self.font_config, url_fetcher=self.url_fetcher),
+            CSS(string=font_faces, font_config=self.font_config, url_fetcher=self.url_fetcher),
             *(
                 CSS(
                     filename=str(self.static_root / "pdf" / name),
