@@ -155,6 +155,7 @@
       const item = element('li', 'list-group-item');
       item.dataset.state = entry.state;
       item.dataset.clientId = entry.client_id;
+      if (entry.state === 'waiting' && entry.problem) item.dataset.problem = entry.problem;
       const head = element('div', 'd-flex flex-wrap gap-2 align-items-center');
       head.append(element('span', 'fw-semibold', entry.borrower_name || '#' + entry.borrower_id));
       head.append(
