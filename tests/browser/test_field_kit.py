@@ -475,3 +475,66 @@ def test_javascript_and_python_compute_the_same_content_hash(page):
         )
         == canonical
     )
+
+
+def _worker_version(page) -> str:
+    return page.evaluate(
+        """() => new Promise((resolve) => {
+            navigator.serviceWorker.addEventListener('message', (event) => {
+                if (event.data && event.data.type === 'portal:version') resolve(event.data.version);
+            });
+            navigator.serviceWorker.controller.postMessage({type: 'portal:version'});
+        })"""
+    )
+
+
+def test_a_new_worker_keeps_the_outbox_and_the_drafts(app, world, tablet, netcut, monkeypatch):
+    from portal.offline import views as offline_views
+
+    borrower_id, name = _other_officers_borrower(app, world)
+    with app.app_context():
+        officer = db.session.get(User, world.officer.id)
+        second = make_borrower(officer)
+        make_loan(second, LoanStatus.ACTIVE)
+        db.session.commit()
+        second_id = second.id
+    page = tablet.open()
+    tablet.login("officer")
+    _plan(tablet, [borrower_id, second_id])
+    _prepare(tablet, 2)
+    tablet.offline()
+    page.reload()
+    page.wait_for_selector("body[data-field-rendered]")
+    _visit(tablet, borrower_id, name, ANSWERS[0])
+    # A second visit half typed: its draft stays in the browser.
+    page.click(f"[data-testid=kit-borrowers] a[data-borrower-id='{second_id}']")
+    page.wait_for_selector("body[data-visit-ready='1']")
+    page.fill("textarea[name=officer_observations]", "还没写完的记录")
+    draft_key = f"portal-draft:field-{world.officer.id}-visit-{second_id}"
+    tablet.until(f"(localStorage.getItem('{draft_key}') || '').includes('还没写完')")
+    old_version = _worker_version(page)
+
+    # A new release: the worker's text changes; the server cannot take entries yet.
+    netcut.refuse("/field/entries")
+    tablet.online()
+    monkeypatch.setattr(offline_views, "WORKER_GENERATION", offline_views.WORKER_GENERATION + 1)
+    tablet.go("/field")
+    page.wait_for_selector("body[data-field-rendered]")
+    page.evaluate("navigator.serviceWorker.getRegistration().then((r) => r.update())")
+    deadline = time.monotonic() + 30
+    while _worker_version(page) == old_version:
+        assert time.monotonic() < deadline, "the new worker did not take over"
+        page.wait_for_timeout(200)
+
+    assert _outbox_states(tablet) == ["waiting"]
+    assert "还没写完" in page.evaluate(f"localStorage.getItem('{draft_key}')")
+    # The new worker serves the field kit offline as the old one did, draft included.
+    tablet.offline()
+    page.reload()
+    page.wait_for_selector("body[data-field-rendered]")
+    assert page.locator("[data-testid=kit-borrowers] a").count() == 2
+    assert _outbox_states(tablet) == ["waiting"]
+    page.click(f"[data-testid=kit-borrowers] a[data-borrower-id='{second_id}']")
+    page.wait_for_selector("body[data-visit-ready='1']")
+    assert page.input_value("textarea[name=officer_observations]") == "还没写完的记录"
+    assert tablet.errors == []
