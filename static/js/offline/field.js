@@ -94,9 +94,7 @@
     if (!state.kit) return;
     const kit = state.kit;
     $('[data-kit="day"]').textContent = kit.plan ? kit.plan.day : '—';
-    $('[data-kit="borrowers"]').textContent = fill(texts.borrower_count, {
-      count: state.borrowers.length,
-    });
+    $('[data-kit="borrowers"]').textContent = String(state.borrowers.length);
     $('[data-kit="age"]').textContent = localTime(kit.fetched_at) + ' (' + age(kit.fetched_at) + ')';
     let used = kit.bytes || 0;
     if (navigator.storage && navigator.storage.estimate) {
