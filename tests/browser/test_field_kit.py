@@ -538,3 +538,49 @@ def test_a_new_worker_keeps_the_outbox_and_the_drafts(app, world, tablet, netcut
     page.wait_for_selector("body[data-visit-ready='1']")
     assert page.input_value("textarea[name=officer_observations]") == "还没写完的记录"
     assert tablet.errors == []
+
+
+def test_a_visit_of_a_borrower_reassigned_meanwhile_is_held_and_the_outbox_says_why(
+    app, world, tablet, netcut
+):
+    from portal.borrowers.operations import reassign
+    from tests.factories import make_user
+
+    borrower_id, name = _other_officers_borrower(app, world)
+    page = tablet.open()
+    tablet.login("officer")
+    _plan(tablet, [borrower_id])
+    _prepare(tablet, 1)
+    tablet.offline()
+    page.reload()
+    page.wait_for_selector("body[data-field-rendered]")
+    _visit(tablet, borrower_id, name, ANSWERS[1])
+
+    # Meanwhile, at the branch, the head gives the borrower to another officer.
+    with app.app_context():
+        head = db.session.get(User, world.head.id)
+        first = db.session.get(User, world.officer.id)
+        successor = make_user("successor", first.role, first.branch)
+        reassign([db.session.get(Borrower, borrower_id)], successor, "片区调整", by=head)
+        db.session.commit()
+
+    tablet.online()
+    page.click("button[data-field-send]")
+    page.wait_for_selector("[data-testid=outbox] li[data-state=held]")
+    held = page.inner_text("[data-testid=outbox] li[data-state=held]")
+    tablet.shot("6-held")
+    with app.app_context():
+        entry = db.session.scalars(sa.select(FieldEntry)).one()
+        assert entry.visit_id is None and str(entry.reason) == "reassigned"
+        assert db.session.scalar(sa.select(sa.func.count(Visit.id))) == 0
+        stored = json.loads(entry.payload)
+        assert stored["fields"]["signature"][0].startswith("data:image/png;base64,")
+        assert entry_hash(stored) == stored["content_hash"]
+    # The reason in words, as the server wrote it, is on the entry.
+    answer = page.evaluate(
+        f"""idb.openDB('portal-field-{world.officer.id}').then(async (db) => {{
+            const [entry] = await db.getAll('outbox'); db.close(); return entry; }})"""
+    )
+    assert answer["reason"] == "reassigned" and answer["message"]
+    assert answer["message"] in held
+    assert tablet.errors == []

@@ -214,7 +214,9 @@
       const summary = await S.syncNow();
       await F.refreshHeld(S.user).catch(() => undefined);
       if (summary && summary.problem) say(texts[summary.problem] || texts.server, 'warning');
-      else if (summary) say(fill(texts.sent_summary, summary), 'success');
+      else if (summary && !(summary.sent || summary.held || summary.error || summary.waiting)) {
+        say(texts.nothing_waiting, 'success');
+      } else if (summary) say(fill(texts.sent_summary, summary), 'success');
       else say('');
     } finally {
       button.disabled = false;
