@@ -116,6 +116,34 @@ class RatingForm(FlaskForm):
     submit = SubmitField(_l("Send rating"))
 
 
+def partner_name_field():
+    """The outside organisation that delivers a service (optional)."""
+    return StringField(
+        _l("Outside partner who delivers it (optional)"),
+        validators=[Optional(), Length(max=100, message=_l("At most 100 characters."))],
+        filters=[lambda value: value.strip() if value else value],
+    )
+
+
+def partner_contact_field():
+    """Who to reach at the partner, and how (optional)."""
+    return StringField(
+        _l("Partner contact: person and telephone (optional)"),
+        validators=[
+            Optional(),
+            Length(max=100, message=_l("At most 100 characters.")),
+            check_partner_contact,
+        ],
+        filters=[lambda value: value.strip() if value else value],
+    )
+
+
+def check_partner_contact(form, field) -> None:
+    """A contact belongs to a named partner."""
+    if field.data and not form.partner_name.data:
+        raise ValidationError(_l("Name the partner organisation of this contact."))
+
+
 class AssignForm(FlaskForm):
     """The branch head accepts a request for a staff member and a date."""
 
@@ -133,6 +161,8 @@ class AssignForm(FlaskForm):
             within_a_year,
         ],
     )
+    partner_name = partner_name_field()
+    partner_contact = partner_contact_field()
     note = StringField(
         _l("Note (optional)"),
         validators=[Optional(), Length(max=200, message=_l("At most 200 characters."))],
@@ -219,6 +249,8 @@ class SessionForm(FlaskForm):
             Length(max=100, message=_l("At most 100 characters.")),
         ],
     )
+    partner_name = partner_name_field()
+    partner_contact = partner_contact_field()
     organizer_id = SelectField(
         _l("Organizer (staff)"),
         validators=[DataRequired(message=_l("Choose who will help."))],

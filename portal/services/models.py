@@ -105,6 +105,9 @@ class ServiceSession(db.Model):
     held_on: Mapped[date]
     place: Mapped[str] = mapped_column(sa.String(200))
     trainer: Mapped[str] = mapped_column(sa.String(100))
+    # An outside partner who runs it (the county livestock station), and how to reach them.
+    partner_name: Mapped[str] = mapped_column(sa.String(100), default="", server_default="")
+    partner_contact: Mapped[str] = mapped_column(sa.String(100), default="", server_default="")
     # The staff member who runs it: requests added are accepted in their name.
     organizer_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -179,6 +182,10 @@ class ServiceRequest(db.Model):
 
     assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     planned_on: Mapped[date | None]
+    # An outside partner who delivers it (a lawyer's office), and how to reach them; the
+    # assignee is the staff member who arranges it.
+    partner_name: Mapped[str] = mapped_column(sa.String(100), default="", server_default="")
+    partner_contact: Mapped[str] = mapped_column(sa.String(100), default="", server_default="")
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     session_id: Mapped[int | None] = mapped_column(sa.ForeignKey("service_sessions.id"), index=True)
     attended: Mapped[bool | None]

@@ -144,14 +144,28 @@ def _check_assignee(request: ServiceRequest, assignee: User) -> None:
 
 
 def assign(
-    request: ServiceRequest, assignee: User, planned_on: date, actor: User | None, note: str = ""
+    request: ServiceRequest,
+    assignee: User,
+    planned_on: date,
+    actor: User | None,
+    note: str = "",
+    partner_name: str = "",
+    partner_contact: str = "",
 ) -> None:
-    """Accept the request (or reassign it) to ``assignee`` for ``planned_on``."""
+    """Accept the request (or reassign it) to ``assignee`` for ``planned_on``.
+
+    ``partner_name`` and ``partner_contact`` name an outside partner who delivers the
+    service (a lawyer); the assignee is the staff member who arranges it.
+    """
     _check_assignee(request, assignee)
     action = "assigned" if request.status == S.SUBMITTED else "reassigned"
-    _step(request, S.ACCEPTED, action, actor, _assignment_note(assignee, planned_on, note))
+    partner = " · ".join(part for part in (partner_name, partner_contact) if part)
+    details = " · ".join(part for part in (partner, note) if part)
+    _step(request, S.ACCEPTED, action, actor, _assignment_note(assignee, planned_on, details))
     request.assignee_id = assignee.id
     request.planned_on = planned_on
+    request.partner_name = partner_name
+    request.partner_contact = partner_contact
     request.accepted_at = request.accepted_at or utcnow()
     notify(
         request.borrower_id,
@@ -264,8 +278,10 @@ def create_session(
     trainer: str,
     organizer: User,
     actor: User | None,
+    partner_name: str = "",
+    partner_contact: str = "",
 ) -> ServiceSession:
-    """Plan a group session of ``branch_id``, run by ``organizer``."""
+    """Plan a group session of ``branch_id``, run by ``organizer`` (with an outside partner)."""
     if not (
         organizer.active and organizer.role in ASSIGNEE_ROLES and organizer.branch_id == branch_id
     ):
@@ -278,10 +294,13 @@ def create_session(
         place=place.strip(),
         trainer=trainer.strip(),
         organizer_id=organizer.id,
+        partner_name=partner_name,
+        partner_contact=partner_contact,
         created_by_id=actor.id if actor else None,
     )
     db.session.add(session)
-    record("service_session.create", session, f"{session.title} {held_on.isoformat()}")
+    partner = f" {partner_name}" if partner_name else ""
+    record("service_session.create", session, f"{session.title} {held_on.isoformat()}{partner}")
     return session
 
 

@@ -167,7 +167,15 @@ def assignments():
 def _render_staff_request(service_request: ServiceRequest, **forms):
     manage = service_request.can_manage(current_user)
     staff = operations.assignable_staff(service_request.branch_id) if manage else []
-    forms.setdefault("assign_form", AssignForm(formdata=None, staff=staff))
+    forms.setdefault(
+        "assign_form",
+        AssignForm(
+            formdata=None,
+            staff=staff,
+            partner_name=service_request.partner_name,
+            partner_contact=service_request.partner_contact,
+        ),
+    )
     forms.setdefault("decline_form", DeclineForm(formdata=None))
     forms.setdefault("complete_form", CompleteForm(formdata=None))
     return render_template(
@@ -202,7 +210,13 @@ def assign(request_id: int):
         return _render_staff_request(service_request, assign_form=form)
     return attempt(
         lambda: operations.assign(
-            service_request, form.assignee, form.planned_on.data, _actor(), form.note.data or ""
+            service_request,
+            form.assignee,
+            form.planned_on.data,
+            _actor(),
+            form.note.data or "",
+            partner_name=form.partner_name.data or "",
+            partner_contact=form.partner_contact.data or "",
         ),
         _("The request was assigned."),
         url_for("services.request_detail", request_id=request_id),
@@ -279,6 +293,8 @@ def new_session():
             trainer=form.trainer.data,
             organizer=form.organizer,
             actor=_actor(),
+            partner_name=form.partner_name.data or "",
+            partner_contact=form.partner_contact.data or "",
         )
         return done(
             _("The group session was created. Now add the requests it serves."),
