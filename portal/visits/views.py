@@ -23,6 +23,7 @@ from portal.core.once import save_once
 from portal.core.paging import paginate_rows
 from portal.database import utcnow
 from portal.extensions import db
+from portal.fieldkit import queries as fieldkit_queries
 from portal.loans.models import RepaymentStatus
 from portal.visits import compliance, operations, queries, questions
 from portal.visits.forms import AcknowledgeForm, VisitForm, prefill_from
@@ -250,6 +251,7 @@ def compliance_page():
         missed=missed,
         levels=LEVEL_LABELS,
         red=RiskLevel.RED,
+        planned_vs_done=fieldkit_queries.planned_vs_done(branch.id, shown),
     )
 
 
