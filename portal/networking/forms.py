@@ -17,7 +17,13 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 from portal.borrowers.models import BUSINESS_TYPE_LABELS, TIER_LABELS
 from portal.core.forms import MultiCheckboxField, SaneDateField, choices, code_field, id_number
 from portal.extensions import db
-from portal.networking.models import OUTCOME_LABELS, BusinessTag
+from portal.networking.models import (
+    OUTCOME_LABELS,
+    BusinessTag,
+    EntryDetails,
+    month_list,
+    month_set,
+)
 from portal.networking.operations import NetworkingError, check_free_tags, split_free_tags
 
 
@@ -88,6 +94,91 @@ class ProfileForm(FlaskForm):
 
     def validate_free_needs(self, field):
         _check_free(field)
+
+
+def month_choices() -> list:
+    """January to December in the reader's language, for the season checkboxes."""
+    from babel.dates import get_month_names
+    from flask_babel import get_locale
+
+    locale = "en" if str(get_locale()).startswith("en") else "zh_Hans_CN"
+    names = get_month_names("abbreviated", locale=locale)
+    return choices((month, names[month]) for month in range(1, 13))
+
+
+class EntryDetailsForm(FlaskForm):
+    """How much, when and at what price one saved offer or need is (all optional).
+
+    One per saved entry on the profile page, prefixed with the entry's id; the page's
+    own form carries the CSRF token.
+    """
+
+    class Meta:
+        csrf = False
+
+    quantity = DecimalField(
+        _l("Quantity"),
+        places=None,
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=10**9, message=_l("Give a number of 0 or more.")),
+        ],
+    )
+    unit = StringField(
+        _l("Unit"),
+        validators=[Optional(), Length(max=20)],
+        filters=[lambda value: value.strip() if value else value],
+    )
+    per_month = BooleanField(_l("a month"))
+    months = MultiCheckboxField(_l("Season"), coerce=int, validators=[Optional()])
+    price = DecimalField(
+        _l("Price per unit (yuan)"),
+        places=None,
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=10**9, message=_l("Give a number of 0 or more.")),
+        ],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.months.choices = month_choices()
+
+    def validate(self, extra_validators=None) -> bool:
+        if not super().validate(extra_validators):
+            return False
+        # Checked here: the unit's Optional() stops its own validators when it is empty.
+        if (self.quantity.data is not None or self.price.data is not None) and not self.unit.data:
+            self.unit.errors = [_l("Give the unit of the quantity or price (head, t, kg).")]
+            return False
+        return True
+
+    def details(self) -> EntryDetails:
+        return EntryDetails(
+            quantity=self.quantity.data,
+            unit=self.unit.data or "",
+            per_month=bool(self.per_month.data) and self.quantity.data is not None,
+            months=month_set(self.months.data or []),
+            price=self.price.data,
+        )
+
+
+def _plain(value):
+    """60.00 as 60, 2.50 as 2.5: what the officer typed, not the column's two places."""
+    if value is None:
+        return None
+    return value.quantize(1) if value == value.to_integral_value() else value.normalize()
+
+
+def entry_details_data(entry) -> dict:
+    """A saved entry as the details form's data."""
+    return {
+        "quantity": _plain(entry.quantity),
+        "unit": entry.unit,
+        "per_month": entry.per_month,
+        "months": month_list(entry.months),
+        "price": _plain(entry.price),
+    }
 
 
 class EventForm(FlaskForm):

@@ -2,7 +2,8 @@
 
 Matches are proposed per borrower: for each borrower on the page (those the user
 sees and who have a business profile), the best counterparts — the same branch
-first, then the same region (Branch.region, when the branch has one), more shared
+first, then the same region (Branch.region, when the branch has one), then those whose
+offer and need agree on season or quantity (portal/networking/details.py), more shared
 tags first. Pairs further apart are not proposed.
 
 The work is bounded by the page, not by the data: for each profile entry of the
@@ -24,8 +25,10 @@ from flask_babel import gettext as _
 from portal.accounts.models import User
 from portal.borrowers.models import Borrower
 from portal.branches.models import Branch
+from portal.core.i18n import list_separator
 from portal.extensions import db
-from portal.networking.models import ProfileEntry, ProfileSide
+from portal.networking.details import agreements, describe
+from portal.networking.models import DETAIL_FIELDS, EntryDetails, ProfileEntry, ProfileSide
 
 SAME_BRANCH, SAME_REGION = 0, 1
 UNION_TERMS = 250
@@ -44,12 +47,18 @@ class Party:
 
 @dataclass(frozen=True)
 class Match:
-    """A supplier, a buyer, where they are from each other and why they match."""
+    """A supplier, a buyer, where they are from each other and why they match.
+
+    ``details`` holds, per shared tag, the supplier's and the buyer's quantity, season
+    and price in words ("" when not given); ``fits`` where they agree, in words.
+    """
 
     supplier: Party
     buyer: Party
     scope: int
     tags: tuple[str, ...]
+    details: tuple[tuple[str, str], ...] = ()
+    fits: tuple[str, ...] = ()
 
     @property
     def same_branch(self) -> bool:
@@ -57,16 +66,27 @@ class Match:
 
     @property
     def reasons(self) -> list[str]:
-        """ "Feed: A offers, B needs", once per shared tag."""
-        return [
+        """ "Feed: A offers, B needs", once per shared tag, with quantities and seasons;
+        then why the match ranks higher, when the offer and the need agree."""
+        details = self.details or (("", ""),) * len(self.tags)
+        reasons = [
             _(
                 "%(tag)s: %(supplier)s offers, %(buyer)s needs",
                 tag=tag,
-                supplier=self.supplier.name,
-                buyer=self.buyer.name,
+                supplier=_with_details(self.supplier.name, offered),
+                buyer=_with_details(self.buyer.name, needed),
             )
-            for tag in self.tags
+            for tag, (offered, needed) in zip(self.tags, details, strict=True)
         ]
+        if self.fits:
+            reasons.append(
+                _("Ranked higher: %(reasons)s", reasons=list_separator().join(self.fits))
+            )
+        return reasons
+
+
+def _with_details(name: str, details: str) -> str:
+    return f"{name} ({details})" if details else name
 
 
 @dataclass(frozen=True)
@@ -86,6 +106,7 @@ class _Entry:
     label: str
     branch_id: int
     region: str
+    details: EntryDetails
 
 
 def profiled_statement(user: User, among: sa.Select | None = None) -> sa.Select:
@@ -108,9 +129,23 @@ def _entries(borrower_ids: list[int], locale: str) -> list[_Entry]:
         .order_by(ProfileEntry.id)
     )
     return [
-        _Entry(e.id, e.borrower_id, e.side, e.match_key, e.label(locale), branch_id, region)
+        _Entry(
+            e.id, e.borrower_id, e.side, e.match_key, e.label(locale), branch_id, region, e.details
+        )
         for e, branch_id, region in rows
     ]
+
+
+def _details_of(entry_ids: set[int]) -> dict[int, EntryDetails]:
+    """The quantities, seasons and prices of the counterparts' entries, in one query."""
+    if not entry_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(ProfileEntry.id, *(getattr(ProfileEntry, name) for name in DETAIL_FIELDS)).where(
+            ProfileEntry.id.in_(entry_ids)
+        )
+    )
+    return {row[0]: EntryDetails(*row[1:]) for row in rows}
 
 
 def _counterparts(entry: _Entry, limit: int) -> list[sa.Select]:
@@ -119,7 +154,12 @@ def _counterparts(entry: _Entry, limit: int) -> list[sa.Select]:
     # and building ORM aliases for every entry of a page costs more than the query.
     other = ProfileEntry
     base = (
-        sa.select(sa.literal(entry.id).label("entry_id"), other.borrower_id, Borrower.branch_id)
+        sa.select(
+            sa.literal(entry.id).label("entry_id"),
+            other.borrower_id,
+            Borrower.branch_id,
+            other.id.label("other_entry_id"),
+        )
         .join(Borrower, Borrower.id == other.borrower_id)
         .where(
             other.match_key == entry.match_key,
@@ -167,19 +207,33 @@ def proposals(
     borrowers are all of one branch or region, so are their counterparts.
     """
     entries = {entry.id: entry for entry in _entries(borrower_ids, locale)}
+    rows = _candidate_rows(list(entries.values()), per_borrower)
+    theirs = _details_of({row[3] for row in rows})
     found: dict[tuple, dict] = {}
-    for entry_id, other_id, other_branch in _candidate_rows(list(entries.values()), per_borrower):
+    for entry_id, other_id, other_branch, other_entry_id in rows:
         entry = entries[entry_id]
         scope = SAME_BRANCH if other_branch == entry.branch_id else SAME_REGION
         pair = found.setdefault(
-            (entry.borrower_id, other_id, entry.side), {"scope": scope, "tags": []}
+            (entry.borrower_id, other_id, entry.side),
+            {"scope": scope, "tags": [], "details": [], "fits": []},
         )
+        mine, other = entry.details, theirs.get(other_entry_id, EntryDetails())
+        offer, need = (mine, other) if entry.side == ProfileSide.OFFER else (other, mine)
         pair["tags"].append(entry.label)
+        pair["details"].append((describe(offer), describe(need)))
+        pair["fits"] += [f"{entry.label}: {fit}" for fit in agreements(offer, need)]
     parties = _parties(set(borrower_ids) | {key[1] for key in found}, user)
     ranked = defaultdict(list)
     for (me, other, side), pair in found.items():
         supplier, buyer = (me, other) if side == ProfileSide.OFFER else (other, me)
-        match = Match(parties[supplier], parties[buyer], pair["scope"], tuple(pair["tags"]))
+        match = Match(
+            parties[supplier],
+            parties[buyer],
+            pair["scope"],
+            tuple(pair["tags"]),
+            tuple(pair["details"]),
+            tuple(pair["fits"]),
+        )
         ranked[me].append(match)
     return [
         Proposal(
@@ -218,4 +272,5 @@ def invite_rows(page_proposals: list[Proposal]) -> list[InviteRow]:
 
 
 def _rank(match: Match):
-    return (match.scope, -len(match.tags), match.supplier.id, match.buyer.id)
+    """Nearer first; then those that agree on season or quantity; then more shared tags."""
+    return (match.scope, -len(match.fits), -len(match.tags), match.supplier.id, match.buyer.id)

@@ -1,5 +1,6 @@
 """Business profiles (offers and needs), networking events, invitations and introductions."""
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -54,11 +55,54 @@ class ProfileEntry(db.Model):
     # "tag:<id>" or "free:<casefolded text>": an offer meets a need with the same key.
     match_key: Mapped[str] = mapped_column(sa.String(60))
 
+    # How much, when and at what price (all optional): 60 head in March, 2 t a month.
+    quantity: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 2))
+    unit: Mapped[str] = mapped_column(sa.String(20), default="", server_default="")
+    per_month: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # The season as a bit set of months (bit 0 = January); 0 is "any time".
+    months: Mapped[int] = mapped_column(default=0, server_default="0")
+    price: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 2))
+
     tag: Mapped[BusinessTag | None] = relationship(lazy="joined")
 
     def label(self, locale: str) -> str:
         """The tag's name in ``locale``, or the free tag as typed."""
         return self.tag.name(locale) if self.tag else self.free_tag
+
+    @property
+    def details(self) -> "EntryDetails":
+        return EntryDetails(self.quantity, self.unit, self.per_month, self.months, self.price)
+
+
+DETAIL_FIELDS = ("quantity", "unit", "per_month", "months", "price")
+
+
+def month_set(months: list[int]) -> int:
+    """Months 1–12 as the bit set stored in ``ProfileEntry.months``."""
+    return sum(1 << (month - 1) for month in set(months) if 1 <= month <= 12)
+
+
+def month_list(bits: int) -> list[int]:
+    """The months 1–12 of a bit set, in calendar order."""
+    return [month for month in range(1, 13) if bits & (1 << (month - 1))]
+
+
+@dataclass(frozen=True)
+class EntryDetails:
+    """What an offer or need says beyond its tag; every part optional."""
+
+    quantity: Decimal | None = None
+    unit: str = ""
+    per_month: bool = False
+    months: int = 0
+    price: Decimal | None = None
+
+    @property
+    def empty(self) -> bool:
+        return self.quantity is None and not self.months and self.price is None
+
+    def as_dict(self) -> dict:
+        return {name: getattr(self, name) for name in DETAIL_FIELDS}
 
 
 class NetworkingEvent(db.Model):

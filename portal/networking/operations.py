@@ -16,12 +16,14 @@ from portal.core.actions import Refused
 from portal.extensions import db
 from portal.networking.models import (
     BusinessTag,
+    EntryDetails,
     Introduction,
     Invitation,
     NetworkingEvent,
     Outcome,
     ProfileEntry,
     ProfileSide,
+    month_list,
 )
 
 FREE_TAG_SEPARATORS = re.compile(r"[,，、;；\n]+")
@@ -119,17 +121,53 @@ def set_profile(
     need_tag_ids: list[int],
     free_offers: list[str],
     free_needs: list[str],
+    details: dict[tuple, EntryDetails] | None = None,
 ) -> None:
-    """Replace what the borrower offers and needs."""
+    """Replace what the borrower offers and needs.
+
+    An entry kept from before keeps its quantity, season and price unless ``details``
+    (keyed by (side, match key)) gives new ones.
+    """
     check_free_tags(free_offers)
     check_free_tags(free_needs)
+    for item in (details or {}).values():
+        check_details(item)
     vocabulary = _vocabulary_by_name()
+    before = db.session.scalars(
+        sa.select(ProfileEntry).where(ProfileEntry.borrower_id == borrower.id)
+    ).all()
+    kept = {(entry.side, entry.match_key): entry.details for entry in before} | (details or {})
     db.session.execute(sa.delete(ProfileEntry).where(ProfileEntry.borrower_id == borrower.id))
     entries = _entries(borrower.id, ProfileSide.OFFER, offer_tag_ids, free_offers, vocabulary)
     entries += _entries(borrower.id, ProfileSide.NEED, need_tag_ids, free_needs, vocabulary)
+    for entry in entries:
+        for name, value in (
+            kept.get((entry.side, entry.match_key), EntryDetails()).as_dict().items()
+        ):
+            setattr(entry, name, value)
     db.session.add_all(entries)
-    summary = ", ".join(f"{e.side.value}:{e.match_key}" for e in entries)
+    summary = ", ".join(f"{e.side.value}:{e.match_key}{_details_summary(e)}" for e in entries)
     record("networking.profile_set", borrower, summary)
+
+
+def _details_summary(entry: ProfileEntry) -> str:
+    details = entry.details
+    if details.empty:
+        return ""
+    month_part = ",".join(str(m) for m in month_list(details.months))
+    return (
+        f"[{details.quantity or ''}{details.unit}{'/month' if details.per_month else ''}"
+        f" months={month_part} price={details.price or ''}]"
+    )
+
+
+def check_details(details: EntryDetails) -> None:
+    """Raise NetworkingError for a quantity or price without a unit, or a negative one."""
+    for value in (details.quantity, details.price):
+        if value is not None and value < 0:
+            raise NetworkingError(_l("Quantities and prices cannot be negative."))
+    if (details.quantity is not None or details.price is not None) and not details.unit.strip():
+        raise NetworkingError(_l("Give the unit of the quantity or price (head, t, kg)."))
 
 
 # --- events ----------------------------------------------------------------------------

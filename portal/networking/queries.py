@@ -12,6 +12,7 @@ from portal.borrowers.models import Borrower, BusinessType, Tier
 from portal.branches.models import Branch
 from portal.core.forms import optional_id
 from portal.extensions import db
+from portal.networking.details import describe
 from portal.networking.models import (
     BusinessTag,
     Introduction,
@@ -35,8 +36,19 @@ def profiles(borrower_ids: list[int], locale: str) -> dict[int, dict[str, list[s
         .order_by(ProfileEntry.id)
     )
     for entry in entries:
-        result[entry.borrower_id][entry.side.value].append(entry.label(locale))
+        details = describe(entry.details)
+        label = entry.label(locale) + (f" · {details}" if details else "")
+        result[entry.borrower_id][entry.side.value].append(label)
     return result
+
+
+def profile_entries(borrower_id: int) -> list[ProfileEntry]:
+    """The borrower's saved offers, then needs, in the order they were saved."""
+    return db.session.scalars(
+        sa.select(ProfileEntry)
+        .where(ProfileEntry.borrower_id == borrower_id)
+        .order_by(ProfileEntry.side.desc(), ProfileEntry.id)
+    ).all()
 
 
 def profile_form_data(borrower_id: int) -> dict:

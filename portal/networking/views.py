@@ -18,6 +18,7 @@ from portal.extensions import db
 from portal.networking import matching, operations, queries
 from portal.networking.forms import (
     AttendanceForm,
+    EntryDetailsForm,
     EventForm,
     IntroductionForm,
     InviteFilterForm,
@@ -25,6 +26,7 @@ from portal.networking.forms import (
     OutcomeForm,
     ProfileForm,
     TagForm,
+    entry_details_data,
 )
 from portal.networking.models import (
     OUTCOME_LABELS,
@@ -102,19 +104,32 @@ def profile_edit(borrower_id: int):
     borrower = get_visible_or_404(Borrower, borrower_id)
     require(borrower.can_manage(current_user))
     form = ProfileForm(data=queries.profile_form_data(borrower.id), locale=_locale())
-    if form.validate_on_submit():
+    # Quantity, season and price of each saved entry, in the same form (issue 20).
+    entries = queries.profile_entries(borrower.id)
+    detail_forms = [
+        (entry, EntryDetailsForm(prefix=f"e{entry.id}", data=entry_details_data(entry)))
+        for entry in entries
+    ]
+    if form.validate_on_submit() and all([f.validate() for _, f in detail_forms]):  # noqa: C419 - every form shows its errors
         operations.set_profile(
             borrower,
             offer_tag_ids=form.offers.data or [],
             need_tag_ids=form.needs.data or [],
             free_offers=split_free_tags(form.free_offers.data),
             free_needs=split_free_tags(form.free_needs.data),
+            details={(entry.side, entry.match_key): f.details() for entry, f in detail_forms},
         )
         return done(
             _("The business profile of %(name)s was saved.", name=borrower.full_name),
             url_for("networking.matches", borrower=borrower.id),
         )
-    return render_template("networking/profile_form.html", form=form, borrower=borrower)
+    return render_template(
+        "networking/profile_form.html",
+        form=form,
+        borrower=borrower,
+        detail_forms=detail_forms,
+        locale=_locale(),
+    )
 
 
 def _proposals_page(stmt, per_borrower: int, per_page: int = PROPOSALS_PER_PAGE):
