@@ -12,8 +12,8 @@ export FLASK_APP := wsgi.py
 
 .PHONY: run test lint format setup venv system-deps browser-deps translations compile-translations db demo clean bench
 
-run: setup db demo  ## set up everything and serve the portal
-	$(BIN)/flask run --host $(HOST) --port $(PORT)
+run: setup db demo  ## set up everything; serve the portal and run the worker (Procfile; Ctrl-C stops both)
+	HOST=$(HOST) $(BIN)/honcho -f Procfile start --port $(PORT)
 
 test: setup browser-deps  ## set up everything and run the whole suite
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -33,7 +33,7 @@ $(STAMP)/venv: pyproject.toml
 	@mkdir -p $(STAMP)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[postgres,redis,test]'
+	$(BIN)/python -m pip install --quiet -e '.[postgres,redis,test,dev]'
 	@touch $@
 
 system-deps:  ## libraries WeasyPrint needs, a CJK font, the PDF tools

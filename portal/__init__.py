@@ -88,7 +88,6 @@ def register_template_helpers(app: Flask) -> None:
     from portal.complaints.queries import menu_count as complaint_menu_count
     from portal.loans.models import loan_status_label, repayment_status_label
     from portal.loans.queries import borrower_loans
-    from portal.reports.pack import visit_pack_parts
     from portal.services.queries import menu_counts as service_menu_counts
     from portal.training.operations import hash_matches
     from portal.training.queries import signoff_mistakes, training_language
@@ -106,7 +105,6 @@ def register_template_helpers(app: Flask) -> None:
         signoff_mistakes=signoff_mistakes,
         solar_term_label=solar_term_label,
         training_language=training_language,
-        visit_pack_parts=visit_pack_parts,
         visit_warning_count=visits.open_warning_count,
     )
     app.jinja_env.filters.update(
@@ -125,6 +123,7 @@ def register_hooks(app: Flask) -> None:
     """Login loading, security headers, error pages and template helpers."""
     from portal.accounts import session
     from portal.core import diagnostics, errors, security, templating
+    from portal.jobs import queue
     from portal.reports import rendering
 
     session.init_app(app)
@@ -134,6 +133,7 @@ def register_hooks(app: Flask) -> None:
     templating.init_app(app)
     rendering.init_app(app)
     diagnostics.init_app(app)
+    queue.init_app(app)
 
 
 def register_commands(app: Flask) -> None:
@@ -145,3 +145,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(importlib.import_module("portal.care.cli").care_cli)
     app.cli.add_command(importlib.import_module("portal.reports.cli").reports_cli)
     app.cli.add_command(importlib.import_module("portal.tiers.cli").tiers_cli)
+    app.cli.add_command(importlib.import_module("portal.jobs.cli").jobs_cli)

@@ -27,6 +27,7 @@ FEATURES = (
     "tiers",
     "networking",
     "reports",
+    "jobs",
 )
 
 

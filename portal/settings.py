@@ -72,6 +72,19 @@ def _care_settings() -> dict:
     }
 
 
+def _jobs_settings() -> dict:
+    """The task queue and the stored reports (docs/jobs.md, "Settings")."""
+    default_queue = f"sqlite:///{INSTANCE_PATH / 'queue.sqlite3'}"
+    return {
+        "JOBS_QUEUE_URL": os.environ.get(
+            "JOBS_QUEUE_URL", os.environ.get("REDIS_URL", default_queue)
+        ),
+        "JOBS_WORKERS": int(os.environ.get("JOBS_WORKERS", 2)),
+        "JOBS_FILE_HOURS": float(os.environ.get("JOBS_FILE_HOURS", 24)),
+        "JOBS_HEARTBEAT_SECONDS": float(os.environ.get("JOBS_HEARTBEAT_SECONDS", 30)),
+    }
+
+
 def from_environment(overrides: dict) -> dict:
     """Build the Flask configuration from environment variables, then ``overrides``."""
     production = os.environ.get("PORTAL_ENV", "development") == "production"
@@ -96,6 +109,7 @@ def from_environment(overrides: dict) -> dict:
         "SQLITE_BUSY_TIMEOUT_MS": int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", 5000)),
         "QUERY_COUNT_HEADER": _env_flag("QUERY_COUNT_HEADER", False),
         **_care_settings(),
+        **_jobs_settings(),
     }
     config.update(overrides)
     if "SECRET_KEY" not in config:

@@ -21,6 +21,8 @@ class AdminDesk:
     published_material: TrainingMaterial | None
     draft_materials: int
     branches_without_head: list[Branch]
+    failed_jobs: int = 0
+    worker: str = "none"
 
     @property
     def all_clear(self) -> bool:
@@ -28,6 +30,8 @@ class AdminDesk:
             self.disabled_staff
             or self.temporary_passwords
             or self.failed_greetings
+            or self.failed_jobs
+            or self.worker == "stale"
             or self.draft_materials
             or self.branches_without_head
             or self.published_material is None
@@ -39,7 +43,10 @@ def _count(stmt) -> int:
 
 
 def admin_desk() -> AdminDesk:
-    """What an admin acts on: accounts, greetings that failed, training material, branches."""
+    """What an admin acts on: accounts, greetings that failed, training material, branches,
+    and the queue of jobs (failed jobs, a silent worker)."""
+    from portal.jobs import queries as jobs
+
     staff = sa.select(User.id).where(User.role.in_(STAFF_ROLES))
     headed = sa.select(User.branch_id).where(User.role == Role.HEAD, User.active)
     return AdminDesk(
@@ -64,4 +71,6 @@ def admin_desk() -> AdminDesk:
                 .order_by(Branch.code)
             )
         ),
+        failed_jobs=jobs.failed_count(),
+        worker=jobs.worker_heartbeat(),
     )

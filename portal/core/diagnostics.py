@@ -7,17 +7,25 @@ from portal.extensions import db, limiter
 
 
 def health() -> tuple[dict, int]:
-    """The answer of /healthz: 503 without the database, "degraded" without the counter store.
+    """The answer of /healthz: 503 without the database, "degraded" without the counter store
+    or with a stale worker heartbeat.
 
     A dead rate-limit store (Redis) does not stop the portal: logins are then counted
     per worker in memory (see portal/extensions.py), so the machine stays in service.
+    The worker's heartbeat (docs/jobs.md) is ``fresh``, ``stale`` (a worker ran but has
+    not beaten lately: greetings and reports wait) or ``none`` (no worker has run).
     """
-    report = {"status": "ok", "database": "ok", "rate_limit_storage": "ok"}
+    from portal.jobs.queries import worker_heartbeat
+
+    report = {"status": "ok", "database": "ok", "rate_limit_storage": "ok", "worker": "none"}
     try:
         db.session.execute(sa.text("SELECT 1"))
+        report["worker"] = worker_heartbeat()
     except sa.exc.SQLAlchemyError:
         db.session.rollback()
-        report |= {"status": "error", "database": "unreachable"}
+        report |= {"status": "error", "database": "unreachable", "worker": "unknown"}
+    if report["worker"] == "stale" and report["status"] == "ok":
+        report["status"] = "degraded"
     # No log line here: the balancer asks every few seconds; Flask-Limiter warns once.
     if not limiter.storage.check():
         report["rate_limit_storage"] = "unreachable"

@@ -1,4 +1,8 @@
-"""The visit pack: the signed visit reports of a branch and month as one PDF, in parallel.
+"""The visit pack: every signed visit report of a branch and month as one PDF, in parallel.
+
+The web asks for it as a job (portal/reports/jobs.py): the worker renders the whole
+month and reports its progress chunk by chunk; ``flask reports visit-pack`` calls
+``build`` directly.
 
 Worker processes each make their own app and renderer once (the pool's initializer:
 fonts, stylesheets) and lay out chunks of visits; every chunk is one PDF with one
@@ -16,7 +20,8 @@ import gc
 import math
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from io import BytesIO
 
@@ -26,12 +31,9 @@ from pypdf import PdfReader, PdfWriter
 
 from portal.extensions import db
 from portal.features import view_modules
-from portal.reports import data, queries
+from portal.reports import data
 from portal.reports.rendering import render_report, render_reports, renderer
 
-# Visits per downloadable part: what the benchmark times (about 20 s on two cores),
-# well inside the request time limit of docs/deploy.md (60 s).
-PART_SIZE = 300
 # Below this many visits, starting worker processes costs more than it saves.
 IN_PROCESS_BELOW = 24
 CHUNK_MAX = 25
@@ -54,7 +56,7 @@ _worker_app: Flask | None = None
 
 @dataclass(frozen=True)
 class Part:
-    """One downloadable file of a month's visits: its number and its visits (id, time)."""
+    """The visits a pack prints: its number and its visits (id, time); the whole month."""
 
     number: int
     visits: list
@@ -64,21 +66,9 @@ class Part:
         return [visit.id for visit in self.visits]
 
 
-def parts(visits: list, size: int | None = None) -> list[Part]:
-    """The month's visits in parts of at most ``size``; always at least one, maybe empty."""
-    size = size or PART_SIZE
-    count = max(1, math.ceil(len(visits) / size))
-    return [Part(n + 1, visits[n * size : (n + 1) * size]) for n in range(count)]
-
-
-def numbered(all_parts: list[Part], number: int) -> Part | None:
-    """The part numbered ``number`` (from 1), or None when there is no such part."""
-    return all_parts[number - 1] if 1 <= number <= len(all_parts) else None
-
-
-def visit_pack_parts(branch_id: int, month) -> int:
-    """How many files a branch's visit pack of ``month`` is split into."""
-    return max(1, math.ceil(queries.month_visit_count(branch_id, month) / PART_SIZE))
+def whole_month(visits: list) -> Part:
+    """The month's visits as the one part of the pack (the worker renders it whole)."""
+    return Part(1, visits)
 
 
 def worker_count() -> int:
@@ -146,24 +136,33 @@ def build(
     printing: data.Printing,
     locale: str,
     workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> bytes:
     """The cover and every visit's report, in the order of ``visit_ids``, as one PDF.
 
     Needs an app context. The visits must be committed, and the caller must hold no
     write lock (end its transaction first): the workers read on their own connections.
+    ``progress(n)`` is told how many visits are laid out each time a chunk is done.
     """
     workers = workers or worker_count()
+    progress = progress or (lambda _done: None)
     title = f"{cover.title} · {cover.branch_name} · {cover.month}"
     if len(visit_ids) < IN_PROCESS_BELOW or workers < 2:
         pieces = [render_report(cover, printing)]
         if visit_ids:
             pieces.append(render_reports(data.visit_reports(visit_ids), printing))
+        progress(len(visit_ids))
         return _merge(pieces, title)
     with _process_pool(workers) as pool:
-        futures = [
-            pool.submit(_render_chunk, chunk, locale, printing)
+        futures = {
+            pool.submit(_render_chunk, chunk, locale, printing): len(chunk)
             for chunk in _chunks(visit_ids, workers)
-        ]
+        }
         # The cover is laid out here while the workers start up.
-        pieces = [render_report(cover, printing)] + [future.result() for future in futures]
+        pieces = [render_report(cover, printing)]
+        done = 0
+        for future in as_completed(futures):
+            done += futures[future]
+            progress(done)
+        pieces += [future.result() for future in futures]
     return _merge(pieces, title)

@@ -1,0 +1,164 @@
+"""The tasks the worker runs, and the schedule of the periodic ones (company time).
+
+Every task is one Huey task, ``run_job(job_id)``, for a row of ``jobs``: a report asked
+for on a page, or an admin's retry. The periodic tasks (greetings at 08:00, their
+retries every 15 minutes, the tier refresh at 00:15, cleaning up expired files every
+hour) first claim their slot in the database (``operations.start_periodic``), so two
+workers — two processes, or two machines sharing Redis — whose schedulers both fire
+run each of them once.
+"""
+
+import importlib
+import logging
+from datetime import UTC, datetime
+
+from huey import crontab
+
+from portal.jobs import operations
+from portal.jobs.models import Job, JobKind
+from portal.jobs.queue import huey, task_app_context
+
+log = logging.getLogger(__name__)
+
+# What renders each kind of report: "module:function(job_id)" (the reports feature).
+REPORT_RENDERERS = {
+    JobKind.VISIT_PACK: "portal.reports.jobs:render",
+    JobKind.BRANCH_MONTH: "portal.reports.jobs:render",
+    JobKind.BORROWER_DOSSIER: "portal.reports.jobs:render",
+}
+
+
+def _call(target: str, *args):
+    module, name = target.split(":")
+    return getattr(importlib.import_module(module), name)(*args)
+
+
+def _send_due() -> str:
+    from portal.care.sending import send_due
+    from portal.core.calendar import local_today
+
+    return f"Greetings: {send_due(local_today())}."
+
+
+def _retry_greetings() -> str:
+    from portal.care.sending import deliver_due
+
+    return f"Greetings: {deliver_due()}."
+
+
+def _refresh_tiers() -> str:
+    from portal.core.calendar import local_today
+    from portal.tiers.stored import refresh_all
+
+    today = local_today()
+    return f"Tier suggestions: {refresh_all(today)} borrowers as of {today}."
+
+
+PERIODIC_BODIES = {
+    JobKind.CARE_SEND_DUE: _send_due,
+    JobKind.CARE_RETRY: _retry_greetings,
+    JobKind.TIER_REFRESH: _refresh_tiers,
+}
+
+
+def execute(job_id: int) -> None:
+    """Run one job of the table, if this worker gets it first."""
+    from portal.extensions import db
+
+    if not operations.claim(job_id):
+        return
+    job = db.session.get(Job, job_id)
+    try:
+        if job.kind.is_report:
+            _call(REPORT_RENDERERS[job.kind], job_id)
+        else:
+            operations.finish(job_id, PERIODIC_BODIES[job.kind]())
+    except Exception as error:
+        log.exception("job %s (%s) failed", job_id, job.kind)
+        operations.fail(job_id, error)
+
+
+def run_periodic(kind: JobKind, slot: str) -> Job | None:
+    """Claim ``slot`` and run ``kind`` in it; None when another worker has the slot."""
+    job = operations.start_periodic(kind, slot)
+    if job is None:
+        log.info("%s: slot %s already taken by another worker", kind, slot)
+        return None
+    try:
+        operations.finish(job.id, PERIODIC_BODIES[kind]())
+    except Exception as error:
+        log.exception("periodic job %s failed", kind)
+        operations.fail(job.id, error)
+    return job
+
+
+@huey.task()
+def run_job(job_id: int) -> None:
+    with task_app_context():
+        execute(job_id)
+
+
+def company_schedule(minute: str = "*", hour: str = "*"):
+    """A crontab read on the company's clock (``PORTAL_TIMEZONE``), not the server's."""
+    matches = crontab(minute=minute, hour=hour)
+
+    def due(timestamp: datetime) -> bool:
+        with task_app_context():
+            from portal.core.calendar import company_tz
+
+            local = timestamp.replace(tzinfo=UTC).astimezone(company_tz())
+        return matches(local.replace(tzinfo=None))
+
+    return due
+
+
+def _local_now() -> datetime:
+    from portal.core.calendar import company_tz
+
+    return datetime.now(company_tz())
+
+
+def daily_slot(kind: JobKind) -> str:
+    return f"{kind.value}@{_local_now():%Y-%m-%d}"
+
+
+def quarter_hour_slot(kind: JobKind) -> str:
+    now = _local_now()
+    return f"{kind.value}@{now:%Y-%m-%dT%H}:{now.minute // 15 * 15:02d}"
+
+
+@huey.periodic_task(company_schedule(minute="0", hour="8"))
+def morning_greetings() -> None:
+    with task_app_context():
+        run_periodic(JobKind.CARE_SEND_DUE, daily_slot(JobKind.CARE_SEND_DUE))
+
+
+@huey.periodic_task(company_schedule(minute="*/15"))
+def greeting_retries() -> None:
+    with task_app_context():
+        run_periodic(JobKind.CARE_RETRY, quarter_hour_slot(JobKind.CARE_RETRY))
+
+
+@huey.periodic_task(company_schedule(minute="15", hour="0"))
+def nightly_tier_refresh() -> None:
+    with task_app_context():
+        run_periodic(JobKind.TIER_REFRESH, daily_slot(JobKind.TIER_REFRESH))
+
+
+@huey.periodic_task(company_schedule(minute="45"))
+def clean_up_files() -> None:
+    with task_app_context():
+        deleted = operations.clean_up()
+        if deleted:
+            log.info("deleted %s expired report files", deleted)
+
+
+def queue_job(job_id: int) -> None:
+    """Queue the task of a committed job (the request's ``settle()`` came first).
+
+    Takes the id, not the row: reading the row again here would open a read snapshot
+    (SQLite) from before an immediate run's result.
+    """
+    from portal.jobs.queue import enqueue
+
+    enqueue(run_job, job_id)
