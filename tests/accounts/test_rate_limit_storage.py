@@ -85,4 +85,9 @@ def test_healthz_reports_the_store_as_degraded_and_stays_in_service(with_dead_re
     answers, _log = with_dead_redis
     status, body = answers["health"]
     assert status == 200
-    assert body == {"status": "degraded", "database": "ok", "rate_limit_storage": "unreachable"}
+    assert body == {
+        "status": "degraded",
+        "database": "ok",
+        "rate_limit_storage": "unreachable",
+        "worker": "none",
+    }

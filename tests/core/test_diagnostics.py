@@ -28,4 +28,5 @@ def test_healthz_answers_503_when_the_database_server_cannot_be_reached(app):
         "status": "error",
         "database": "unreachable",
         "rate_limit_storage": "ok",
+        "worker": "unknown",
     }

@@ -99,7 +99,12 @@ def test_not_found_page_in_both_languages(client, locale, text):
 def test_healthz_checks_the_database(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok", "rate_limit_storage": "ok"}
+    assert response.get_json() == {
+        "status": "ok",
+        "database": "ok",
+        "rate_limit_storage": "ok",
+        "worker": "none",
+    }
 
 
 def test_healthz_reports_an_unreachable_database(tmp_path):

@@ -13,12 +13,16 @@ from portal.branches.models import Branch
 from portal.core.calendar import current_month
 from portal.database import utcnow
 from portal.extensions import db
+from portal.jobs.models import JobKind
 from portal.loans.models import LoanStatus
 from tests.factories import Ref, make_borrower, make_loan, make_user
+from tests.jobs.helpers import stored_job
 from tests.routes import ADMIN, EVERYONE, MANAGERS, Route
 from tests.training.helpers import first_version, make_signoff
 from tests.visits.helpers import make_visit
 
+HEAD = frozenset({"head"})
+BORROWER = frozenset({"borrower"})
 OWN_BRANCH = "/reports/branch/{branch.name}/{report_month}"
 OTHER_BRANCH = "/reports/branch/{other_branch.name}/{report_month}"
 
@@ -50,6 +54,17 @@ ROUTES = [
     Route("reports.branch_report", "GET", OTHER_BRANCH + ".pdf", ADMIN),
     Route("reports.visit_pack", "GET", OWN_BRANCH + "/visits.pdf", MANAGERS),
     Route("reports.visit_pack", "GET", OTHER_BRANCH + "/visits.pdf", ADMIN),
+    # A stored report: only the one who asked, while the rule of the page still holds
+    # (the file prints their name; a borrower's copy leaves out internal assessments).
+    *[
+        Route(endpoint, "GET", f"/reports/jobs/{{{job}.id}}{suffix}", who)
+        for endpoint, suffix in (
+            ("reports.job_page", ""),
+            ("reports.job_status", "/status.json"),
+            ("reports.job_file", "/file.pdf"),
+        )
+        for job, who in (("head_job", HEAD), ("borrower_job", BORROWER))
+    ],
 ]
 
 
@@ -71,12 +86,28 @@ def objects(app, world) -> dict:
                 foreign, db.session.get(User, world.other_officer.id), when
             ),
         }
-        material = first_version()
-        refs = {name: Ref(visit.id, name) for name, visit in visits.items()} | {
-            "report_signoff": Ref(make_signoff(own, material).id, "own"),
-            "foreign_report_signoff": Ref(make_signoff(foreign, material).id, "foreign"),
-            "colleague_report_borrower": Ref(colleagues_borrower.id, "colleague"),
-            "report_month": str(current_month()),
+        jobs = {
+            "head_job": stored_job(
+                JobKind.BRANCH_MONTH,
+                world.head.id,
+                branch_id=world.branch.id,
+                month=str(current_month()),
+                internal=True,
+            ),
+            "borrower_job": stored_job(
+                JobKind.BORROWER_DOSSIER, world.borrower.id, borrower_id=own.id
+            ),
         }
+        material = first_version()
+        refs = (
+            {name: Ref(visit.id, name) for name, visit in visits.items()}
+            | {
+                "report_signoff": Ref(make_signoff(own, material).id, "own"),
+                "foreign_report_signoff": Ref(make_signoff(foreign, material).id, "foreign"),
+                "colleague_report_borrower": Ref(colleagues_borrower.id, "colleague"),
+                "report_month": str(current_month()),
+            }
+            | {name: Ref(job.id, name) for name, job in jobs.items()}
+        )
         db.session.commit()
         return refs

@@ -2,7 +2,6 @@
 
 import re
 
-from portal.reports import pack
 from tests.reports.helpers import pdf_of
 
 
@@ -32,17 +31,13 @@ def test_the_loan_page_offers_a_certificate_for_the_passed_sign_off_only(client,
     pdf_of(client.get(_pdf_links(page)[0]))
 
 
-def test_the_compliance_page_prints_the_month_and_its_visits_in_parts(
-    client, world, records, monkeypatch
-):
-    monkeypatch.setattr(pack, "PART_SIZE", 2)
+def test_the_compliance_page_prints_the_month_and_all_its_visits(client, world, records):
     client.login("head")
     page = client.get(f"/visits/compliance?month={records.month}").get_data(as_text=True)
     base = f"/reports/branch/{world.branch.name}/{records.month}"
     assert _pdf_links(page) == [
         f"{base}.pdf",
-        f"{base}/visits.pdf?part=1",
-        f"{base}/visits.pdf?part=2",
+        f"{base}/visits.pdf",
     ]
     for link in _pdf_links(page):
         pdf_of(client.get(link))

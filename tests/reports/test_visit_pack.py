@@ -20,8 +20,8 @@ from tests.reports.helpers import (
 )
 
 
-def _url(world, records, part: str = "") -> str:
-    return f"/reports/branch/{world.branch.name}/{records.month}/visits.pdf{part}"
+def _url(world, records) -> str:
+    return f"/reports/branch/{world.branch.name}/{records.month}/visits.pdf"
 
 
 def test_the_head_prints_every_signed_visit_of_the_month_after_a_cover(app, client, world, records):
@@ -40,13 +40,13 @@ def test_the_head_prints_every_signed_visit_of_the_month_after_a_cover(app, clie
     assert images_on(pdf, 0) == 0 and images_on(pdf, firsts[0]) == 1
     assert_cjk_font_embedded(pdf)
     [entry] = exports(app, "report.visit_pack")
-    assert entry.summary == f"{world.branch.name} {records.month} part 1/1: 3 visits"
+    assert entry.summary == f"{world.branch.name} {records.month}: 3 visits"
 
 
 def test_the_pack_is_the_same_whether_built_in_workers_or_here(app, world, records, monkeypatch):
     with app.test_request_context(), force_locale("en"):
         branch = db.session.get(Branch, world.branch.id)
-        [part] = pack.parts(queries.month_visits(branch.id, Month.parse(records.month)))
+        part = pack.whole_month(queries.month_visits(branch.id, Month.parse(records.month)))
         cover = data.pack_cover(branch, records.month, part, 1)
         printing = data.Printing("2026-11-22 10:00", "test")
         db.session.commit()
@@ -57,18 +57,6 @@ def test_the_pack_is_the_same_whether_built_in_workers_or_here(app, world, recor
     assert len(page_texts(here)) == 1 + 4
     assert_printed(text_of(in_workers), ["Post-loan follow-up form"])
     assert images_in(in_workers) == 3  # one drawn signature per visit
-
-
-def test_a_big_month_is_split_into_parts(app, client, world, records, monkeypatch):
-    monkeypatch.setattr(pack, "PART_SIZE", 2)
-    client.login("head")
-    first = pdf_of(client.get(_url(world, records)))
-    second = client.get(_url(world, records, "?part=2"))
-    assert "part2" in second.headers["Content-Disposition"]
-    assert len(page_texts(first)) == 1 + 2  # the red visit and the hostile borrower's
-    assert len(page_texts(pdf_of(second))) == 1 + 2  # the amendment, on two pages
-    assert client.get(_url(world, records, "?part=3")).status_code == 404
-    assert client.get(_url(world, records, "?part=0")).status_code == 404
 
 
 def test_a_month_without_visits_prints_a_cover_that_says_so(client, world):
