@@ -1,7 +1,8 @@
 """The jobs run as the guides write them, with the production settings (docs/deploy.md, 7).
 
-The cron lines and systemd units are read from README.md, docs/care.md and
-docs/deploy.md and run as cron and systemd would: in a temporary copy of the guide's
+The queue's worker (greetings, retries, the tier refresh: docs/jobs.md) is a systemd
+service and the backup a cron line. Both are read from docs/deploy.md and run as
+systemd and cron would: in a temporary copy of the guide's
 layout (``/srv/portal/app`` is a link to this checkout, ``/etc/portal/env`` names a
 scratch SQLite database), with cron's bare environment. A command that missed the
 production settings would fall back to the development database in instance/: the
@@ -10,8 +11,10 @@ environment points that fallback at a folder that must stay empty.
 
 import re
 import shlex
+import signal
 import sqlite3
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -40,14 +43,14 @@ def cron_commands(guide: str) -> list[str]:
 
 
 def unit_commands() -> dict[str, tuple[str, str]]:
-    """Each service unit of docs/care.md: its WorkingDirectory and ExecStart."""
+    """Each service unit of docs/deploy.md: its WorkingDirectory and ExecStart."""
     units = {}
-    for block in _blocks((ROOT / "docs/care.md").read_text(), "ini"):
+    for block in _blocks((ROOT / "docs/deploy.md").read_text(), "ini"):
         name = block.splitlines()[0].lstrip("# ").strip()
         settings = dict(
             line.split("=", 1) for line in block.splitlines() if re.match(r"^\w+=", line)
         )
-        if name.endswith(".service"):
+        if name.endswith(".service") and "ExecStart" in settings and "WorkingDirectory" in settings:
             assert "EnvironmentFile" not in settings or settings["EnvironmentFile"] == ENV_FILE
             units[name] = (settings.get("WorkingDirectory", "/"), settings["ExecStart"])
     return units
@@ -70,6 +73,7 @@ def layout(tmp_path_factory):
         "SECRET_KEY=not-$HOME-&-not-`id`\n"
         f"DATABASE_URL=sqlite:///{database}\n"
         "PORTAL_TIMEZONE=Asia/Shanghai\n"
+        f"JOBS_QUEUE_URL=sqlite:///{root}/srv/portal/queue.sqlite3\n"
     )
     fallback = root / "instance-fallback"
 
@@ -78,9 +82,9 @@ def layout(tmp_path_factory):
             text = text.replace(path, f"{root}{path}")
         return text
 
-    def run(argv: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    def environment() -> dict:
         # cron's and systemd's environment: nothing of ours, not even the virtualenv.
-        env = {
+        return {
             "PATH": "/usr/bin:/bin",
             "HOME": str(root / "srv/portal"),
             "SHELL": "/bin/sh",
@@ -88,8 +92,16 @@ def layout(tmp_path_factory):
             "PORTAL_ENV_FILE": str(root / "etc/portal/env"),  # stands in for /etc/portal/env
             "PORTAL_INSTANCE_PATH": str(fallback),  # where a fallback would write
         }
+
+    def run(argv: list[str], cwd: Path) -> subprocess.CompletedProcess:
         return subprocess.run(
-            argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False
+            argv,
+            cwd=cwd,
+            env=environment(),
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
         )
 
     def cron(command: str) -> subprocess.CompletedProcess:
@@ -106,6 +118,7 @@ def layout(tmp_path_factory):
         "database": database,
         "fallback": fallback,
         "localize": localize,
+        "environment": environment,
         "run": run,
         "cron": cron,
     }
@@ -127,9 +140,13 @@ def instance_before():
 
 
 @pytest.mark.parametrize("guide", GUIDES)
-def test_every_guide_documents_both_care_jobs(guide):
+def test_no_guide_schedules_the_workers_jobs_with_cron(guide):
     commands = " ".join(cron_commands(guide))
-    assert "portal-job care send-due" in commands and "portal-job care retry" in commands
+    for job in ("care send-due", "care retry", "tiers refresh"):
+        assert job not in commands, f"{guide}: {job} is the worker's (docs/jobs.md)"
+    assert (
+        "jobs worker" in (ROOT / guide).read_text() or "portal-worker" in (ROOT / guide).read_text()
+    )
 
 
 def test_the_wrapper_reads_the_web_services_environment_file():
@@ -138,61 +155,46 @@ def test_the_wrapper_reads_the_web_services_environment_file():
     assert f"${{PORTAL_ENV_FILE:-{ENV_FILE}}}" in (ROOT / "scripts/portal-job").read_text()
 
 
-@pytest.mark.parametrize("guide", GUIDES)
-def test_the_documented_cron_lines_send_greetings_with_the_production_database(
-    layout, guide, instance_before
-):
-    for command in cron_commands(guide):
-        if "care send-due" not in command:
-            continue
-        before = _actions(layout["database"]).count("care.send_due")
-        done = layout["cron"](command)
-        assert done.returncode == 0, done.stdout + done.stderr
-        assert _actions(layout["database"]).count("care.send_due") == before + 1
-    log = (layout["root"] / "var/log/portal/care.log").read_text()
-    assert "Greetings: 0 queued, 0 sent, 0 failed." in log
-    _no_development_files(layout, instance_before)
-
-
-def test_the_documented_retry_line_runs(layout, instance_before):
-    [command] = [c for c in cron_commands("docs/deploy.md") if "care retry" in c]
-    log = layout["root"] / "var/log/portal/care.log"
-    lines = log.read_text().count("\n") if log.exists() else 0
-    done = layout["cron"](command)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert log.read_text().count("\n") == lines + 1
-    _no_development_files(layout, instance_before)
-
-
-def test_the_documented_tier_refresh_line_runs(layout, instance_before):
-    [command] = [c for c in cron_commands("docs/deploy.md") if "tiers refresh" in c]
-    done = layout["cron"](command)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "Tier suggestions:" in (layout["root"] / "var/log/portal/tiers.log").read_text()
-    _no_development_files(layout, instance_before)
-
-
 def test_the_documented_backup_line_copies_the_production_database(layout, instance_before):
     [command] = [c for c in cron_commands("docs/deploy.md") if "db backup" in c]
     done = layout["cron"](command)
     assert done.returncode == 0, done.stdout + done.stderr
     [backup] = (layout["root"] / "srv/portal/backups").glob("portal-*.dump")
     with sqlite3.connect(backup) as copy:
-        assert copy.execute("SELECT count(*) FROM audit_entries").fetchone()[0] >= 1
+        copied = copy.execute("SELECT version_num FROM alembic_version").fetchall()
+    with sqlite3.connect(layout["database"]) as production:
+        assert copied == production.execute("SELECT version_num FROM alembic_version").fetchall()
     _no_development_files(layout, instance_before)
 
 
-@pytest.mark.parametrize("unit", ["portal-care.service", "portal-care-retry.service"])
-def test_the_documented_systemd_units_run(layout, unit, instance_before):
-    directory, exec_start = unit_commands()[unit]
-    before = _actions(layout["database"])
-    done = layout["run"](
-        shlex.split(layout["localize"](exec_start)), Path(layout["localize"](directory))
+def _beats(database: Path) -> list[str]:
+    with sqlite3.connect(database) as connection:
+        return [row[0] for row in connection.execute("SELECT name FROM worker_heartbeats")]
+
+
+def test_the_documented_worker_unit_runs_and_stops(layout, instance_before):
+    directory, exec_start = unit_commands()["portal-worker.service"]
+    worker = subprocess.Popen(
+        shlex.split(layout["localize"](exec_start)),
+        cwd=Path(layout["localize"](directory)),
+        env=layout["environment"](),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert done.stdout.startswith("Greetings:")
-    if "send-due" in exec_start:
-        assert len(_actions(layout["database"])) == len(before) + 1
+    try:
+        deadline = time.monotonic() + 120
+        while not _beats(layout["database"]) and worker.poll() is None:
+            assert time.monotonic() < deadline, "no heartbeat from the worker"
+            time.sleep(0.2)
+        assert worker.poll() is None, worker.stdout.read()
+    finally:
+        worker.send_signal(signal.SIGTERM)  # systemctl stop
+        output = worker.communicate(timeout=30)[0]  # TimeoutStopSec=30
+    assert worker.returncode in (0, -signal.SIGTERM), output
+    assert "Worker started" in output and "Worker stopped." in output
+    assert _beats(layout["database"]) == []  # a clean stop leaves no stale heartbeat
+    assert (layout["root"] / "srv/portal/queue.sqlite3").exists()
     _no_development_files(layout, instance_before)
 
 
