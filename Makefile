@@ -10,7 +10,7 @@ PYTEST_ARGS ?= -n auto --dist worksteal
 STAMP := .make
 export FLASK_APP := wsgi.py
 
-.PHONY: run test lint format setup venv system-deps browser-deps translations compile-translations db demo clean bench
+.PHONY: run test lint format setup venv system-deps browser-deps translations compile-translations assets db demo clean bench
 
 run: setup db demo  ## set up everything; serve the portal and run the worker (Procfile; Ctrl-C stops both)
 	HOST=$(HOST) $(BIN)/honcho -f Procfile start --port $(PORT)
@@ -26,7 +26,7 @@ format: venv
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-setup: venv system-deps compile-translations
+setup: venv system-deps compile-translations assets
 
 venv: $(STAMP)/venv
 $(STAMP)/venv: pyproject.toml
@@ -45,6 +45,9 @@ browser-deps:  ## Debian's Chromium for the browser tests
 compile-translations: venv
 	@$(BIN)/pybabel compile -d portal/translations 2>&1 | grep -v '^compiling' || true
 
+assets: venv  ## static files under versioned names, gzip and brotli copies (portal/core/assets.py)
+	@$(BIN)/python -m portal.core.assets
+
 translations: venv  ## extract new strings and merge them into the catalogues
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k _lp:1c,2 -k lazy_pgettext:1c,2 --no-location --sort-output \
 		--project microloan-portal -o portal/translations/messages.pot .
@@ -58,6 +61,10 @@ bench: setup  ## web latency and queries per page at 100,000 borrowers, SQLite a
 bench-pdf: setup  ## PDF reports at a branch of 5,000 borrowers: visit report, branch report, 300-visit pack
 	$(BIN)/python bench/pdf.py $(BENCH_PDF_ARGS)
 
+.PHONY: bench-field
+bench-field: setup browser-deps  ## the officer's pages on an emulated slow 3G link (400 ms, 400 kbit/s), Chromium
+	$(BIN)/python bench/field.py $(BENCH_FIELD_ARGS)
+
 db: setup
 	$(BIN)/flask db upgrade
 
@@ -65,4 +72,4 @@ demo: db
 	$(BIN)/flask demo load-if-empty
 
 clean:
-	rm -rf $(VENV) $(STAMP) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(STAMP) .pytest_cache .ruff_cache static-build

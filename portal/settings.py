@@ -6,6 +6,8 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_PATH = Path(os.environ.get("PORTAL_INSTANCE_PATH", PROJECT_ROOT / "instance"))
+# Versioned, compressed copies of static/ (portal/core/assets.py), made by `make setup`.
+STATIC_BUILD_FOLDER = Path(os.environ.get("PORTAL_STATIC_BUILD", PROJECT_ROOT / "static-build"))
 
 
 class ConfigurationError(RuntimeError):
@@ -108,6 +110,7 @@ def from_environment(overrides: dict) -> dict:
         "TRUST_PROXY_HOPS": _proxy_hops(),
         "SQLITE_BUSY_TIMEOUT_MS": int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", 5000)),
         "QUERY_COUNT_HEADER": _env_flag("QUERY_COUNT_HEADER", False),
+        "STATIC_BUILD_FOLDER": str(STATIC_BUILD_FOLDER),
         **_care_settings(),
         **_jobs_settings(),
     }
@@ -140,6 +143,11 @@ DEFAULTS = {
     "LANGUAGES": ("zh", "en"),
     "WTF_CSRF_TIME_LIMIT": 8 * 3600,
     "BOOTSTRAP_SERVE_LOCAL": True,
+    # HTML and JSON answers compressed when the client accepts it (Flask-Compress);
+    # static files are compressed ahead of time (portal/core/assets.py).
+    "COMPRESS_MIMETYPES": ["text/html", "application/json"],
+    "COMPRESS_ALGORITHM": ["br", "gzip"],
+    "COMPRESS_MIN_SIZE": 500,
     "RATELIMIT_HEADERS_ENABLED": True,
     "PER_PAGE": 25,
     "DEMO_PASSWORD": "portal-demo",
