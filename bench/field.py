@@ -10,8 +10,8 @@ Each run starts a new browser context (an empty cache, the officer logged in thr
 the context's own request API so that no page has warmed the cache), then:
 
 - **first visit**: the officer's month page (``/visits/month``) until its ``load``
-  event, and the bytes transferred on the wire for it (every response, headers
-  included: the DevTools ``encodedDataLength``);
+  event, and the bytes received for it (every response, headers included: the
+  DevTools ``encodedDataLength``; request bodies are not counted);
 - **repeated visit**: the same page opened again in the same context (the static files
   now come from the browser's cache; the page itself is ``no-store``).
 
