@@ -86,6 +86,7 @@ def register_template_helpers(app: Flask) -> None:
     from portal.borrowers import masking
     from portal.care.occasions import solar_term_label
     from portal.complaints.queries import menu_count as complaint_menu_count
+    from portal.fieldkit.queries import open_held_count as field_held_count
     from portal.loans.models import loan_status_label, repayment_status_label
     from portal.loans.queries import borrower_loans
     from portal.services.queries import menu_counts as service_menu_counts
@@ -98,6 +99,7 @@ def register_template_helpers(app: Flask) -> None:
         borrower_loans=borrower_loans,
         borrower_visit_timeline=visits.recent_visits,
         complaint_menu_count=complaint_menu_count,
+        field_held_count=field_held_count,
         hash_matches=hash_matches,
         loan_status_label=loan_status_label,
         repayment_status_label=repayment_status_label,
@@ -122,7 +124,7 @@ def register_template_helpers(app: Flask) -> None:
 def register_hooks(app: Flask) -> None:
     """Login loading, security headers, error pages and template helpers."""
     from portal.accounts import session
-    from portal.core import diagnostics, errors, security, templating
+    from portal.core import assets, diagnostics, errors, security, templating
     from portal.jobs import queue
     from portal.reports import rendering
 
@@ -134,6 +136,7 @@ def register_hooks(app: Flask) -> None:
     rendering.init_app(app)
     diagnostics.init_app(app)
     queue.init_app(app)
+    assets.init_app(app)
 
 
 def register_commands(app: Flask) -> None:
