@@ -76,9 +76,20 @@ class PlanOffer:
 
 
 def plan_offer(officer_id: int) -> PlanOffer:
-    """The officer's borrowers owing a visit this month, grouped by village (one query)."""
+    """The officer's borrowers owing a visit this month, grouped by village.
+
+    Only those with an active loan: a loan that owed this month's visit but closed since
+    cannot be followed up, so it is not offered for the day.
+    """
     month = compliance.officer_month(officer_id)
-    return PlanOffer(_by_village(month.overdue + month.due), _by_village(month.done))
+    active = active_loans(row.borrower_id for row in month.rows)
+
+    def visitable(rows: list[DueBorrower]) -> list[DueBorrower]:
+        return [row for row in rows if row.borrower_id in active]
+
+    return PlanOffer(
+        _by_village(visitable(month.overdue + month.due)), _by_village(visitable(month.done))
+    )
 
 
 def plan_of(officer_id: int, day: date) -> DayPlan | None:

@@ -11,6 +11,8 @@ from portal.core.calendar import current_month, local_today
 from portal.extensions import db
 from portal.fieldkit import queries
 from portal.fieldkit.models import DayPlan
+from portal.loans.models import LoanStatus
+from tests.factories import make_borrower, make_loan
 from tests.fieldkit.conftest import earlier_today
 from tests.fieldkit.helpers import make_plan
 from tests.visits.helpers import make_visit
@@ -118,3 +120,19 @@ def test_the_head_sees_planned_vs_done_for_the_month(client, app, world, village
     table = page[page.index('data-testid="planned-vs-done"') :]
     row = table[table.index(f'data-officer="{world.officer.id}"') :].split("</tr>")[0]
     assert re.findall(r'<td class="text-end">(\d+)', row) == ["1", "3", "1"]
+
+
+def test_a_loan_closed_since_the_20th_is_not_offered(client, app, world, villages):
+    """It owed this month's visit, but without an active loan there is nothing to follow up."""
+    with app.app_context():
+        officer = db.session.get(User, world.officer.id)
+        month = current_month()
+        closed = make_borrower(officer, village="东村")
+        make_loan(closed, LoanStatus.CLOSED, disbursed_on=month.day(1), closed_on=month.day(21))
+        db.session.commit()
+        closed_id = closed.id
+    client.login("officer")
+    offered = [i for i, _ in _offered(client.get("/field/plan"))]
+    assert villages["east_red"].id in offered and closed_id not in offered
+    response = client.submit("/field/plan", {"borrower_ids": [closed_id]})
+    assert _plan(app, world.officer.id) is None and response.status_code == 200
