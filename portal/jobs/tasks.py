@@ -67,14 +67,15 @@ def execute(job_id: int) -> None:
 
     if not operations.claim(job_id):
         return
-    job = db.session.get(Job, job_id)
+    kind = db.session.get(Job, job_id).kind
+    db.session.commit()  # each job begins with no transaction open
     try:
-        if job.kind.is_report:
-            _call(REPORT_RENDERERS[job.kind], job_id)
+        if kind.is_report:
+            _call(REPORT_RENDERERS[kind], job_id)
         else:
-            operations.finish(job_id, PERIODIC_BODIES[job.kind]())
+            operations.finish(job_id, PERIODIC_BODIES[kind]())
     except Exception as error:
-        log.exception("job %s (%s) failed", job_id, job.kind)
+        log.exception("job %s (%s) failed", job_id, kind)
         operations.fail(job_id, error)
 
 

@@ -84,38 +84,44 @@ def may_print(job: Job, user: User) -> bool:
     )
 
 
-def _build(job: Job) -> tuple[bytes, data.FileName, str]:
-    printing = data.printing(job.requested_by)
+def _gather(job: Job, printing) -> tuple:
+    """The report's plain data: what to lay out, its file name, the summary, the visits."""
     if job.kind == JobKind.BORROWER_DOSSIER:
         borrower = queries.borrower_for_dossier(job.borrower_id)
         report = data.borrower_dossier(borrower, internal=job.internal)
-        db.session.commit()  # no snapshot held while laying out
-        return render_report(report, printing), report.filename, borrower.full_name
+        return report, report.filename, borrower.full_name, None
     branch, month = db.session.get(Branch, job.branch_id), Month.parse(job.month)
     if job.kind == JobKind.BRANCH_MONTH:
         report = monthly.branch_month_report(branch, month)
-        db.session.commit()
-        return render_report(report, printing), report.filename, f"{branch.code} {month}"
+        return report, report.filename, f"{branch.code} {month}", None
     whole = pack.whole_month(queries.month_visits(branch.id, month))
     cover = data.pack_cover(branch, month, whole, 1)
-    summary = f"{branch.code} {month}: {len(whole.visits)} visits"
-    total = len(whole.visits)
-    jobs.progress(job.id, 0, total)  # commits: the workers read on their own connections
-    pdf = pack.build(
-        cover,
-        whole.visit_ids,
-        printing,
-        job.locale,
-        progress=lambda done: jobs.progress(job.id, done, total),
-    )
-    return pdf, cover.filename, summary
+    return cover, cover.filename, f"{branch.code} {month}: {len(whole.visits)} visits", whole
 
 
 def render(job_id: int) -> None:
-    """The worker's part: render the job's report and store it (committing each step)."""
+    """The worker's part: render the job's report and store it.
+
+    Everything the layout needs is read first, as plain data; then the transaction ends
+    (``jobs.progress`` commits) and no ORM object is touched again until the file is
+    stored, so no transaction (on SQLite, no write lock) stays open during the layout,
+    which takes seconds for a report and minutes for a big visit pack.
+    """
     job = db.session.get(Job, job_id)
-    with force_locale(job.locale):
-        if job.kind != JobKind.VISIT_PACK:
-            jobs.progress(job.id, 0, 1)
-        pdf, name, summary = _build(job)
+    kind, locale = job.kind, job.locale
+    with force_locale(locale):
+        printing = data.printing(job.requested_by)
+        report, name, summary, whole = _gather(job, printing)
+        total = len(whole.visits) if whole else 1
+        jobs.progress(job_id, 0, total)  # commits: the pack's workers read on their own
+        if kind == JobKind.VISIT_PACK:
+            pdf = pack.build(
+                report,
+                whole.visit_ids,
+                printing,
+                locale,
+                progress=lambda done: jobs.progress(job_id, done, total),
+            )
+        else:
+            pdf = render_report(report, printing)
     jobs.store_file(job_id, pdf, name.display, name.ascii, summary)
