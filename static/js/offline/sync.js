@@ -5,8 +5,8 @@
  * - sends the officer's waiting outbox entries on page load, on `online`, and when asked
  *   (window.PortalFieldSync.syncNow), and registers Background Sync where there is one;
  * - drops the stored borrowers once their plan's day is over;
- * - logout: warns when entries are waiting (and keeps them), drops the borrowers when
- *   none are; the next (logged-out) page says that entries are still waiting.
+ * - logout: warns when entries are waiting (and keeps them); the next (logged-out) page
+ *   drops the borrowers when none are waiting, or says that entries are still waiting.
  * Needs the globals `idb` and `PortalField` (static/js/offline/store.js).
  */
 (function () {
@@ -14,7 +14,6 @@
 
   const F = window.PortalField;
   const USER_KEY = 'portal-field-user';
-  const LEFT_KEY = 'portal-field-left';
   const meta = document.querySelector('meta[name="portal-user"]');
   const isShell = !!document.querySelector('meta[name="portal-shell"]');
   const timeZone = (meta && meta.dataset.timezone) || undefined;
@@ -49,10 +48,7 @@
    * A page fresh from the server says who is logged in; a shell may come from the
    * worker's cache (offline), so it only counts when it agrees with the last fresh page. */
   function resolveUser() {
-    if (!meta) {
-      store(USER_KEY, null);
-      return null;
-    }
+    if (!meta) return null; // afterLogout() forgets the officer
     const id = meta.content;
     if (!isShell || navigator.onLine) {
       store(USER_KEY, id);
@@ -102,74 +98,66 @@
     return running;
   }
 
-  function showLeftNotice() {
-    const raw = read(LEFT_KEY);
-    const slot = document.querySelector('[data-field-notice]');
-    if (!raw || !slot) return;
-    store(LEFT_KEY, null);
-    let count = 0;
-    try {
-      count = JSON.parse(raw).count || 0;
-    } catch (error) {
+  /** On a logged-out page: the officer this browser last saw. Their borrowers are
+   * dropped when nothing of theirs waits; otherwise the page says visits are waiting. */
+  async function afterLogout() {
+    const previous = read(USER_KEY);
+    store(USER_KEY, null);
+    await F.setSessionUser(null);
+    if (!previous) return;
+    const waiting = await F.waitingCount(previous);
+    if (!waiting) {
+      await F.dropKit(previous);
       return;
     }
-    if (!count) return;
+    const slot = document.querySelector('[data-field-notice]');
+    if (!slot) return;
     const alert = document.createElement('div');
     alert.className = 'alert alert-warning';
     alert.setAttribute('role', 'status');
     alert.dataset.testid = 'field-left-notice';
     alert.textContent = (slot.dataset.textLeft || 'Visits waiting on this tablet: {count}.').replace(
       '{count}',
-      String(count)
+      String(waiting)
     );
     slot.replaceChildren(alert);
     slot.hidden = false;
   }
 
-  // Logout: warn when entries wait; keep them; drop the borrowers when none wait.
+  // Logout with entries waiting asks first (and keeps them either way). The count is
+  // read ahead, so the form is never held up; what follows logout is afterLogout().
+  let waitingNow = 0;
+
+  function countWaiting() {
+    if (!user) return;
+    F.waitingCount(user)
+      .then((count) => {
+        waitingNow = count;
+      })
+      .catch(() => undefined);
+  }
+
+  document.addEventListener('portal:outbox-changed', countWaiting);
   document.addEventListener('submit', (event) => {
     const form = event.target.closest && event.target.closest('form[data-field-logout]');
-    if (!form || !user || form.dataset.fieldChecked === '1') return;
-    event.preventDefault();
-    (async () => {
-      let waiting = 0;
-      try {
-        waiting = await F.waitingCount(user);
-      } catch (error) {
-        waiting = 0;
-      }
-      if (waiting) {
-        const question = (form.dataset.fieldConfirm || 'Visits are waiting ({count}). Log out?')
-          .replace('{count}', String(waiting));
-        if (!window.confirm(question)) return;
-        store(LEFT_KEY, JSON.stringify({ count: waiting }));
-      } else {
-        try {
-          await F.dropKit(user);
-        } catch (error) {
-          console.warn('portal field kit: could not drop the kit', error);
-        }
-      }
-      try {
-        await F.setSessionUser(null);
-      } catch (error) {
-        // The next logged-out page clears it too.
-      }
-      store(USER_KEY, null);
-      form.dataset.fieldChecked = '1';
-      form.submit();
-    })();
+    if (!form || !user || !waitingNow) return;
+    const question = (form.dataset.fieldConfirm || 'Visits are waiting ({count}). Log out?').replace(
+      '{count}',
+      String(waitingNow)
+    );
+    if (!window.confirm(question)) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
   });
 
   function start() {
     if (!user) {
-      if (!meta) {
-        F.setSessionUser(null).catch(() => undefined);
-        showLeftNotice();
-      }
+      if (!meta) afterLogout().catch((error) => console.warn('portal field kit:', error));
       return;
     }
     F.setSessionUser(user).catch(() => undefined);
+    countWaiting();
     if ('serviceWorker' in navigator) {
       navigator.serviceWorker.register('/sw.js', { scope: '/' }).catch((error) => {
         console.warn('portal service worker:', error);
