@@ -237,6 +237,7 @@ def _visit(tablet: Tablet, borrower_id: int, name: str, answers: dict):
         page.check(f"input[name=services_needed][value={answers['services']}]")
     page.fill("textarea[name=officer_observations]", answers["note"])
     _sign(tablet)
+    tablet.shot(f"visit-{borrower_id}-signed-offline")
     page.click("form[data-testid=visit-form] button[type=submit]")
     page.wait_for_url(re.compile(r".*/field#saved$"))
     page.wait_for_selector("body[data-field-rendered]")
