@@ -63,7 +63,7 @@ def test_the_page_shows_the_material_in_the_users_language(app, client, world, m
     english(client)
     page = client.get(f"/loans/{loan_id}/training").get_data(as_text=True)
     assert "What default does to your credit record" in page
-    assert "signature_pad.umd.min.js" in page
+    assert "/static/vendor/signature_pad/signature_pad.umd.min." in page
 
 
 def test_a_passing_signoff_is_stored_and_trains_the_loan(app, client, world, material):
