@@ -87,11 +87,12 @@ def register_template_helpers(app: Flask) -> None:
     from portal.care.occasions import solar_term_label
     from portal.complaints.queries import menu_count as complaint_menu_count
     from portal.fieldkit.queries import open_held_count as field_held_count
+    from portal.loans.lifecycle import retraining_reason
     from portal.loans.models import loan_status_label, repayment_status_label
     from portal.loans.queries import borrower_loans
     from portal.services.queries import menu_counts as service_menu_counts
     from portal.training.operations import hash_matches
-    from portal.training.queries import signoff_mistakes, training_language
+    from portal.training.queries import signoff_is_stale, signoff_mistakes, training_language
     from portal.visits import queries as visits
     from portal.visits.risk import risk_label, visit_risk_reason
 
@@ -104,6 +105,8 @@ def register_template_helpers(app: Flask) -> None:
         loan_status_label=loan_status_label,
         repayment_status_label=repayment_status_label,
         service_menu_counts=service_menu_counts,
+        retraining_reason=retraining_reason,
+        signoff_is_stale=signoff_is_stale,
         signoff_mistakes=signoff_mistakes,
         solar_term_label=solar_term_label,
         training_language=training_language,

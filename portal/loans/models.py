@@ -103,17 +103,6 @@ class Loan(db.Model):
         """The overdue flag of docs/lifecycle.md, on an active loan."""
         return self.status == LoanStatus.ACTIVE and self.repayment_status == RepaymentStatus.OVERDUE
 
-    @property
-    def retraining_reason(self):
-        """Why this trained loan must be trained again (a newer material version), or None.
-
-        Runs the training gate's query, for a trained loan only: the loan badge says
-        "Retraining needed" with this reason instead of "Trained".
-        """
-        from portal.loans.lifecycle import retraining_reason
-
-        return retraining_reason(self)
-
     def visible_to(self, user: User) -> bool:
         """A loan is visible to whoever sees its borrower."""
         return self.borrower.visible_to(user)

@@ -89,14 +89,6 @@ class TrainingSignoff(db.Model):
     material: Mapped[TrainingMaterial] = relationship()
     officer: Mapped[User] = relationship()
 
-    @property
-    def is_stale(self) -> bool:
-        """A sign-off of a material version older than the current one (one query a request)."""
-        from portal.training.queries import current_version
-
-        current = current_version()
-        return current is not None and self.material.version < current
-
     def visible_to(self, user: User) -> bool:
         """Visible to whoever sees the borrower."""
         return self.borrower.visible_to(user)

@@ -44,6 +44,12 @@ def current_version() -> int | None:
     return g.training_current_version
 
 
+def signoff_is_stale(signoff: TrainingSignoff) -> bool:
+    """A sign-off of a material version older than the current one: retraining is needed."""
+    current = current_version()
+    return current is not None and signoff.material.version < current
+
+
 def current_material() -> TrainingMaterial | None:
     """The newest published version, with its text: the one borrowers are trained on now."""
     return db.session.scalar(
