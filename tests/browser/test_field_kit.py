@@ -156,9 +156,15 @@ def _prepare(tablet: Tablet, count: int):
     page.click("button[data-field-prepare]")
     page.wait_for_selector("[data-field-status] .alert-success")
     assert page.locator("[data-testid=kit-borrowers] a").count() == count
-    # The worker controls the page and has kept the static files and both shells.
+    # The worker is active and has kept the static files and both shells.
+    # (The page that was loading while the worker first activated may stay uncontrolled;
+    # the next navigation goes through the worker, which is what offline needs.)
     try:
-        tablet.until("!!navigator.serviceWorker.controller", 30)
+        tablet.until(
+            "navigator.serviceWorker.getRegistration()"
+            ".then((r) => !!(r && r.active && r.active.state === 'activated'))",
+            30,
+        )
     except AssertionError:
         state = page.evaluate(
             "navigator.serviceWorker.getRegistration().then((r) => r && "

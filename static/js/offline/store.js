@@ -20,6 +20,8 @@
   const SYNC_TAG = 'portal-field-outbox';
   // Entries the sync sends: waiting ones (and those refused for a lost login).
   const SENDABLE = new Set(['waiting']);
+  // How many entries are on the way at once.
+  const PARALLEL = 4;
 
   function dbName(userId) {
     return 'portal-field-' + userId;
@@ -417,20 +419,34 @@
         }
         token = answer.token;
       }
-      for (const entry of waiting) {
-        const changes = await postEntry(entry, token);
-        changes.tries = (entry.tries || 0) + 1;
-        changes.last_try_at = utcNow();
-        await updateEntry(userId, entry.client_id, changes);
-        if (changes.state === 'sent') summary.sent += 1;
-        else if (changes.state === 'held') summary.held += 1;
-        else if (changes.state === 'error') summary.error += 1;
-        else {
-          summary.waiting += 1;
-          summary.problem = changes.problem;
-          if (changes.problem === 'network' || changes.problem === 'login') break;
+      // A few at a time: on a slow link the round trips overlap (the server takes
+      // each entry once whatever the order or the number of tries).
+      const queue = waiting.slice();
+      let stop = false;
+      const retried = new Set();
+      const sendNext = async () => {
+        while (queue.length && !stop) {
+          const entry = queue.shift();
+          let changes = await postEntry(entry, token);
+          if (changes.problem === 'server' && !retried.has(entry.client_id)) {
+            retried.add(entry.client_id); // e.g. a busy database: once more, at once
+            changes = await postEntry(entry, token);
+          }
+          changes.tries = (entry.tries || 0) + 1;
+          changes.last_try_at = utcNow();
+          await updateEntry(userId, entry.client_id, changes);
+          if (changes.state === 'sent') summary.sent += 1;
+          else if (changes.state === 'held') summary.held += 1;
+          else if (changes.state === 'error') summary.error += 1;
+          else {
+            summary.waiting += 1;
+            summary.problem = changes.problem;
+            if (changes.problem === 'network' || changes.problem === 'login') stop = true;
+          }
         }
-      }
+      };
+      await Promise.all(Array.from({ length: Math.min(PARALLEL, queue.length) }, sendNext));
+      summary.waiting += queue.length; // not tried this time (the network or the login went)
       return summary;
     };
     if (global.navigator.locks) {

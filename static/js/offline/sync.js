@@ -127,12 +127,14 @@
   // Logout with entries waiting asks first (and keeps them either way). The count is
   // read ahead, so the form is never held up; what follows logout is afterLogout().
   let waitingNow = 0;
+  let countAsked = 0;
 
   function countWaiting() {
     if (!user) return;
+    const asked = ++countAsked;
     F.waitingCount(user)
       .then((count) => {
-        waitingNow = count;
+        if (asked === countAsked) waitingNow = count; // an older answer never wins
       })
       .catch(() => undefined);
   }
