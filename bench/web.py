@@ -11,6 +11,10 @@ there is no stamp) the data is generated afresh. ``ANALYZE`` runs before every
 measurement, and the data's age and whether statistics were already there are
 printed first.
 
+The branch report is a job (docs/jobs.md): the queue's worker runs beside gunicorn,
+and the report is timed from asking to the whole file downloaded, each time for a
+month not rendered yet (a ready file would only be downloaded).
+
     python bench/web.py --database sqlite --borrowers 100000 --months 24
 
 PostgreSQL databases are ``$BENCH_POSTGRES_URL/$BENCH_POSTGRES_PREFIX<borrowers>``
