@@ -1,4 +1,4 @@
-"""The officer's day plan and the entries received from the tablet's outbox (docs/field-kit-server.md)."""
+"""The officer's day plan and the entries received from the tablet's outbox (docs/field-kit.md)."""
 
 from datetime import date, datetime
 from enum import StrEnum

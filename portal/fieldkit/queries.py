@@ -181,7 +181,7 @@ def _loan(loan: Loan) -> dict:
 
 
 def kit(officer: User, plan: DayPlan | None, photo_url, now: datetime) -> dict:
-    """The field kit of docs/field-kit-server.md: today's plan, only borrowers the officer sees.
+    """The field kit of docs/field-kit.md: today's plan, only borrowers the officer sees.
 
     A fixed number of queries whatever the plan's size. ``photo_url(borrower_id)`` makes
     the ID photo's address.

@@ -1,6 +1,6 @@
 """Routes of the field kit's server side: the day plan, the kit, received entries, held entries.
 
-The JSON routes are the contract with the tablet (docs/field-kit-server.md); they answer
+The JSON routes are the contract with the tablet (docs/field-kit.md); they answer
 JSON whatever happens inside them, and the request's CSRF header is checked by
 CSRFProtect like any other POST.
 """

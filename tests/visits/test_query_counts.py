@@ -87,5 +87,5 @@ def test_query_count_does_not_grow_with_the_borrowers(app, client, world, userna
     assert few == many, f"{path}: {few} queries with 3 borrowers, {many} with 30"
     # 14: the admin's compliance page, whose one extra statement asks whether the
     # closed months kept by the worker are still current (docs/visits.md), and one
-    # the field kit's planned vs done (docs/field-kit-server.md).
+    # the field kit's planned vs done (docs/field-kit.md).
     assert many <= 14
