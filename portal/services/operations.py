@@ -8,7 +8,6 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -17,6 +16,7 @@ from portal.audit.operations import record
 from portal.borrowers.models import Borrower
 from portal.core.actions import Refused
 from portal.core.calendar import deadline_after, local_today
+from portal.core.i18n import date_text
 from portal.database import utcnow
 from portal.extensions import db
 from portal.notices.operations import notify
@@ -197,7 +197,7 @@ def completion_too_early(request: ServiceRequest) -> str | None:
         return None
     return _(
         "This request is planned for %(date)s: it can be marked completed from that day on.",
-        date=format_date(request.planned_on),
+        date=date_text(request.planned_on),
     )
 
 
@@ -315,7 +315,7 @@ def session_too_early(session: ServiceSession) -> str | None:
         return None
     return _(
         "This session is on %(date)s: attendance and completion can be recorded from that day on.",
-        date=format_date(session.held_on),
+        date=date_text(session.held_on),
     )
 
 

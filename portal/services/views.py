@@ -5,7 +5,6 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import Blueprint, redirect, render_template, request, url_for
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -16,6 +15,7 @@ from portal.branches.forms import branch_choices
 from portal.core.actions import attempt, current_actor, done, writes
 from portal.core.calendar import local_today
 from portal.core.forms import ConfirmForm, choices
+from portal.core.i18n import date_text
 from portal.core.once import save_once
 from portal.core.paging import per_page
 from portal.extensions import db
@@ -76,7 +76,7 @@ def new_request():
         if stored:
             message = _(
                 "Your request was sent. You will hear from us by %(date)s.",
-                date=format_date(created.last_answer_day),
+                date=date_text(created.last_answer_day),
             )
         else:
             message = _("This request was already sent; here it is.")
@@ -307,7 +307,7 @@ def _add_form(session: ServiceSession, formdata=None) -> AddRequestsForm:
     candidates = operations.session_candidates(session) if session.can_manage(current_user) else []
     form = AddRequestsForm(formdata=formdata)
     form.request_ids.choices = choices(
-        (r.id, f"{r.borrower.full_name} · {format_date(r.submitted_at)}") for r in candidates
+        (r.id, f"{r.borrower.full_name} · {date_text(r.submitted_at)}") for r in candidates
     )
     form.candidates = {str(r.id): r for r in candidates}
     return form

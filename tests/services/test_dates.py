@@ -32,7 +32,7 @@ def _session_in(app, world, days: int) -> tuple[int, int]:
 
 def _shown(day) -> str:
     """``day`` as the English pages show it."""
-    return format_date(day, "medium", locale="en")
+    return format_date(day, "d MMM y", locale="en")
 
 
 def test_a_session_two_weeks_ahead_cannot_be_held_or_completed(client, world, app):
