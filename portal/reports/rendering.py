@@ -174,9 +174,11 @@ def render_detached(render, report, printing) -> bytes:
 
     The layout takes seconds; a read snapshot held that long would make the audit
     write after it fail on SQLite (a writer committed meanwhile) and keep a PostgreSQL
-    connection idle in its transaction. Nothing has been written before a print.
+    connection idle in its transaction. Nothing has been written before a print. The
+    transaction ends by a rollback, not a close: the request's objects (the logged-in
+    user) stay in the session and load again when next read.
     """
-    db.session.close()
+    db.session.rollback()
     return render(report, printing)
 
 

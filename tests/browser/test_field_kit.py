@@ -71,7 +71,7 @@ class Tablet:
             timezone_id="Asia/Shanghai",
             service_workers="allow",
         )
-        self.context.set_default_timeout(15_000)
+        self.context.set_default_timeout(30_000)  # a busy two-core CI machine
         if offline:
             self.context.set_offline(True)
         self.page = self.context.pages[0] if self.context.pages else self.context.new_page()

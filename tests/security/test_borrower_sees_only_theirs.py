@@ -246,6 +246,7 @@ def walk(app, client, ids: dict) -> dict[str, str]:
             queue.append(response.headers["Location"])
             continue
         if response.mimetype != "text/html":
+            response.close()  # a streamed file ends its request, as a browser's download does
             continue  # signatures; the PDFs are the reports' (see the report of issue 11)
         body = response.get_data(as_text=True)
         pages[path] = body
