@@ -20,7 +20,7 @@
   const SYNC_TAG = 'portal-field-outbox';
   // Entries the sync sends: waiting ones (and those refused for a lost login).
   const SENDABLE = new Set(['waiting']);
-  // How many entries are on the way at once.
+  // How many entries (or ID photos, when preparing) are on the way at once.
   const PARALLEL = 4;
 
   function dbName(userId) {
@@ -149,22 +149,26 @@
       throw Object.assign(new Error('login'), { code: 'login' });
     }
     const photos = new Map();
-    for (const borrower of kit.borrowers || []) {
-      if (!borrower.id_photo_url) continue;
-      try {
-        const answer = await fetch(borrower.id_photo_url, {
-          credentials: 'same-origin',
-          cache: 'no-store',
-          redirect: 'manual',
-        });
-        if (answer.ok) {
-          const blob = await answer.blob();
-          photos.set(borrower.id, { blob, type: blob.type });
+    const withPhoto = (kit.borrowers || []).filter((borrower) => borrower.id_photo_url);
+    const fetchNext = async () => {
+      // PARALLEL photos on the way at once: on a slow link the round trips overlap.
+      for (let borrower = withPhoto.shift(); borrower; borrower = withPhoto.shift()) {
+        try {
+          const answer = await fetch(borrower.id_photo_url, {
+            credentials: 'same-origin',
+            cache: 'no-store',
+            redirect: 'manual',
+          });
+          if (answer.ok) {
+            const blob = await answer.blob();
+            photos.set(borrower.id, { blob, type: blob.type });
+          }
+        } catch (error) {
+          // A photo that did not come is shown as missing; the rest of the kit is kept.
         }
-      } catch (error) {
-        // A photo that did not come is shown as missing; the rest of the kit is kept.
       }
-    }
+    };
+    await Promise.all(Array.from({ length: PARALLEL }, fetchNext));
     const text = JSON.stringify(kit);
     let bytes = new TextEncoder().encode(text).length;
     photos.forEach((photo) => {
