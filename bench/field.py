@@ -266,6 +266,7 @@ FILL_OUTBOX = """async ([ids, fields]) => {
   return (await PortalField.readAll(user)).outbox.length;
 }"""
 ALL_ANSWERED = """async (count) => {
+  if (!window.PortalField || !window.PortalFieldSync) return false;  // scripts still loading
   const outbox = (await PortalField.readAll(PortalFieldSync.user)).outbox;
   return outbox.length >= count && outbox.every((entry) => entry.state !== 'waiting');
 }"""
