@@ -7,16 +7,13 @@ the shells read it there, with or without a network.
 """
 
 import hashlib
-import re
-from functools import cache
-from pathlib import Path
 from types import SimpleNamespace
 
-from flask import Blueprint, current_app, make_response, render_template, url_for
+from flask import Blueprint, make_response, render_template, url_for
 
 from portal.access import roles_required
 from portal.accounts.models import Role
-from portal.extensions import bootstrap
+from portal.core.assets import static_urls
 from portal.visits import questions
 from portal.visits.forms import VisitForm
 
@@ -24,52 +21,18 @@ bp = Blueprint("offline", __name__)
 
 # The shells the service worker keeps for offline use (and nothing else of HTML).
 SHELLS = ("/field", "/field/visit")
-# What a page of the portal may load, when portal.core.assets has no list (yet).
-STATIC_PATTERNS = ("css/*.css", "js/*.js", "js/offline/*.js", "vendor/*/*.js", "favicon.svg")
 # Bumped when the worker's own logic changes in a way its text would not show.
 WORKER_GENERATION = 1
-
-
-def _file_revision(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-
-
-@cache
-def _fallback_static(static_folder: str) -> tuple[tuple[str, str], ...]:
-    """(url, revision) of the static files, revisioned by content (computed once)."""
-    root = Path(static_folder)
-    files = sorted({path for pattern in STATIC_PATTERNS for path in root.glob(pattern)})
-    return tuple(
-        (url_for("static", filename=path.relative_to(root).as_posix()), _file_revision(path))
-        for path in files
-    )
-
-
-def _bootstrap_urls() -> list[str]:
-    tags = str(bootstrap.load_css()) + str(bootstrap.load_js())
-    return re.findall(r'(?:href|src)="([^"]+)"', tags)
 
 
 def precache_entries() -> list[dict]:
     """Every static URL a portal page may load, as Workbox precache entries.
 
-    portal.core.assets.static_urls() gives versioned URLs (their name changes with their
-    content, so no revision is needed); until it exists, plain URLs revisioned by their
-    content. Either way a new release changes the worker's text, so browsers install it.
+    The URLs are versioned (their name changes with their content, portal/core/assets.py),
+    so no revision is needed, and a new release changes the worker's text: browsers
+    install it.
     """
-    try:
-        from portal.core.assets import static_urls
-    except ImportError:
-        static_urls = None
-    if static_urls is not None:
-        return [{"url": url, "revision": None} for url in static_urls()]
-    entries = [
-        {"url": url, "revision": revision}
-        for url, revision in _fallback_static(current_app.static_folder)
-    ]
-    version = current_app.config.get("BOOTSTRAP_VERSION") or "bootstrap"
-    entries += [{"url": url, "revision": str(version)} for url in _bootstrap_urls()]
-    return entries
+    return [{"url": url, "revision": None} for url in static_urls()]
 
 
 @bp.get("/sw.js")
