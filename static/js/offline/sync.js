@@ -128,21 +128,39 @@
   // read ahead, so the form is never held up; what follows logout is afterLogout().
   let waitingNow = 0;
   let countAsked = 0;
+  // Settles once the newest count is read: a logout tapped before that waits for it.
+  let counted = Promise.resolve();
+  let countKnown = false;
 
   function countWaiting() {
     if (!user) return;
     const asked = ++countAsked;
-    F.waitingCount(user)
+    countKnown = false;
+    counted = F.waitingCount(user)
       .then((count) => {
         if (asked === countAsked) waitingNow = count; // an older answer never wins
       })
-      .catch(() => undefined);
+      .catch(() => undefined)
+      .finally(() => {
+        if (asked === countAsked) countKnown = true;
+      });
   }
 
   document.addEventListener('portal:outbox-changed', countWaiting);
   document.addEventListener('submit', (event) => {
     const form = event.target.closest && event.target.closest('form[data-field-logout]');
-    if (!form || !user || !waitingNow) return;
+    if (!form || !user) return;
+    if (!countKnown) {
+      // Tapped before the count was read (a slow tablet): ask once it is, then go on.
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      counted.then(() => {
+        countKnown = true;
+        form.requestSubmit();
+      });
+      return;
+    }
+    if (!waitingNow) return;
     const question = (form.dataset.fieldConfirm || 'Visits are waiting ({count}). Log out?').replace(
       '{count}',
       String(waitingNow)
