@@ -19,6 +19,7 @@ FEATURES = (
     "training",
     "visits",
     "fieldkit",
+    "evidence",
     "offline",
     "notices",
     "services",

@@ -9,6 +9,7 @@ the months a loan owes one, and a few of those visits amended (as in real use:
 then say).
 """
 
+import hashlib
 import io
 import random
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ from portal.loans.models import Loan, LoanStatus, RepaymentStatus
 from portal.services.models import ServiceKind, ServiceRequest
 from portal.visits.models import Visit, VisitSignature, VisitWarning
 from portal.visits.risk import RiskLevel, RiskSignal, assess
-from portal.visits.signing import content_hash
+from portal.visits.signing import GENESIS, content_hash
 
 BORROWERS_PER_OFFICER = 200
 OFFICERS_PER_BRANCH = 25
@@ -111,6 +112,9 @@ class Generator:
         self.people = PeopleGenerator(seed, shape.today)
         self.zone = company_tz()
         self.signature = _signature_png()
+        self.signature_sha256 = hashlib.sha256(self.signature).hexdigest()
+        # Each borrower's newest record hash: every visit signs the one before (the chain).
+        self.chain: dict[int, str] = {}
         self.now = datetime.now(UTC)
         self.response_days = dict(
             db.session.execute(sa.select(ServiceKind.code, ServiceKind.response_days)).all()
@@ -297,9 +301,9 @@ class Generator:
             "officer_observations": original["officer_observations"] + "（更正：补充记录）",
             "satisfaction": self.rng.choice([3, 4, 5]),
             "signed_at": signed_at,
+            "received_at": signed_at,
         }
-        row["content_hash"] = content_hash(SimpleNamespace(**row), self.signature)
-        return row
+        return self._signed(row)
 
     @staticmethod
     def _owes(loan: dict, month: date) -> bool:
@@ -351,8 +355,21 @@ class Generator:
             "risk_level": assessment.level.value,
             "risk_reason": assessment.reason,
             "signed_at": visited + timedelta(minutes=25),
+            "opened_at": visited,
+            "opened_at_server": visited,
+            "signed_at_device": visited + timedelta(minutes=25),
+            "received_at": visited + timedelta(minutes=25),
+            "location_status": None,
+            "place_note": "",
         }
+        return self._signed(row)
+
+    def _signed(self, row: dict) -> dict:
+        """``row`` sealed as the newest record of its borrower's chain."""
+        row["previous_hash"] = self.chain.get(row["borrower_id"], GENESIS)
+        row["signature_sha256"] = self.signature_sha256
         row["content_hash"] = content_hash(SimpleNamespace(**row), self.signature)
+        self.chain[row["borrower_id"]] = row["content_hash"]
         return row
 
     def _request(self, visit: dict) -> dict:

@@ -4,7 +4,7 @@ They flush and audit; the view's transaction (portal/core/actions.py) commits.
 """
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
 from flask_babel import lazy_gettext as _l
@@ -179,6 +179,7 @@ def _sign(entry: Entry, officer: User, verdict: Verdict, now: datetime) -> Field
                 form.signature_png,
                 entry.client_id,
                 recorded_at=entry.signed_at,
+                evidence=replace(form.evidence(), signed_at_device=entry.signed_at),
             )
     except VisitRefusedError:
         # The visit time does not fit the tablet's signing time (signed before the visit).

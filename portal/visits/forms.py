@@ -12,7 +12,12 @@ from portal.core.once import OnceTokenField
 from portal.visits import signing
 from portal.visits.kinds import clean_text
 from portal.visits.models import Visit
-from portal.visits.operations import VisitAnswers, VisitRefusedError, check_visit_time
+from portal.visits.operations import (
+    VisitAnswers,
+    VisitEvidence,
+    VisitRefusedError,
+    check_visit_time,
+)
 from portal.visits.questions import QUESTIONS
 
 # One field per declared question (portal/visits/questions.py), in a mixin.
@@ -64,6 +69,18 @@ class VisitForm(QuestionFields, FlaskForm):
     latitude = HiddenField()
     longitude = HiddenField()
     accuracy = HiddenField()
+    # The evidence of the visit (docs/visit-evidence.md), filled by the page's script:
+    # the tablet's clock when the form opened and when the borrower signed, what the
+    # tablet said of its position; the server's own opening time, signed when served.
+    opened_at = HiddenField()
+    signed_at_device = HiddenField()
+    location_status = HiddenField()
+    opened_token = HiddenField()
+    place_note = StringField(
+        _l("Why the visit was not at the borrower's site"),
+        validators=[_text(300)],
+        filters=[clean_text],
+    )
 
     signature = HiddenField(_l("Borrower's signature"))
     submit = SubmitField(_l("Sign and save the visit"))
@@ -118,6 +135,10 @@ class VisitForm(QuestionFields, FlaskForm):
             return None, None, None
         accuracy = int(self.accuracy.data) if self.accuracy.data else None
         return round(float(self.latitude.data), 6), round(float(self.longitude.data), 6), accuracy
+
+    def evidence(self) -> VisitEvidence:
+        """The visit's evidence as the operation takes it."""
+        return VisitEvidence(place_note=self.place_note.data or "")
 
     def answers(self) -> VisitAnswers:
         """The validated input as the operation takes it."""

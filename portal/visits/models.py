@@ -83,6 +83,15 @@ class Visit(AnswerColumns, db.Model):
             sqlite_where=sa.text("amends_id IS NOT NULL"),
             postgresql_where=sa.text("amends_id IS NOT NULL"),
         ),
+        # A borrower's records form one chain: no two follow the same record.
+        sa.Index(
+            "ix_visits_chain",
+            "borrower_id",
+            "previous_hash",
+            unique=True,
+            sqlite_where=sa.text("previous_hash IS NOT NULL"),
+            postgresql_where=sa.text("previous_hash IS NOT NULL"),
+        ),
         sa.CheckConstraint("satisfaction BETWEEN 1 AND 5", name="satisfaction_range"),
     )
 
@@ -110,6 +119,26 @@ class Visit(AnswerColumns, db.Model):
     risk_reason: Mapped[str] = mapped_column(sa.String(300))
     content_hash: Mapped[str] = mapped_column(sa.String(64))
     signed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    # The evidence of the visit (docs/visit-evidence.md); NULL on records signed before it.
+    # When the form was opened: by the tablet's clock, and by the server's when it served
+    # the form (online only).
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    opened_at_server: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The tablet's clock when the borrower signed; ``signed_at`` is the time the record
+    # counts (the server's, or the tablet's when within bounds for the field kit).
+    signed_at_device: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the server received the signed record.
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the tablet said of its position: "fix", "denied", "unavailable", "timeout",
+    # "unsupported"; the officer's reason when the visit was not at the borrower's site.
+    location_status: Mapped[str | None] = mapped_column(sa.String(16))
+    place_note: Mapped[str | None] = mapped_column(sa.String(300))
+    # The content hash of the borrower's previous signed record (the per-borrower chain);
+    # GENESIS for the first record of a chain.
+    previous_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    # SHA-256 of the stored signature PNG, indexed: a copied signature image is found.
+    signature_sha256: Mapped[str | None] = mapped_column(sa.String(64), index=True)
 
     borrower: Mapped[Borrower] = relationship()
     loan: Mapped[Loan] = relationship()

@@ -4,7 +4,8 @@ They flush and audit; the view's transaction (portal/core/actions.py) commits. A
 correction is a new signed row pointing to the original.
 """
 
-from dataclasses import field, make_dataclass
+import hashlib
+from dataclasses import dataclass, field, make_dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -18,10 +19,12 @@ from portal.core.actions import Refused
 from portal.database import utcnow
 from portal.extensions import db
 from portal.loans.models import Loan, LoanStatus
+from portal.visits import photos as visit_photos
 from portal.visits import signing
 from portal.visits.compliance import visit_time_problem
 from portal.visits.kinds import REQUIRED
 from portal.visits.models import Visit, VisitSignature, VisitWarning
+from portal.visits.photos import PreparedPhoto
 from portal.visits.questions import QUESTIONS
 from portal.visits.risk import RiskLevel, assess, signals_from_answers
 
@@ -74,6 +77,24 @@ def _answers_class():
 VisitAnswers = _answers_class()
 
 
+@dataclass(frozen=True, kw_only=True)
+class VisitEvidence:
+    """What shows the visit happened as recorded, beside the answers (docs/visit-evidence.md).
+
+    Times are UTC. ``photos`` are decoded and re-encoded already (portal/visits/photos.py).
+    """
+
+    opened_at: datetime | None = None  # the tablet's clock when the form was opened
+    opened_at_server: datetime | None = None  # the server's, when it served the form
+    signed_at_device: datetime | None = None  # the tablet's clock when the borrower signed
+    location_status: str | None = None  # "fix", "denied", "unavailable", "timeout", …
+    place_note: str = ""  # the officer's reason when not at the borrower's site
+    photos: tuple[PreparedPhoto, ...] = ()
+
+
+NO_EVIDENCE = VisitEvidence()
+
+
 def active_loan(borrower: Borrower) -> Loan | None:
     """The borrower's active loan, which a new visit follows up."""
     return db.session.scalar(
@@ -124,12 +145,16 @@ def sign_visit(
     token: str,
     amends: Visit | None = None,
     recorded_at: datetime | None = None,
+    evidence: VisitEvidence = NO_EVIDENCE,
 ) -> Visit:
-    """Store one signed visit with its risk assessment, hash and, when red, a warning.
+    """Store one signed visit with its evidence, risk assessment, hash and, when red, a warning.
 
-    ``recorded_at`` (default: now) is when the borrower signed; demo data sets it.
+    ``recorded_at`` (default: now) is when the borrower signed: the field kit passes the
+    tablet's signing time, demo data its own. The record's hash chains it to the
+    borrower's previous record.
     """
-    signed_at = (recorded_at or utcnow()).replace(microsecond=0)
+    received_at = utcnow().replace(microsecond=0)
+    signed_at = (recorded_at or received_at).replace(microsecond=0)
     check_visit_time(answers.visited_at, amends, now=signed_at)
     assessment = _assessed(answers)
     visit = Visit(
@@ -150,11 +175,22 @@ def sign_visit(
         **_stored_answers(answers) | {"risk_signals": [s.value for s in assessment.signals]},
         risk_level=assessment.level,
         risk_reason=assessment.reason,
+        opened_at=_second(evidence.opened_at),
+        opened_at_server=_second(evidence.opened_at_server),
+        signed_at_device=_second(evidence.signed_at_device),
+        received_at=received_at,
+        location_status=evidence.location_status,
+        place_note=evidence.place_note,
+        previous_hash=previous_hash(borrower),
+        signature_sha256=hashlib.sha256(signature_png).hexdigest(),
     )
-    visit.content_hash = signing.content_hash(visit, signature_png)
+    visit.content_hash = signing.content_hash(
+        visit, signature_png, photos=[(photo.kind, photo.sha256) for photo in evidence.photos]
+    )
     db.session.add(visit)
     db.session.flush()
     db.session.add(VisitSignature(visit_id=visit.id, png=signature_png))
+    visit_photos.store(visit, evidence.photos)
     if visit.risk_level == RiskLevel.RED:
         db.session.add(
             VisitWarning(visit_id=visit.id, branch_id=visit.branch_id, raised_at=signed_at)
@@ -165,19 +201,54 @@ def sign_visit(
     return visit
 
 
+def _second(moment: datetime | None) -> datetime | None:
+    # Whole seconds: the hash must read the same back from every database.
+    return None if moment is None else moment.replace(microsecond=0)
+
+
+def previous_hash(borrower: Borrower) -> str:
+    """The hash of the borrower's newest signed record, which the next one signs; GENESIS first.
+
+    The borrower's row is locked first (PostgreSQL; SQLite writes one at a time), so two
+    visits signed at once cannot both follow the same record.
+    """
+    db.session.execute(sa.select(Borrower.id).where(Borrower.id == borrower.id).with_for_update())
+    newest = db.session.scalar(
+        sa.select(Visit.content_hash)
+        .where(Visit.borrower_id == borrower.id)
+        .order_by(Visit.id.desc())
+        .limit(1)
+    )
+    return newest or signing.GENESIS
+
+
 def amend_visit(
-    original: Visit, officer: User, answers: VisitAnswers, signature_png: bytes, token: str
+    original: Visit,
+    officer: User,
+    answers: VisitAnswers,
+    signature_png: bytes,
+    token: str,
+    evidence: VisitEvidence = NO_EVIDENCE,
 ) -> Visit:
     """A new signed visit correcting ``original``; the original stays as it was."""
     return sign_visit(
-        original.borrower, original.loan, officer, answers, signature_png, token, amends=original
+        original.borrower,
+        original.loan,
+        officer,
+        answers,
+        signature_png,
+        token,
+        amends=original,
+        evidence=evidence,
     )
 
 
 def verify(visit: Visit) -> bool:
-    """Recompute the content hash from the stored record and signature, in its record version."""
+    """Recompute the content hash from the stored record, signature and photos, in its version."""
     png = db.session.get(VisitSignature, visit.id)
-    return png is not None and signing.signed_version(visit, png.png) is not None
+    if png is None:
+        return False
+    return signing.signed_version(visit, png.png, visit_photos.digests(visit)) is not None
 
 
 def acknowledge_warning(warning: VisitWarning, user: User, action_taken: str) -> None:

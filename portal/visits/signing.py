@@ -13,6 +13,7 @@ current version names every declared question.
 
 import hashlib
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from enum import Enum
 
@@ -42,7 +43,17 @@ RECORD_VERSIONS: dict[str, tuple[str, ...]] = {
         "satisfaction",
     ),
 }
-CURRENT_VERSION = "visit-v1"
+# Version 2 adds the visit's evidence (docs/visit-evidence.md): the form's opening and
+# signing times, when the server received it, what the tablet said of its position,
+# the officer's note on the place, the photos (kind and SHA-256 of the stored JPEG, in
+# order) and the previous record's hash, which makes each borrower's records a chain.
+RECORD_VERSIONS["visit-v2"] = RECORD_VERSIONS["visit-v1"]
+EVIDENCE_VERSIONS = frozenset({"visit-v2"})
+CURRENT_VERSION = "visit-v2"
+EVIDENCE_TIMES = ("opened_at", "opened_at_server", "signed_at_device", "received_at")
+EVIDENCE_FIELDS = (*EVIDENCE_TIMES, "location_status", "place_note", "previous_hash")
+# ``previous_hash`` of the first record of a borrower's chain.
+GENESIS = "0" * 64
 
 MISSING = _l(
     "The borrower has not signed. Ask the borrower to sign in the box (this needs JavaScript)."
@@ -87,11 +98,21 @@ def _answer(value):
     return value
 
 
-def canonical_record(visit, signature_png: bytes, version: str = CURRENT_VERSION) -> bytes:
+def _optional_utc(moment: datetime | None) -> str | None:
+    return None if moment is None else _utc(moment)
+
+
+def canonical_record(
+    visit,
+    signature_png: bytes,
+    version: str = CURRENT_VERSION,
+    photos: Sequence[tuple[str, str]] = (),
+) -> bytes:
     """The signed content of ``visit`` under ``version``, as canonical JSON bytes.
 
     Sorted keys, UTF-8, no spaces. An answer the record lacks (a bulk generator's row
     without a newer question) is signed as null, as the column reads it back.
+    ``photos`` are the visit's photos in order, as (kind, SHA-256 of the stored JPEG).
     """
     answers = {name: _answer(getattr(visit, name, None)) for name in RECORD_VERSIONS[version]}
     fields = {
@@ -112,17 +133,33 @@ def canonical_record(visit, signature_png: bytes, version: str = CURRENT_VERSION
         "risk_reason": visit.risk_reason,
         "signature_sha256": hashlib.sha256(signature_png).hexdigest(),
     }
+    if version in EVIDENCE_VERSIONS:
+        evidence = {name: getattr(visit, name, None) for name in EVIDENCE_FIELDS}
+        fields |= {
+            **{name: _optional_utc(evidence[name]) for name in EVIDENCE_TIMES},
+            "location_status": evidence["location_status"],
+            "place_note": evidence["place_note"],
+            "previous_hash": evidence["previous_hash"],
+            "photos": [{"kind": kind, "sha256": digest} for kind, digest in photos],
+        }
     return json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def content_hash(visit, signature_png: bytes, version: str = CURRENT_VERSION) -> str:
+def content_hash(
+    visit,
+    signature_png: bytes,
+    version: str = CURRENT_VERSION,
+    photos: Sequence[tuple[str, str]] = (),
+) -> str:
     """SHA-256 (hex) of the canonical record under ``version`` (new visits: the current one)."""
-    return hashlib.sha256(canonical_record(visit, signature_png, version)).hexdigest()
+    return hashlib.sha256(canonical_record(visit, signature_png, version, photos)).hexdigest()
 
 
-def signed_version(visit, signature_png: bytes) -> str | None:
+def signed_version(
+    visit, signature_png: bytes, photos: Sequence[tuple[str, str]] = ()
+) -> str | None:
     """The record version ``visit.content_hash`` was made with, or None: it matches none."""
     for version in reversed(RECORD_VERSIONS):
-        if content_hash(visit, signature_png, version) == visit.content_hash:
+        if content_hash(visit, signature_png, version, photos) == visit.content_hash:
             return version
     return None

@@ -97,6 +97,7 @@ def new(borrower_id: int):
                 form.answers(),
                 form.signature_png,
                 form.idempotency_token.data,
+                evidence=form.evidence(),
             ),
         )
         if saved:
@@ -139,6 +140,7 @@ def amend(visit_id: int):
                 form.answers(),
                 form.signature_png,
                 form.idempotency_token.data,
+                evidence=form.evidence(),
             ),
         )
         if saved:

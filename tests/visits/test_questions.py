@@ -69,10 +69,15 @@ def test_the_current_record_version_signs_every_declared_question():
 
 
 def test_record_versions_only_grow():
-    versions = list(signing.RECORD_VERSIONS.values())
-    for older, newer in itertools.pairwise(versions):
-        assert set(older) < set(newer)
-    assert list(signing.RECORD_VERSIONS)[-1] == signing.CURRENT_VERSION
+    """Each version signs more than the one before: more questions, or the evidence besides."""
+    names = list(signing.RECORD_VERSIONS)
+    for older, newer in itertools.pairwise(names):
+        old_questions, new_questions = (set(signing.RECORD_VERSIONS[v]) for v in (older, newer))
+        gained_evidence = (
+            newer in signing.EVIDENCE_VERSIONS and older not in signing.EVIDENCE_VERSIONS
+        )
+        assert old_questions < new_questions or (old_questions == new_questions and gained_evidence)
+    assert names[-1] == signing.CURRENT_VERSION
 
 
 def test_a_visit_signed_under_version_1_keeps_its_hash():
@@ -91,7 +96,9 @@ def test_a_visit_signed_under_any_version_still_verifies(app, world, monkeypatch
         officer = db.session.get(User, world.officer.id)
         with monkeypatch.context() as signing_then:
             signing_then.setattr(
-                signing, "content_hash", lambda visit, png: sealed(visit, png, version)
+                signing,
+                "content_hash",
+                lambda visit, png, photos=(): sealed(visit, png, version, photos),
             )
             visit = make_visit(borrower, officer, utcnow() - timedelta(days=1))
         db.session.commit()
