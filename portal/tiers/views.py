@@ -135,17 +135,10 @@ def review(kind: str):
     page = queries.review_page(
         current_user, branch.id, period, today, current_app.config["PER_PAGE"]
     )
-    forms = {
-        row.borrower_id: _decision_form(
-            row.borrower_id, row.suggestion.tier, period=period, next=request.full_path,
-            formdata=None,
-        )
-        for row in page.items
-    }  # fmt: skip
     bulk = BulkConfirmForm(formdata=None, next=request.full_path)
     return render_template(
         "tiers/review.html", kind=kind, period=period, branch=branch, page=page,
-        forms=forms, bulk=bulk, labels=TIER_LABELS, branches=branch_choices(with_closed=True),
+        bulk=bulk, labels=TIER_LABELS, branches=branch_choices(with_closed=True),
     )  # fmt: skip
 
 

@@ -2,6 +2,7 @@
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from html.parser import HTMLParser
 
 import pytest
 import sqlalchemy as sa
@@ -153,6 +154,59 @@ def test_yearly_setting_lists_differences_until_decided(app, client, world, big_
     # but the suggestion now matches the tier, so the borrower is not listed either.
     half = client.get("/tiers/review/half-yearly").get_data(as_text=True)
     assert half.count('data-testid="review-row"') == 2
+
+
+class _RowForm(HTMLParser):
+    """The fields of the one form on a page whose action is ``action``, as the browser sends them."""
+
+    def __init__(self, action: str):
+        super().__init__()
+        self.action, self.inside, self.fields, self.select = action, False, {}, None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.inside = attrs.get("action") == self.action
+        elif self.inside and tag == "input":
+            self.fields[attrs["name"]] = attrs.get("value", "")
+        elif self.inside and tag == "textarea":
+            self.fields[attrs["name"]] = ""
+        elif self.inside and tag == "select":
+            self.select = attrs["name"]
+        elif self.inside and tag == "option" and "selected" in attrs:
+            self.fields[self.select] = attrs["value"]
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.inside = False
+
+
+def test_a_review_rows_form_sets_the_tier_as_the_page_wrote_it(app, client, world, big_client):
+    client.login("head")
+    page = client.get("/tiers/review/yearly").get_data(as_text=True)
+    action = f"/tiers/borrowers/{big_client}"
+    form = _RowForm(action)
+    form.feed(page)
+    prefix = f"b{big_client}-"
+    assert set(form.fields) == {
+        prefix + name for name in ("csrf_token", "period", "next", "tier", "reason")
+    }
+    with app.app_context():
+        assert form.fields[prefix + "period"] == str(local_today().year)
+    suggested = form.fields[prefix + "tier"]
+    other = next(tier.value for tier in Tier if tier.value != suggested)
+    # Another tier than the suggested one needs a reason, as on the borrower's page.
+    refused = client.post(action, data=form.fields | {prefix + "tier": other})
+    assert "选择与建议不同的层级时，请填写理由。" in refused.get_data(as_text=True)
+    assert tier_of(app, big_client) != Tier(other)
+    answer = client.post(
+        action,
+        data=form.fields
+        | {prefix + "tier": other, prefix + "reason": "Known to the branch for years"},
+    )
+    assert answer.status_code == 302
+    assert answer.headers["Location"].startswith("/tiers/review/yearly")
+    assert tier_of(app, big_client) == Tier(other)
 
 
 def test_review_lists_only_the_heads_branch(app, client, world, big_client):
