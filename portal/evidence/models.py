@@ -69,6 +69,7 @@ class VisitFlag(db.Model):
 class ReviewAction(StrEnum):
     CONFIRMED = "confirmed"  # the head confirmed the visit genuine
     ASKED = "asked"  # the head asked the officer to explain
+    ANSWERED = "answered"  # the officer answered the head's question; the head checks again
 
 
 class VisitReview(db.Model):
