@@ -1,6 +1,6 @@
 """The signed follow-up visit, its signature, and the red-warning queue."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
 from portal.accounts.models import Role, User
 from portal.borrowers.models import Borrower
 from portal.branches.models import Branch
+from portal.core.calendar import last_day_before, local_date
 from portal.database import UTCDateTime, enum_type, utcnow
 from portal.extensions import db
 from portal.loans.models import Loan
@@ -145,6 +146,9 @@ class Visit(AnswerColumns, db.Model):
     officer: Mapped[User] = relationship()
     branch: Mapped[Branch] = relationship()
     amends: Mapped["Visit | None"] = relationship(remote_side=[id])
+    # The photos signed with the record, in order (portal/visits/photos.py); read only:
+    # they are stored once with the visit and never changed.
+    photos: Mapped[list["VisitPhoto"]] = relationship(viewonly=True, order_by="VisitPhoto.position")
 
     @property
     def root_id(self) -> int:
@@ -210,6 +214,13 @@ class VisitWarning(db.Model):
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     acknowledged_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     action_taken: Mapped[str] = mapped_column(sa.Text, default="")
+    # The deadline to act and its escalation (docs/visits.md, "Warning deadlines"): set
+    # from risk.py's WARNING_DEADLINES when raised; past ``act_by`` the branch head is
+    # alerted, past ``admin_by`` the admin; each alert is stamped once.
+    act_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    admin_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    head_alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    admin_alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     visit: Mapped[Visit] = relationship()
     acknowledged_by: Mapped[User | None] = relationship()
@@ -218,9 +229,88 @@ class VisitWarning(db.Model):
     def is_open(self) -> bool:
         return self.acknowledged_at is None
 
+    def is_late(self, now: datetime | None = None) -> bool:
+        """Still open after its deadline to act."""
+        return self.is_open and self.act_by is not None and self.act_by <= (now or utcnow())
+
+    @property
+    def last_day_to_act(self) -> date | None:
+        """The deadline as pages show it: the last local day to record the action."""
+        return last_day_before(self.act_by) if self.act_by else None
+
+    @property
+    def admin_day(self) -> date | None:
+        """The local day from which the admin is alerted."""
+        return local_date(self.admin_by) if self.admin_by else None
+
+    @property
+    def escalation_level(self) -> int:
+        """0 in the queue; 1 the branch head was alerted; 2 the admin too."""
+        return 2 if self.admin_alerted_at else 1 if self.head_alerted_at else 0
+
     def visible_to(self, user: User) -> bool:
         """The branch head of the visit's branch and admins."""
         return user.can_manage_branch(self.branch_id)
+
+
+# What a visit's photo shows (the officer chooses one per photo), in the form's order.
+PHOTO_KINDS = {
+    "business": _l("The business"),
+    "stock": _l("Stock or livestock"),
+    "collateral": _l("The collateral"),
+    "guarantor": _l("The guarantor"),
+    "other": _l("Something else"),
+}
+
+
+class VisitPhoto(db.Model):
+    """One photo of a signed visit, as the server re-encoded it (portal/visits/photos.py).
+
+    Frozen like the visit: the record's hash signs its kind and digest. The perceptual
+    hash is also kept split into four 16-bit bands, each indexed together with the
+    hash, so "a photo like this one" is answered from the indexes alone. The images
+    come last in the row and are deferred: lists and searches never read them.
+    """
+
+    __tablename__ = "visit_photos"
+    __table_args__ = (
+        sa.UniqueConstraint("visit_id", "position"),
+        sa.CheckConstraint("position BETWEEN 0 AND 5", name="photo_position"),
+        *(
+            sa.Index(f"ix_visit_photos_band{band}", f"band{band}", "phash", "visit_id", "id")
+            for band in range(4)
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(sa.ForeignKey("visits.id"))
+    position: Mapped[int]  # 0-5, the order on the form
+    kind: Mapped[str] = mapped_column(sa.String(16))  # photos.PHOTO_KINDS
+    # photos.photo_digest of the two stored images, as the record signs it.
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    width: Mapped[int]
+    height: Mapped[int]
+    # Facts read from the upload's EXIF before it was dropped; NULL when it had none.
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    latitude: Mapped[float | None] = mapped_column(sa.Float)
+    longitude: Mapped[float | None] = mapped_column(sa.Float)
+    phash: Mapped[str] = mapped_column(sa.String(16))  # 64-bit pHash, hex
+    band0: Mapped[int]
+    band1: Mapped[int]
+    band2: Mapped[int]
+    band3: Mapped[int]
+    jpeg: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    thumb_jpeg: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+
+    visit: Mapped[Visit] = relationship(viewonly=True)
+
+    @property
+    def kind_label(self) -> str:
+        return str(PHOTO_KINDS.get(self.kind, self.kind))
+
+    def visible_to(self, user: User) -> bool:
+        """Whoever sees the visit sees its photos."""
+        return self.visit.visible_to(user)
 
 
 class SignedVisitError(Exception):
@@ -231,7 +321,7 @@ class SignedVisitError(Exception):
 
 # The last line of defence behind the operations, which never update a visit:
 # whatever code path tries, a signed record and its signature stay as signed.
-_FROZEN = (Visit, VisitSignature)
+_FROZEN = (Visit, VisitSignature, VisitPhoto)
 
 
 def _changed(obj) -> bool:
