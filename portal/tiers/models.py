@@ -66,6 +66,10 @@ class TierSuggestion(db.Model):
     borrower_id: Mapped[int] = mapped_column(
         sa.ForeignKey("borrowers.id", ondelete="CASCADE"), primary_key=True
     )
+    # The borrower's branch (borrowers never change branch), so that the review page
+    # reads one branch's suggestions from this index instead of joining all of them:
+    # PostgreSQL hashed the whole table for a branch of 5,000 (docs/performance.md).
+    branch_id: Mapped[int] = mapped_column(sa.ForeignKey("branches.id"), index=True)
     tier: Mapped[Tier] = mapped_column(enum_type(Tier, 16))
     # The tier in force it was judged against (marks hold a tier down, docs/tiers.md).
     for_tier: Mapped[Tier] = mapped_column(enum_type(Tier, 16))

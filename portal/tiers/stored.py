@@ -91,11 +91,12 @@ def trusted(today: date) -> sa.ColumnElement:
     )
 
 
-def _row(borrower_id: int, tier, found: TierFacts, today: date) -> dict:
+def _row(borrower_id: int, branch_id: int, tier, found: TierFacts, today: date) -> dict:
     suggestion = suggest(found, today)
     risk = found.risk or facts.NO_RISK
     return {
         "borrower_id": borrower_id,
+        "branch_id": branch_id,
         "tier": suggestion.tier,
         "for_tier": tier,
         "as_of": today,
@@ -140,17 +141,23 @@ def refresh(borrower_ids: Iterable[int], today: date | None = None, among=None) 
 
 
 def _store(ids: list[int], today: date, among) -> None:
-    tiers = dict(
-        db.session.execute(
-            sa.select(Borrower.id, Borrower.tier)
+    borrowers = {
+        row.id: row
+        for row in db.session.execute(
+            sa.select(Borrower.id, Borrower.branch_id, Borrower.tier)
             .where(Borrower.id.in_(ids if among is None else among))
             .order_by(Borrower.id)
             .with_for_update()
-        ).all()
-    )
-    found = facts.gather([i for i in ids if i in tiers], today, among)
+        )
+    }
+    found = facts.gather([i for i in ids if i in borrowers], today, among)
     if found:
-        _upsert([_row(i, tiers[i], fact, today) for i, fact in found.items()])
+        _upsert(
+            [
+                _row(i, borrowers[i].branch_id, borrowers[i].tier, fact, today)
+                for i, fact in found.items()
+            ]
+        )
 
 
 def refresh_branch(branch_id: int, today: date | None = None) -> int:
