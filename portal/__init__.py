@@ -86,6 +86,7 @@ def register_template_helpers(app: Flask) -> None:
     from portal.borrowers import masking
     from portal.care.occasions import solar_term_label
     from portal.complaints.queries import menu_count as complaint_menu_count
+    from portal.evidence import queries as evidence
     from portal.fieldkit.queries import open_held_count as field_held_count
     from portal.loans.lifecycle import retraining_reason
     from portal.loans.models import loan_status_label, repayment_status_label
@@ -100,6 +101,8 @@ def register_template_helpers(app: Flask) -> None:
         borrower_loans=borrower_loans,
         borrower_visit_timeline=visits.recent_visits,
         complaint_menu_count=complaint_menu_count,
+        evidence_open_count=evidence.open_count,
+        evidence_question_count=evidence.question_count,
         field_held_count=field_held_count,
         hash_matches=hash_matches,
         loan_status_label=loan_status_label,

@@ -22,7 +22,7 @@ class MenuGroup:
 # A dozen flat links do not fit a screen (issue 13): staff see five groups, one per job.
 STAFF_MENU = (
     MenuGroup(_l("Borrowers"), ("borrowers/_nav.html", "loans/_nav.html", "tiers/_nav.html")),
-    MenuGroup(_l("Visits"), ("visits/_nav.html", "fieldkit/_nav.html")),
+    MenuGroup(_l("Visits"), ("visits/_nav.html", "evidence/_nav.html", "fieldkit/_nav.html")),
     MenuGroup(_l("Services"), ("services/_nav.html", "complaints/_nav.html")),
     MenuGroup(_l("Care & networking"), ("care/_nav.html", "networking/_nav.html")),
     MenuGroup(_l("Admin"), ("training/_nav.html", "_nav_admin.html")),

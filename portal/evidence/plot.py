@@ -9,18 +9,11 @@ accuracy) and scaled into a square SVG with a scale bar. The template draws what
 import math
 from dataclasses import dataclass, field
 
+from portal.evidence.rules import EARTH_RADIUS_M, distance_m
+
 SIZE = 320  # the SVG's width and height in its own units
 MARGIN = 28
-EARTH_RADIUS_M = 6_371_000
 MIN_EXTENT_M = 50  # never zoom closer than this from the centre to the edge
-
-
-def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in metres (haversine)."""
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    dphi, dlmb = phi2 - phi1, math.radians(lon2 - lon1)
-    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(min(1.0, a)))
 
 
 def _metres(origin: tuple[float, float], point: tuple[float, float]) -> tuple[float, float]:

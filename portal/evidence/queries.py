@@ -19,7 +19,8 @@ from portal.borrowers.models import Borrower
 from portal.branches.models import Branch
 from portal.core.calendar import Month, company_tz, current_month
 from portal.core.forms import optional_id
-from portal.evidence.models import BorrowerSite, ReviewAction, VisitFlag, VisitReview
+from portal.evidence import rules, sites
+from portal.evidence.models import ReviewAction, VisitFlag, VisitReview
 from portal.extensions import db
 from portal.visits.models import Visit
 
@@ -118,9 +119,8 @@ class FlaggedVisit:
 
 def describe_flags(flags: list[VisitFlag]) -> list[Reason]:
     """Each flag with its reason in the user's language, in the rule table's order."""
-    from portal.evidence import rules
-
-    return [Reason(flag, rules.describe(flag)) for flag in flags]
+    ordered = sorted(flags, key=lambda flag: (rules.flag_order(flag.code), flag.id))
+    return [Reason(flag, rules.describe(flag)) for flag in ordered]
 
 
 def _flags_of(visit_ids: list[int]) -> dict[int, list[VisitFlag]]:
@@ -265,7 +265,7 @@ class VisitCheck:
     flagged: FlaggedVisit
     photos: list  # the visit's VisitPhoto rows, in order
     pairs: list[PhotoPair]
-    site: BorrowerSite | None
+    site: sites.Site | None  # the borrower's site in force now
     earlier_fixes: list[tuple[float, float]]
     related: dict[int, Visit]  # other visits the reasons name, by id
 
@@ -311,22 +311,6 @@ def _visits_by_id(visit_ids) -> dict[int, Visit]:
     }
 
 
-def _earlier_fixes(visit: Visit, limit: int = 12) -> list[tuple[float, float]]:
-    """Positions of the borrower's other visits with a fix, newest first."""
-    rows = db.session.execute(
-        sa.select(Visit.latitude, Visit.longitude)
-        .where(
-            Visit.borrower_id == visit.borrower_id,
-            Visit.id != visit.id,
-            Visit.latitude.is_not(None),
-            Visit.longitude.is_not(None),
-        )
-        .order_by(Visit.visited_at.desc())
-        .limit(limit)
-    ).all()
-    return [(row.latitude, row.longitude) for row in rows]
-
-
 def flags_of(visit: Visit) -> list[VisitFlag]:
     return _flags_of([visit.id])[visit.id]
 
@@ -360,8 +344,12 @@ def visit_check(visit: Visit, user: User) -> VisitCheck | None:
         flagged=flagged,
         photos=photos,
         pairs=pairs,
-        site=db.session.get(BorrowerSite, visit.borrower_id),
-        earlier_fixes=_earlier_fixes(visit),
+        site=sites.site_in_force(visit.borrower_id),
+        earlier_fixes=[
+            (fix.latitude, fix.longitude)
+            for fix in sites.recent_fixes(visit.borrower_id)
+            if fix.visit_id != visit.id
+        ],
         related=related,
     )
 
@@ -374,3 +362,8 @@ def review_state(visit: Visit) -> ReviewAction | None:
         .order_by(VisitReview.id.desc())
         .limit(1)
     )
+
+
+def branches() -> list[Branch]:
+    """The active branches, for the admin's chooser."""
+    return list(db.session.scalars(sa.select(Branch).where(Branch.active).order_by(Branch.code)))

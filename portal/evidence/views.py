@@ -4,6 +4,147 @@ The borrower's site (pin, confirm, decline) comes first; the head's "visits to c
 follow below.
 """
 
-from flask import Blueprint
+from flask import Blueprint, flash, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.access import get_visible_or_404, or_404, require, roles_required
+from portal.accounts.models import Role
+from portal.core.actions import Refused, current_actor, done, refused_on, writes
+from portal.core.calendar import Month, current_month, month_of
+from portal.core.paging import paginate_rows, per_page
+from portal.evidence import operations, queries, rules
+from portal.evidence.forms import AnswerForm, ReviewForm
+from portal.evidence.models import ReviewAction
+from portal.evidence.plot import distance_plot
+from portal.visits.models import Visit
 
 bp = Blueprint("evidence", __name__)
+
+
+# --- The head's "visits to check", the check of one visit, the officer's answers ---------
+
+
+def _requested_month() -> Month:
+    this_month = current_month()
+    text = request.args.get("month")
+    if not text:
+        return this_month
+    try:
+        return min(Month.parse(text), this_month)
+    except ValueError:
+        flash(_("Unknown month %(month)s: showing this month.", month=text[:20]), "warning")
+        return this_month
+
+
+@bp.get("/evidence/to-check")
+@roles_required(Role.HEAD, Role.ADMIN)
+def to_check():
+    branch = queries.check_branch(current_user, request.args.get("branch"))
+    require(branch is not None)
+    shown = _requested_month()
+    show = request.args.get("show", "open")
+    if show not in queries.SHOW_CHOICES:
+        show = "open"
+    page = paginate_rows(queries.to_check(branch.id, shown, show), per_page=per_page())
+    return render_template(
+        "evidence/to_check.html",
+        branch=branch,
+        branches=queries.branches() if current_user.role == Role.ADMIN else [],
+        shown=shown,
+        this_month=current_month(),
+        show=show,
+        page=page,
+        items=queries.page_of(page.items),
+    )
+
+
+def _check_page(visit: Visit, review_form=None, answer_form=None):
+    check = or_404(queries.visit_check(visit, current_user))
+    fix = (visit.latitude, visit.longitude) if visit.latitude is not None else None
+    site = (check.site.latitude, check.site.longitude) if check.site else None
+    state = check.flagged.state
+    return render_template(
+        "evidence/check.html",
+        visit=visit,
+        check=check,
+        plot=distance_plot(site, fix, visit.accuracy_m, check.earlier_fixes),
+        can_review=current_user.can_manage_branch(visit.branch_id),
+        can_answer=current_user.role == Role.OFFICER and state == ReviewAction.ASKED,
+        review_form=review_form or ReviewForm(),
+        answer_form=answer_form or AnswerForm(),
+        distance_text=rules.distance_text,
+        site_label=lambda source: str(rules.SITE_LABELS.get(source, source)),
+        back=url_for(
+            "evidence.to_check",
+            month=str(month_of(visit.visited_at)),
+            **({"branch": visit.branch_id} if current_user.role == Role.ADMIN else {}),
+        ),
+    )
+
+
+@bp.get("/evidence/visits/<int:visit_id>")
+@roles_required(Role.HEAD, Role.ADMIN, Role.OFFICER)
+def check(visit_id: int):
+    return _check_page(get_visible_or_404(Visit, visit_id))
+
+
+@bp.post("/evidence/visits/<int:visit_id>/review")
+@roles_required(Role.HEAD, Role.ADMIN)
+@writes
+def review(visit_id: int):
+    visit = get_visible_or_404(Visit, visit_id)
+    require(current_user.can_manage_branch(visit.branch_id))
+    or_404(queries.flags_of(visit) or None)
+    form = ReviewForm()
+    if form.validate_on_submit():
+        action = ReviewAction(form.action.data)
+        try:
+            operations.review_visit(visit, action, form.note.data, current_actor())
+        except Refused as refusal:
+            refused_on(form, refusal)
+        else:
+            message = (
+                _("The visit was confirmed genuine.")
+                if action == ReviewAction.CONFIRMED
+                else _("The officer was asked; the visit waits for the answer.")
+            )
+            return done(
+                message,
+                url_for(
+                    "evidence.to_check",
+                    month=str(month_of(visit.visited_at)),
+                    **({"branch": visit.branch_id} if current_user.role == Role.ADMIN else {}),
+                ),
+            )
+    return _check_page(visit, review_form=form)
+
+
+@bp.post("/evidence/visits/<int:visit_id>/answer")
+@roles_required(Role.OFFICER)
+@writes
+def answer(visit_id: int):
+    visit = get_visible_or_404(Visit, visit_id)
+    or_404(queries.flags_of(visit) or None)
+    form = AnswerForm()
+    if form.validate_on_submit():
+        try:
+            operations.answer_question(visit, form.note.data, current_actor())
+        except Refused as refusal:
+            refused_on(form, refusal)
+        else:
+            return done(
+                _("Your answer was sent to the branch head."), url_for("evidence.questions")
+            )
+    return _check_page(visit, answer_form=form)
+
+
+@bp.get("/evidence/questions")
+@roles_required(Role.OFFICER)
+def questions():
+    page = paginate_rows(queries.questions(current_user), per_page=per_page())
+    return render_template(
+        "evidence/questions.html",
+        page=page,
+        items=queries.flagged_visits([row.id for row in page.items]),
+    )

@@ -15,6 +15,7 @@ from portal.accounts.models import User
 from portal.borrowers.models import Borrower, OfficerAssignment
 from portal.core.calendar import Month, company_tz, current_month, month_of
 from portal.database import utcnow
+from portal.evidence.models import ReviewAction, VisitFlag, VisitReview
 from portal.extensions import db
 from portal.loans.models import Loan, LoanEvent, LoanStatus
 from portal.visits.models import Visit
@@ -346,6 +347,89 @@ def officer_trends(trend: list[MonthCompliance]) -> list[OfficerTrend]:
     order += sorted(set(names) - set(order), key=lambda officer_id: names[officer_id])
     by_month = [{o.officer_id: o for o in month.officers} for month in trend]
     return [OfficerTrend(i, names[i], [month.get(i) for month in by_month]) for i in order]
+
+
+# --- The evidence of the month's visits (docs/visit-evidence.md) ---------------------
+
+
+@dataclass(frozen=True)
+class OfficerEvidence:
+    """One officer's visits signed in a month: how many carry flags, how the head checked them."""
+
+    officer_id: int
+    name: str
+    visits: int
+    flagged: int
+    confirmed: int
+    asked: int
+
+    @property
+    def to_check(self) -> int:
+        """Flagged and neither confirmed genuine nor waiting for the officer's answer."""
+        return self.flagged - self.confirmed - self.asked
+
+    @property
+    def flagged_percent(self) -> int | None:
+        return round(100 * self.flagged / self.visits) if self.visits else None
+
+
+def evidence_by_officer(branch_id: int, month: Month) -> list[OfficerEvidence]:
+    """Per officer, the branch's visits of ``month``, those flagged, confirmed and asked: one query.
+
+    The officer is the one who signed the visit; each signed record counts (an
+    amendment is checked like the visit it corrects). A visit's state is the newest
+    check of it.
+    """
+    start, end = month.bounds(company_tz())
+    flagged_ids = (
+        sa.select(VisitFlag.visit_id)
+        .where(
+            VisitFlag.branch_id == branch_id,
+            VisitFlag.visited_at >= start,
+            VisitFlag.visited_at < end,
+        )
+        .group_by(VisitFlag.visit_id)
+        .subquery()
+    )
+    newest = (
+        sa.select(VisitReview.action)
+        .where(VisitReview.visit_id == flagged_ids.c.visit_id)
+        .order_by(VisitReview.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    flagged = sa.select(flagged_ids.c.visit_id, newest.label("state")).subquery()
+
+    def count_state(action: ReviewAction):
+        return sa.func.sum(sa.case((flagged.c.state == action.value, 1), else_=0))
+
+    rows = db.session.execute(
+        sa.select(
+            Visit.officer_id,
+            User.display_name,
+            sa.func.count(Visit.id).label("visits"),
+            sa.func.count(flagged.c.visit_id).label("flagged"),
+            count_state(ReviewAction.CONFIRMED).label("confirmed"),
+            count_state(ReviewAction.ASKED).label("asked"),
+        )
+        .select_from(Visit)
+        .join(User, User.id == Visit.officer_id)
+        .outerjoin(flagged, flagged.c.visit_id == Visit.id)
+        .where(Visit.branch_id == branch_id, Visit.visited_at >= start, Visit.visited_at < end)
+        .group_by(Visit.officer_id, User.display_name)
+    ).all()
+    result = [
+        OfficerEvidence(
+            r.officer_id,
+            r.display_name,
+            r.visits,
+            r.flagged,
+            int(r.confirmed or 0),
+            int(r.asked or 0),
+        )
+        for r in rows
+    ]
+    return sorted(result, key=lambda o: (-o.flagged, o.name))
 
 
 def missed_borrowers(branch_id: int, month: Month):

@@ -254,6 +254,7 @@ def compliance_page():
         levels=LEVEL_LABELS,
         red=RiskLevel.RED,
         planned_vs_done=fieldkit_queries.planned_vs_done(branch.id, shown),
+        evidence=compliance.evidence_by_officer(branch.id, shown),
     )
 
 
