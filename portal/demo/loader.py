@@ -11,10 +11,11 @@ from portal.branches.models import Branch
 from portal.branches.operations import create_branch
 from portal.demo.borrowers import ensure_borrower
 from portal.demo.care import seed_care
+from portal.demo.evidence import seed_evidence
 from portal.demo.loans import seed_loans
 from portal.demo.people import PeopleGenerator
 from portal.demo.services import seed_services
-from portal.demo.visits import seed_visits
+from portal.demo.visits import seed_visits, sign_planted
 from portal.extensions import db
 
 SEED = 20261122
@@ -86,6 +87,7 @@ def load_demo(today: date | None = None) -> str:
     db.session.flush()
     seed_loans(borrowers, today)
     seed_visits(borrowers, today)
+    seed_evidence(borrowers, today, sign_planted)
     seed_care(borrowers, today)
     seed_services(borrowers, today)
     users = db.session.scalar(sa.select(sa.func.count(User.id)))

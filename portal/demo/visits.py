@@ -4,12 +4,17 @@ Every loan that owed a visit in a month (the rule of docs/visits.md) gets one,
 except for a few missed months; most visits are green, some yellow or orange, a
 few red, and the latest visits of two borrowers are red warnings, one of them
 already acknowledged by the branch head. Visits are signed through the real
-operation, dated in the past. Each (borrower, month) has a fixed idempotency
-token, so running again creates nothing new.
+operation, dated in the past, with the evidence a tablet records: the form opened at
+the start of the visit, signed half an hour later in working hours, a position fix in
+the borrower's yard (portal/demo/evidence.py), observations in the officer's own words.
+So the evidence rules flag none of them; the planted fakes of portal/demo/evidence.py
+are what the branch head's "visits to check" shows. Each (borrower, month) has a fixed
+idempotency token, so running again creates nothing new.
 """
 
 import math
 import random
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from io import BytesIO
 
@@ -20,6 +25,7 @@ from portal.accounts.models import Role, User
 from portal.borrowers.models import Borrower
 from portal.core.calendar import Month, company_tz
 from portal.database import utcnow
+from portal.demo.evidence import fix_at_home
 from portal.extensions import db
 from portal.loans.models import Loan, RepaymentStatus
 from portal.visits import operations
@@ -54,13 +60,50 @@ RISK_MIX = [
     (2, [(S.REPAYMENT_OVERDUE, S.BUSINESS_SUSPENDED), (S.FUNDS_DIVERTED, S.NEW_LARGE_DEBTS)]),
 ]
 RED_SIGNALS = (S.REPAYMENT_OVERDUE, S.BUSINESS_SUSPENDED)
-OBSERVATIONS = [
-    "经营场地整洁，存货与上月基本持平，账本记录清楚。",
-    "新进一批饲料，圈舍扩建中，资金按合同用于购买仔猪。",
-    "近期雨水多，部分作物受影响，借款人心态积极。",
-    "家中老人住院，开支增加，本月还款略显吃力。",
-    "市场行情走低，产品积压，建议关注下月销售情况。",
-]
+# An officer's observations: a sentence of their own each time, put together from what
+# they saw (four parts) and two figures, so no two visits read alike.
+OBSERVATIONS = (
+    (
+        "经营场地整洁",
+        "新进一批饲料",
+        "圈舍正在扩建",
+        "近期雨水偏多",
+        "家中老人住院",
+        "市场行情走低",
+        "刚收完一茬秋菜",
+        "门面重新装修过",
+    ),
+    (
+        "存货与上月基本持平",
+        "资金按合同用于购买仔猪",
+        "部分作物受了些影响",
+        "开支比上月有所增加",
+        "产品有些积压",
+        "账本记录清楚",
+        "雇了一名帮工",
+        "担保人也在场",
+    ),
+    (
+        "借款人心态积极",
+        "本月还款略显吃力",
+        "建议关注下月销售情况",
+        "经营按计划进行",
+        "打算年底前还清部分本金",
+        "邻居反映经营正常",
+        "希望参加养殖技术培训",
+        "与上月走访所见一致",
+    ),
+    (
+        "院里晒着玉米",
+        "妻子在店里照应",
+        "孩子在县城读书",
+        "新买了一台三轮车",
+        "鸡舍刚消过毒",
+        "正赶上收购商上门",
+        "大棚膜换了新的",
+        "货架上补了年货",
+    ),
+)
 OPINIONS = ["", "希望能再提高一点额度。", "想多参加技术培训。", "感谢信贷员经常来看我们。"]
 ACKNOWLEDGED_ACTION = "已约借款人及担保人面谈，制定三个月还款计划，信贷员每周回访。"
 
@@ -85,6 +128,14 @@ def _signature(seed: int) -> bytes:
     return out.getvalue()
 
 
+def _observations(rng: random.Random) -> str:
+    seen, state, outlook, aside = (rng.choice(part) for part in OBSERVATIONS)
+    return (
+        f"{seen}，{state}，{aside}，{outlook}。"
+        f"存栏或库存约{rng.randint(12, 480)}，本月流水约{rng.randint(3, 95) * 1000}元。"
+    )
+
+
 def _overdue_on(loan: Loan, day: date, today: date) -> bool:
     """The loan was already behind with its payments on ``day``."""
     late = loan.repayment_status == RepaymentStatus.OVERDUE and loan.overdue_days
@@ -100,7 +151,7 @@ def _flavour(rng: random.Random, name: str, sampled):
         "collateral_status": lambda: rng.choice(
             [CollateralStatus.INTACT] * 3 + [CollateralStatus.NONE]
         ),
-        "officer_observations": lambda: rng.choice(OBSERVATIONS),
+        "officer_observations": lambda: _observations(rng),
         "borrower_opinions": lambda: rng.choice(OPINIONS),
         "services_needed": lambda: frozenset(
             [rng.choice([n for n in ServiceNeed if n != ServiceNeed.OTHER])]
@@ -159,15 +210,54 @@ def _sign(borrower: Borrower, loan: Loan, month: Month, signals: tuple, rng, tod
     visited_at = datetime.combine(
         day, time(rng.randint(8, 17), rng.choice([0, 15, 30, 45])), company_tz()
     )
-    recorded_at = min(visited_at + timedelta(hours=rng.randint(1, 20)), utcnow())
+    # Signed when the visit ends, half an hour or so after the form was opened.
+    recorded_at = min(visited_at + timedelta(minutes=rng.randint(20, 50)), utcnow())
+    place = fix_at_home(rng, borrower)
     return operations.sign_visit(
         borrower,
         loan,
         borrower.officer,
-        _answers(rng, visited_at, signals, loan, today),
+        replace(_answers(rng, visited_at, signals, loan, today), **place),
         _signature(rng.randint(0, 10**9)),
         _token(borrower.id, month),
         recorded_at=recorded_at,
+        evidence=operations.VisitEvidence(
+            opened_at=visited_at,
+            signed_at_device=recorded_at,
+            location_status="fix",
+        ),
+    )
+
+
+def sign_planted(
+    borrower: Borrower,
+    visited_at: datetime,
+    signed_at: datetime,
+    token: str,
+    evidence,
+    place: dict,
+    observations: str | None = None,
+    signature: bytes | None = None,
+):
+    """One visit of portal/demo/evidence.py's planted fakes, with the demo's usual answers.
+
+    ``place`` holds the fix (latitude, longitude, accuracy_m) or nothing; the answers
+    are drawn from the token, so the same fake reads the same every time.
+    """
+    rng = random.Random(sum(map(ord, token)) * 1_000_003)
+    loan = operations.active_loan(borrower)
+    answers = _answers(rng, visited_at, (), loan, visited_at.date())
+    if observations is not None:
+        answers = replace(answers, officer_observations=observations)
+    return operations.sign_visit(
+        borrower,
+        loan,
+        borrower.officer,
+        replace(answers, **place),
+        signature or _signature(rng.randint(0, 10**9)),
+        token,
+        recorded_at=signed_at,
+        evidence=evidence,
     )
 
 
