@@ -12,8 +12,10 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-# A body larger than this is not an entry (a signature PNG is at most 512 KB, base64 ~700 KB).
-MAX_BODY_BYTES = 2 * 1024 * 1024
+# A body larger than this is not an entry: a signature PNG is at most 512 KB (base64
+# ~700 KB), the tablet makes each of the six photos at most 700 KB (base64 ~930 KB).
+# The app's request limit (MAX_CONTENT_LENGTH, 8 MB by default) must allow it.
+MAX_BODY_BYTES = 8 * 1024 * 1024
 # What the tablet generates (a UUID4); also a valid once-only token of the visit form.
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 MAX_FIELDS = 100

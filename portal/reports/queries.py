@@ -19,7 +19,7 @@ from portal.extensions import db
 from portal.loans.models import Loan, LoanStatus
 from portal.services.models import OPEN_STATUSES, ServiceKind, ServiceRequest, ServiceStatus
 from portal.training.models import TrainingSignoff
-from portal.visits.models import Visit, VisitSignature, VisitWarning
+from portal.visits.models import Visit, VisitPhoto, VisitSignature, VisitWarning
 from portal.visits.models import latest_version as visits_latest_version
 
 
@@ -54,9 +54,9 @@ def latest_version():
 
 
 def visits_for_reports(visit_ids: Iterable[int]) -> tuple[list[Visit], dict[int, bytes]]:
-    """Visits with borrower, officer, loan, branch and original, and their signatures.
+    """Visits with borrower, officer, loan, branch, original and photos, and their signatures.
 
-    Three queries whatever the number of visits. The caller keeps the signature rows
+    Four queries whatever the number of visits. The caller keeps the signature rows
     referenced while it builds the reports, so ``operations.verify`` finds them in the
     session (which holds rows only weakly) instead of asking once per visit.
     """
@@ -70,6 +70,8 @@ def visits_for_reports(visit_ids: Iterable[int]) -> tuple[list[Visit], dict[int,
             joinedload(Visit.loan),
             joinedload(Visit.branch),
             selectinload(Visit.amends),
+            # The photos with both images: printed, and verified with the record.
+            selectinload(Visit.photos).undefer(VisitPhoto.jpeg).undefer(VisitPhoto.thumb_jpeg),
         )
     ).all()
     signatures = db.session.scalars(

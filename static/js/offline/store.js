@@ -7,7 +7,8 @@
  *   kit        "current" -> {plan, officer, generated_at, fetched_at, borrowers: n, bytes}
  *   borrowers  keyPath id -> a borrower of the kit (masked numbers only)
  *   photos     borrower id -> {blob, type}
- *   outbox     keyPath client_id -> an entry and what the server answered
+ *   outbox     keyPath client_id -> an entry and what the server answered; its photos
+ *              (JPEG data URLs among the fields) until the server has stored them
  * and one shared database `portal-field` (store "session", key "user") holding only the
  * id of the officer whose page was last served by the server, for Background Sync.
  */
@@ -310,13 +311,26 @@
     return record;
   }
 
+  const PHOTO_FIELD = /^photo_\d+$/;
+
+  /** A sent entry no longer needs its photos (the server stored them): the outbox, read
+   * on every page, stays small. Their number is kept for the list. */
+  function dropSentPhotos(entry) {
+    if (entry.state !== 'sent' || !entry.fields) return entry;
+    const names = Object.keys(entry.fields).filter((name) => PHOTO_FIELD.test(name));
+    if (!names.length) return entry;
+    entry.photos_sent = names.length;
+    for (const name of names) delete entry.fields[name];
+    return entry;
+  }
+
   async function updateEntry(userId, clientId, changes) {
     const db = await openUserDb(userId);
     try {
       const tx = db.transaction('outbox', 'readwrite');
       const entry = await tx.store.get(clientId);
       if (entry) {
-        await tx.store.put(Object.assign(entry, changes));
+        await tx.store.put(dropSentPhotos(Object.assign(entry, changes)));
       }
       await tx.done;
     } finally {
@@ -377,6 +391,15 @@
       answer = await response.json();
     } catch (error) {
       answer = null;
+    }
+    if (response.status === 413) {
+      // Larger than the server takes (photos too large): kept and listed, not sent again.
+      return {
+        problem: null,
+        state: 'error',
+        message: (answer && answer.message) || '',
+        answered_at: utcNow(),
+      };
     }
     if (!answer || !answer.outcome) {
       // A CSRF refusal is an HTML 400 page: the session is gone, not the entry.

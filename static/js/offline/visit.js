@@ -1,8 +1,9 @@
 /*
  * /field/visit#borrower=ID, the visit form offline (docs/field-kit.md). The borrower's
  * facts come from the officer's IndexedDB; "save" puts the entry into the outbox
- * (client id, opened_at and signed_at from the tablet's clock, the content hash) and
- * goes back to /field. Runs before draft.js, which keeps the typed answers meanwhile.
+ * (client id, opened_at and signed_at from the tablet's clock, the answers, the photos
+ * as data URLs, the content hash) and goes back to /field. Runs before draft.js, which
+ * keeps the typed answers meanwhile.
  */
 (function () {
   'use strict';
@@ -14,6 +15,7 @@
   const match = /(?:^#|&)borrower=(\d+)(?:&|$)/.exec(location.hash);
   const borrowerId = match ? Number(match[1]) : null;
   const NOT_SENT = new Set(['csrf_token', 'idempotency_token', 'submit']);
+  const PHOTO_FIELD = /^photo_(kind_)?\d+$/;
 
   // The draft belongs to this officer and borrower; set before draft.js reads it.
   if (S.user && borrowerId) {
@@ -140,13 +142,16 @@
     });
   }
 
-  /** What the online form would post: name -> list of strings. */
-  function collectFields() {
+  /** What the online form would post: name -> list of strings. The photos (files on the
+   * form) go as JPEG data URLs (static/js/visit-photos.js), each with its kind; the kinds of
+   * empty photo slots are left out. Being fields, they are in the entry's content hash. */
+  async function collectFields() {
     const fields = {};
     for (const [name, value] of new FormData(form).entries()) {
-      if (NOT_SENT.has(name) || typeof value !== 'string') continue;
+      if (NOT_SENT.has(name) || typeof value !== 'string' || PHOTO_FIELD.test(name)) continue;
       (fields[name] = fields[name] || []).push(value);
     }
+    if (window.PortalPhotos) Object.assign(fields, await window.PortalPhotos.fields(form));
     return fields;
   }
 
@@ -165,6 +170,7 @@
     const button = form.querySelector('button[type=submit]');
     button.disabled = true;
     try {
+      const fields = await collectFields();
       await F.addToOutbox(S.user, {
         client_id: crypto.randomUUID(),
         borrower_id: borrower.id,
@@ -173,7 +179,7 @@
         plan_id: kit && kit.plan ? kit.plan.id : null,
         opened_at: openedAt(),
         signed_at: F.utcNow(),
-        fields: collectFields(),
+        fields,
       });
     } catch (error) {
       console.error('portal field kit: could not save the visit', error);
