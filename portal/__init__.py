@@ -155,3 +155,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(importlib.import_module("portal.reports.cli").reports_cli)
     app.cli.add_command(importlib.import_module("portal.tiers.cli").tiers_cli)
     app.cli.add_command(importlib.import_module("portal.jobs.cli").jobs_cli)
+    app.cli.add_command(importlib.import_module("portal.visits.cli").visits_cli)

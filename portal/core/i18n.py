@@ -47,6 +47,14 @@ def datetime_text(value) -> str:
     return format_datetime(value, _date_pattern() + separator + TIME_PATTERN)
 
 
+def seconds_text(value) -> str:
+    """``datetime_text`` with the seconds, where they matter: "2026-11-26 15:04:09"."""
+    if not value:
+        return ""
+    separator = ", " if str(get_locale()) == "en" else " "
+    return format_datetime(value, _date_pattern() + separator + TIME_PATTERN + ":ss")
+
+
 def list_separator() -> str:
     """Between the entries of a list in running text: "；" in Chinese, "; " in English."""
     return "；" if str(get_locale()).startswith("zh") else "; "

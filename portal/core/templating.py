@@ -4,7 +4,14 @@ from flask import Flask, request, url_for
 from flask_babel import get_locale
 
 from portal.accounts.models import Role
-from portal.core.i18n import LANGUAGE_NAMES, date_text, datetime_text, html_lang, list_separator
+from portal.core.i18n import (
+    LANGUAGE_NAMES,
+    date_text,
+    datetime_text,
+    html_lang,
+    list_separator,
+    seconds_text,
+)
 from portal.core.navigation import menu_for
 
 
@@ -30,3 +37,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         local_datetime=datetime_text, dateformat=date_text, datetimeformat=datetime_text
     )
+    app.jinja_env.filters["local_seconds"] = seconds_text

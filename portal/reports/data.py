@@ -39,6 +39,7 @@ from portal.visits.risk import (
     RiskSignal,
     reason_text,
 )
+from portal.visits.signing import GENESIS
 
 # Printed records carry full, unambiguous dates whatever the reader's language.
 PRINT_TIME = "yyyy-MM-dd HH:mm"
@@ -193,6 +194,10 @@ class VisitReport:
     versions: list[Version]
     filename: FileName
     internal: bool = True  # the company's judgements printed (staff); a borrower's copy omits them
+    # The chain (portal/visits/chain.py): the hash of the borrower's record signed before;
+    # None on records signed before visits were chained.
+    previous_hash: str | None = None
+    first_of_chain: bool = False
 
 
 def _borrower_lines(borrower: Borrower) -> list[Line]:
@@ -312,6 +317,8 @@ def _visit_report(
             _("visit-%(id)s-%(month)s.pdf", id=visit.id, month=month),
         ),
         internal=internal,
+        previous_hash=visit.previous_hash,
+        first_of_chain=visit.previous_hash == GENESIS,
     )
 
 

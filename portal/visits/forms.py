@@ -9,7 +9,7 @@ from wtforms.validators import InputRequired, Length, ValidationError
 
 from portal.core.calendar import company_tz
 from portal.core.once import OnceTokenField
-from portal.visits import signing
+from portal.visits import capture, signing
 from portal.visits.kinds import clean_text
 from portal.visits.models import Visit
 from portal.visits.operations import (
@@ -87,9 +87,14 @@ class VisitForm(QuestionFields, FlaskForm):
 
     signature_png: bytes | None = None
 
-    def __init__(self, *args, original: Visit | None = None, **kwargs):
+    def __init__(
+        self, *args, original: Visit | None = None, opened_for: str | None = None, **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.original = original
+        # What the server's opening token is bound to (capture.opened_subject); None: the
+        # form was not served by the server (the field kit), any token is ignored.
+        self.opened_for = opened_for
 
     def validate_visited_at(self, field):
         if field.data is None:
@@ -138,7 +143,15 @@ class VisitForm(QuestionFields, FlaskForm):
 
     def evidence(self) -> VisitEvidence:
         """The visit's evidence as the operation takes it."""
-        return VisitEvidence(place_note=self.place_note.data or "")
+        return VisitEvidence(
+            opened_at=capture.device_time(self.opened_at.data),
+            opened_at_server=capture.opened_at_server(self.opened_token.data, self.opened_for),
+            signed_at_device=capture.device_time(self.signed_at_device.data),
+            location_status=capture.location_status(
+                self.location_status.data, self.location()[0] is not None
+            ),
+            place_note=self.place_note.data or "",
+        )
 
     def answers(self) -> VisitAnswers:
         """The validated input as the operation takes it."""
@@ -161,6 +174,10 @@ def prefill_from(visit: Visit) -> dict:
         "latitude": "" if visit.latitude is None else f"{visit.latitude:.6f}",
         "longitude": "" if visit.longitude is None else f"{visit.longitude:.6f}",
         "accuracy": "" if visit.accuracy_m is None else str(visit.accuracy_m),
+        # The amendment corrects the record of the same visit: its position's status and
+        # the note on the place go with the position (the opening time is the new form's).
+        "location_status": visit.location_status or "",
+        "place_note": visit.place_note or "",
         **{q.name: q.kind.to_form(getattr(visit, q.name)) for q in QUESTIONS},
     }
 

@@ -25,7 +25,7 @@ from portal.database import utcnow
 from portal.extensions import db
 from portal.fieldkit import queries as fieldkit_queries
 from portal.loans.models import RepaymentStatus
-from portal.visits import compliance, operations, queries, questions
+from portal.visits import capture, chain, compliance, operations, queries, questions, signing
 from portal.visits.forms import AcknowledgeForm, VisitForm, prefill_from
 from portal.visits.models import RepaymentState, Visit, VisitSignature
 from portal.visits.risk import LEVEL_LABELS, RiskLevel
@@ -60,6 +60,8 @@ def _save_once(form: VisitForm, draft_key: str, sign):
 
 def _render_form(form: VisitForm, borrower, loan, draft_key: str, original=None):
     form.idempotency_token.issue()
+    if not form.opened_token.data:  # the first opening counts: a re-shown form keeps its own
+        form.opened_token.data = capture.issue_opened_token(form.opened_for)
     if form.signature.errors:
         form.signature.data = ""  # never redraw a refused signature as if it were valid
     return render_template(
@@ -84,8 +86,8 @@ def new(borrower_id: int):
             _("%(name)s has no active loan: a follow-up visit needs one.", name=borrower), "warning"
         )
         return redirect(url_for("visits.borrower_visits", borrower_id=borrower.id))
-    form = VisitForm()
     draft_key = f"visit-new-borrower-{borrower.id}"
+    form = VisitForm(opened_for=capture.opened_subject(current_user.id, draft_key))
     if form.validate_on_submit():
         saved = _save_once(
             form,
@@ -128,8 +130,12 @@ def amend(visit_id: int):
             "warning",
         )
     prefill = None if request.method == "POST" else prefill_from(original)
-    form = VisitForm(data=prefill, original=original)
     draft_key = f"visit-amend-{original.id}"
+    form = VisitForm(
+        data=prefill,
+        original=original,
+        opened_for=capture.opened_subject(current_user.id, draft_key),
+    )
     if form.validate_on_submit():
         saved = _save_once(
             form,
@@ -166,6 +172,8 @@ def _detail_page(visit: Visit, acknowledge_form: AcknowledgeForm | None = None):
         acknowledge_form=acknowledge_form or AcknowledgeForm(),
         sections=questions.sections(internal=current_user.can_see_internal_assessments),
         draft_clear_key=session.pop(DRAFT_CLEAR, None),
+        genesis=signing.GENESIS,
+        location_statuses=capture.NO_FIX_LABELS,
     )
 
 
@@ -263,6 +271,16 @@ def compliance_page():
 def borrower_visits(borrower_id: int):
     borrower = get_visible_or_404(Borrower, borrower_id)
     return _borrower_visit_list(borrower)
+
+
+@bp.get("/borrowers/<int:borrower_id>/visits/chain")
+@roles_required(Role.OFFICER, Role.HEAD, Role.ADMIN)
+def chain_page(borrower_id: int):
+    """The borrower's signed records verified as one chain (docs/visit-evidence.md)."""
+    borrower = get_visible_or_404(Borrower, borrower_id)
+    return render_template(
+        "visits/chain.html", borrower=borrower, check=chain.verify_chain(borrower.id)
+    )
 
 
 @bp.get("/me/visits")

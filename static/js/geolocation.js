@@ -35,6 +35,14 @@
     const lat = byId(button.getAttribute('data-lat-input'));
     const lng = byId(button.getAttribute('data-lng-input'));
     const accuracy = byId(button.getAttribute('data-accuracy-input'));
+    // What happened, for the record: "fix", "denied", "unavailable", "timeout",
+    // "unsupported" (the server renders "not_asked" until the button is used).
+    const outcome = byId(button.getAttribute('data-status-input'));
+    const report = (value) => {
+      // A failed retry does not unsay an earlier good fix (its values are kept).
+      if (value !== 'fix' && lat && lng && lat.value && lng.value) return;
+      if (outcome && outcome.value !== value) setInput(outcome, value);
+    };
 
     const say = (message, tone) => {
       if (!status) return;
@@ -46,6 +54,7 @@
     // Geolocation needs a secure context (HTTPS or localhost); elsewhere the
     // API is missing and the button stays hidden as the server rendered it.
     if (!('geolocation' in navigator)) {
+      report('unsupported');
       if (!button.hidden) {
         button.disabled = true;
         say(text('data-text-unsupported', 'Location is not available on this device.'), 'text-muted');
@@ -77,6 +86,7 @@
       setTimeout(() => {
         if (finished) return;
         say(text('data-text-timeout', 'Locating took too long. Try again.'), 'text-danger');
+        report('timeout');
         done();
       }, timeout + 15000);
 
@@ -90,6 +100,7 @@
           setInput(lat, latitude.toFixed(6));
           setInput(lng, longitude.toFixed(6));
           setInput(accuracy, String(meters));
+          report('fix');
           say(fill(text('data-text-success', 'Location recorded (±{accuracy} m).'), {
             lat: latitude.toFixed(6), lng: longitude.toFixed(6), accuracy: meters,
           }), 'text-success');
@@ -105,6 +116,7 @@
             3: text('data-text-timeout', 'Locating took too long. Try again.'),
           };
           say(messages[error.code] || messages[2], 'text-danger');
+          report({ 1: 'denied', 3: 'timeout' }[error.code] || 'unavailable');
           done();
         },
         { enableHighAccuracy: true, timeout, maximumAge: MAX_AGE_MS },

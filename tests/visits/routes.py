@@ -8,7 +8,7 @@ from portal.database import utcnow
 from portal.extensions import db
 from portal.visits.risk import RiskSignal
 from tests.factories import Ref
-from tests.routes import EVERYONE, MANAGERS, Route
+from tests.routes import EVERYONE, MANAGERS, STAFF, Route
 from tests.visits.helpers import make_visit
 
 NOBODY = frozenset()
@@ -37,6 +37,8 @@ ROUTES = [
     Route("visits.compliance_page", "GET", "/visits/compliance", MANAGERS),
     Route("visits.compliance_page", "GET", "/visits/compliance?month=2026-06", MANAGERS),
     Route("visits.mine", "GET", "/me/visits", frozenset({"borrower"})),
+    Route("visits.chain_page", "GET", "/borrowers/{own_borrower.id}/visits/chain", STAFF),
+    Route("visits.chain_page", "GET", "/borrowers/{foreign_borrower.id}/visits/chain", ADMIN),
 ]
 
 RED = {"risk_signals": frozenset({RiskSignal.REPAYMENT_OVERDUE, RiskSignal.BUSINESS_SUSPENDED})}
