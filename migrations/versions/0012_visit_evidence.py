@@ -54,7 +54,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('visit_id', sa.Integer(), nullable=False),
     sa.Column('branch_id', sa.Integer(), nullable=False),
-    sa.Column('action', sa.Enum('confirmed', 'asked', name='reviewaction', native_enum=False, length=16), nullable=False),
+    sa.Column('action', sa.Enum('confirmed', 'asked', 'answered', name='reviewaction', native_enum=False, length=16), nullable=False),
     sa.Column('note', sa.Text(), nullable=False),
     sa.Column('reviewed_by_id', sa.Integer(), nullable=False),
     sa.Column('reviewed_at', sa.DateTime(), nullable=False),
