@@ -65,11 +65,14 @@ def register_blueprints(app: Flask) -> None:
 def register_links() -> None:
     """Where one feature's write starts work in another: every such link is listed here."""
     from portal.borrowers.operations import borrower_reassigned
+    from portal.evidence import flags as evidence_flags
     from portal.services import operations as services
     from portal.tiers import stored as tier_suggestions
     from portal.visits.operations import visit_signed
 
     visit_signed.connect(services.on_visit_signed)
+    # A signed visit's evidence is checked against the rules: its flags, in the same commit.
+    visit_signed.connect(evidence_flags.on_visit_signed)
     borrower_reassigned.connect(services.on_borrower_reassigned)
     # Loan steps, counted visits and tier changes store the borrower's suggested tier
     # in their own transaction, whichever feature wrote them.
@@ -87,6 +90,8 @@ def register_template_helpers(app: Flask) -> None:
     from portal.care.occasions import solar_term_label
     from portal.complaints.queries import menu_count as complaint_menu_count
     from portal.evidence import queries as evidence
+    from portal.evidence.rules import distance_text
+    from portal.evidence.sites import visit_site_distance
     from portal.fieldkit.queries import open_held_count as field_held_count
     from portal.loans.lifecycle import retraining_reason
     from portal.loans.models import loan_status_label, repayment_status_label
@@ -113,10 +118,12 @@ def register_template_helpers(app: Flask) -> None:
         signoff_mistakes=signoff_mistakes,
         solar_term_label=solar_term_label,
         training_language=training_language,
+        visit_site_distance=visit_site_distance,
         visit_warning_count=visits.open_warning_count,
     )
     app.jinja_env.filters.update(
         birth_year=masking.birth_year,
+        distance=distance_text,
         display_phone=masking.display_phone,
         mask_numbers_in_text=masking.mask_numbers_in_text,
         mask_phone=masking.mask_phone,

@@ -19,9 +19,8 @@ from portal.evidence import operations, rules, sites
 from portal.evidence.models import VisitFlag
 from portal.evidence.rules import FlagCode
 from portal.extensions import db
-from portal.visits import models as visit_models
 from portal.visits import photos as visit_photos
-from portal.visits.models import Visit
+from portal.visits.models import Visit, VisitPhoto
 
 Found = tuple[FlagCode, dict]
 
@@ -225,14 +224,9 @@ def _text_reused(visit: Visit) -> Iterator[Found]:
 
 
 def _photo_flags(visit: Visit) -> Iterator[Found]:
-    """Each photo: a near-identical photo on another record (index), and its capture time."""
-    photo_model = getattr(visit_models, "VisitPhoto", None)
-    if photo_model is None:  # the photos' table comes with the photo feature
-        return
+    """Each photo: a near-identical photo on another record (the hash index), and its age."""
     photos = db.session.scalars(
-        sa.select(photo_model)
-        .where(photo_model.visit_id == visit.id)
-        .order_by(photo_model.position)
+        sa.select(VisitPhoto).where(VisitPhoto.visit_id == visit.id).order_by(VisitPhoto.position)
     ).all()
     if not photos:
         return
@@ -242,7 +236,7 @@ def _photo_flags(visit: Visit) -> Iterator[Found]:
             photo.phash, rules.PHOTO_REUSE_BITS, exclude_visit_id=visit.id
         ):
             if other.visit_id in own:
-                continue
+                continue  # an amendment and the visit it corrects share their photos
             yield (
                 FlagCode.PHOTO_REUSED,
                 {

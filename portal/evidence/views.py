@@ -9,17 +9,107 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.access import get_visible_or_404, or_404, require, roles_required
-from portal.accounts.models import Role
-from portal.core.actions import Refused, current_actor, done, refused_on, writes
+from portal.accounts.models import Role, User
+from portal.borrowers.models import Borrower
+from portal.core.actions import Refused, attempt, current_actor, done, refused_on, writes
 from portal.core.calendar import Month, current_month, month_of
 from portal.core.paging import paginate_rows, per_page
-from portal.evidence import operations, queries, rules
-from portal.evidence.forms import AnswerForm, ReviewForm
-from portal.evidence.models import ReviewAction
+from portal.evidence import operations, queries, rules, sites
+from portal.evidence.forms import AnswerForm, PinSiteForm, ReviewForm
+from portal.evidence.models import ReviewAction, SiteSource
 from portal.evidence.plot import distance_plot
+from portal.extensions import db
 from portal.visits.models import Visit
 
 bp = Blueprint("evidence", __name__)
+
+
+# --- The borrower's site: pinned by the officer, confirmed by the head ---------------------
+
+
+def _site_page(borrower: Borrower, pin_form: PinSiteForm | None = None):
+    row = sites.stored(borrower.id)
+    site = sites.site_in_force(borrower.id)
+    fixes = sites.recent_fixes(borrower.id)
+    can_pin = operations.can_pin(borrower, current_user) and (
+        row is None or row.source != SiteSource.PINNED
+    )
+    return render_template(
+        "evidence/site.html",
+        borrower=borrower,
+        row=row,
+        site=site,
+        waiting=sites.is_waiting(row),
+        pinned_by=db.session.get(User, row.pinned_by_id) if row and row.pinned_by_id else None,
+        confirmed_by=(
+            db.session.get(User, row.confirmed_by_id) if row and row.confirmed_by_id else None
+        ),
+        fixes=[(fix, sites.distance_from_site(fix, site)) for fix in fixes],
+        pin_form=(pin_form or _pin_form(borrower, fixes)) if can_pin else None,
+        can_confirm=operations.can_confirm(borrower, current_user),
+        rules=rules,
+    )
+
+
+def _pin_form(borrower: Borrower, fixes=None) -> PinSiteForm:
+    fixes = sites.recent_fixes(borrower.id) if fixes is None else fixes
+    return PinSiteForm([fix for fix in fixes if rules.is_good_fix(fix.accuracy_m)])
+
+
+@bp.get("/borrowers/<int:borrower_id>/site")
+@roles_required(Role.ADMIN, Role.HEAD, Role.OFFICER)
+def site(borrower_id: int):
+    return _site_page(get_visible_or_404(Borrower, borrower_id))
+
+
+@bp.post("/borrowers/<int:borrower_id>/site/pin")
+@roles_required(Role.OFFICER, Role.HEAD)
+@writes
+def pin_site(borrower_id: int):
+    borrower = get_visible_or_404(Borrower, borrower_id)
+    form = _pin_form(borrower)
+    if form.validate_on_submit():
+        fix = form.chosen_fix()
+        latitude, longitude, accuracy = (
+            (fix.latitude, fix.longitude, fix.accuracy_m) if fix else form.position()
+        )
+        visit = db.session.get(Visit, fix.visit_id) if fix else None
+        try:
+            operations.pin_site(borrower, current_actor(), latitude, longitude, accuracy, visit)
+        except Refused as refusal:
+            refused_on(form, refusal)
+        else:
+            return done(
+                _("The site was pinned. It takes effect when the branch head confirms it."),
+                url_for("evidence.site", borrower_id=borrower.id),
+            )
+    return _site_page(borrower, form)
+
+
+@bp.post("/borrowers/<int:borrower_id>/site/confirm")
+@roles_required(Role.HEAD, Role.ADMIN)
+@writes
+def confirm_site(borrower_id: int):
+    borrower = get_visible_or_404(Borrower, borrower_id)
+    require(operations.can_confirm(borrower, current_user))
+    return attempt(
+        lambda: operations.confirm_site(borrower, current_actor()),
+        _("The pinned site was confirmed: visits are now measured from it."),
+        url_for("evidence.site", borrower_id=borrower.id),
+    )
+
+
+@bp.post("/borrowers/<int:borrower_id>/site/remove-pin")
+@roles_required(Role.HEAD, Role.ADMIN)
+@writes
+def remove_pin(borrower_id: int):
+    borrower = get_visible_or_404(Borrower, borrower_id)
+    require(operations.can_confirm(borrower, current_user))
+    return attempt(
+        lambda: operations.remove_pin(borrower, current_actor()),
+        _("The pin was removed: the site established by the visits applies, if there is one."),
+        url_for("evidence.site", borrower_id=borrower.id),
+    )
 
 
 # --- The head's "visits to check", the check of one visit, the officer's answers ---------

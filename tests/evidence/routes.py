@@ -17,6 +17,21 @@ CHECKERS = frozenset({"admin", "head", "officer"})
 
 ROUTES: list[Route] = []
 
+# The borrower's site: staff who see the borrower read it, the officer and the head pin
+# it, the head (or an admin) confirms or removes the pin.
+STAFF = frozenset({"admin", "head", "officer"})
+FIELD = frozenset({"officer", "head"})
+ROUTES += [
+    Route("evidence.site", "GET", "/borrowers/{own_borrower.id}/site", STAFF),
+    Route("evidence.site", "GET", "/borrowers/{foreign_borrower.id}/site", ADMIN),
+    Route("evidence.pin_site", "POST", "/borrowers/{own_borrower.id}/site/pin", FIELD),
+    Route("evidence.pin_site", "POST", "/borrowers/{foreign_borrower.id}/site/pin", NOBODY),
+    Route("evidence.confirm_site", "POST", "/borrowers/{own_borrower.id}/site/confirm", MANAGERS),
+    Route("evidence.confirm_site", "POST", "/borrowers/{foreign_borrower.id}/site/confirm", ADMIN),
+    Route("evidence.remove_pin", "POST", "/borrowers/{own_borrower.id}/site/remove-pin", MANAGERS),
+    Route("evidence.remove_pin", "POST", "/borrowers/{foreign_borrower.id}/site/remove-pin", ADMIN),
+]
+
 # The head's "visits to check", a flagged visit's check, the officer's answers.
 ROUTES += [
     Route("evidence.to_check", "GET", "/evidence/to-check", MANAGERS),
