@@ -7,6 +7,14 @@ per borrower disbursed over the last months+24 months, a signed visit in 93% of
 the months a loan owes one, and a few of those visits amended (as in real use:
 ``amends_id`` is NULL on nearly every row, which is what the planners' statistics
 then say).
+
+Visit evidence (docs/visit-evidence.md) at a realistic rate: the visits of the last
+PHOTO_MONTHS months carry two to four photos each (tiny stand-in images with random
+perceptual hashes, so the reuse search's band indexes hold as many rows as a year of
+use), about one visit in fourteen carries flags (FLAG_MIX; their figures are drawn,
+not worked out from the row), and most flagged visits of past months were checked by
+the head. The evidence has its own random stream, so the rest of the company is the
+same as without it.
 """
 
 import hashlib
@@ -29,10 +37,12 @@ from portal.care.sending import send_due
 from portal.core.calendar import company_tz, deadline_after
 from portal.demo.borrowers import borrower_fields
 from portal.demo.people import PeopleGenerator
+from portal.evidence.models import ReviewAction, VisitFlag, VisitReview
 from portal.extensions import db
 from portal.loans.models import Loan, LoanStatus, RepaymentStatus
 from portal.services.models import ServiceKind, ServiceRequest
-from portal.visits.models import Visit, VisitSignature, VisitWarning
+from portal.visits.models import Visit, VisitPhoto, VisitSignature, VisitWarning
+from portal.visits.photos import BAND_COLUMNS, bands, photo_digest
 from portal.visits.risk import RiskLevel, RiskSignal, assess
 from portal.visits.signing import GENESIS, content_hash
 
@@ -52,6 +62,27 @@ SIGNAL_MIXES = [  # (weight, signals): most visits find nothing wrong
     (8, (RiskSignal.REPAYMENT_OVERDUE, RiskSignal.BUSINESS_SUSPENDED)),
 ]
 NEEDS = ["financial_training", "technique_training", "marketing_training", "legal_services"]
+# Visit evidence: photos on the visits of the last PHOTO_MONTHS months, PHOTO_COUNTS of
+# them a visit; FLAG_RATE of the visits flagged, once or (FLAG_TWICE of those) twice.
+PHOTO_MONTHS = 6
+PHOTO_COUNTS = (2, 3, 3, 4)
+PHOTO_KINDS = ("business", "stock", "collateral", "guarantor")
+FLAG_RATE = 0.07
+FLAG_TWICE = 0.15
+FLAG_MIX = [  # (weight, code): positions and times more often than copies
+    (25, "no_fix"),
+    (20, "far_from_site"),
+    (15, "text_reused"),
+    (12, "quick_signing"),
+    (12, "outside_hours"),
+    (6, "photo_reused"),
+    (4, "old_photo"),
+    (4, "impossible_travel"),
+    (2, "signature_reused"),
+]
+# The head's checks of a flagged visit by then: (weight, actions), past months / this month.
+CHECKED_PAST = [(75, ("confirmed",)), (8, ("asked",)), (5, ("asked", "answered")), (12, ())]
+CHECKED_RECENT = [(25, ("confirmed",)), (10, ("asked",)), (65, ())]
 
 
 @dataclass(frozen=True)
@@ -94,6 +125,13 @@ def _signature_png() -> bytes:
     return buffer.getvalue()
 
 
+def _tiny_jpeg() -> bytes:
+    """The stand-in for every generated photo: 8x8 pixels (the search reads only the hashes)."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (120, 140, 90)).save(buffer, format="JPEG", quality=50)
+    return buffer.getvalue()
+
+
 def _insert(model, rows: list[dict]) -> None:
     for start in range(0, len(rows), BATCH):
         db.session.execute(sa.insert(model.__table__), rows[start : start + BATCH])
@@ -115,6 +153,20 @@ class Generator:
         self.signature_sha256 = hashlib.sha256(self.signature).hexdigest()
         # Each borrower's newest record hash: every visit signs the one before (the chain).
         self.chain: dict[int, str] = {}
+        # Visit evidence, from a stream of its own (the company stays the same without it).
+        self.evidence = random.Random(seed + 1)
+        self.jpeg = _tiny_jpeg()
+        self.photo_sha256 = photo_digest(self.jpeg, self.jpeg)
+        self.photos_since = datetime.combine(
+            _month_start(shape.today, PHOTO_MONTHS - 1), time(0), tzinfo=self.zone
+        )
+        self.this_month = datetime.combine(_month_start(shape.today, 0), time(0), tzinfo=self.zone)
+        self.pending_photos: dict[int, list[dict]] = {}
+        self.heads: dict[int, int] = {}  # branch id → its head's user id
+        self.added_photos: list[dict] = []  # the photos of the visit added last
+        self.last_photo: dict | None = None
+        self.officer_last_visit: dict[int, int] = {}
+        self.photo_id = 0
         self.now = datetime.now(UTC)
         self.response_days = dict(
             db.session.execute(sa.select(ServiceKind.code, ServiceKind.response_days)).all()
@@ -142,6 +194,7 @@ class Generator:
             users.append(
                 self._user(user_id, f"head-{code.lower()}", Role.HEAD, branch_id + b, password)
             )
+            self.heads[branch_id + b] = user_id
             user_id += 1
         for o in range(self.shape.officers):
             branch = branch_id + o // self.shape.per_branch
@@ -179,6 +232,7 @@ class Generator:
     def borrowers(self, officers: list[int], branch_of: dict[int, int]) -> None:
         """Borrowers, their loans and visits, written in chunks to bound memory."""
         borrower_id, loan_id, visit_id = _next_id(Borrower), _next_id(Loan), _next_id(Visit)
+        self.photo_id = _next_id(VisitPhoto)
         for start in range(0, self.shape.borrowers, BATCH):
             rows = {
                 "borrowers": [],
@@ -186,6 +240,9 @@ class Generator:
                 "loans": [],
                 "visits": [],
                 "signatures": [],
+                "photos": [],
+                "flags": [],
+                "reviews": [],
                 "warnings": [],
                 "requests": [],
             }
@@ -224,6 +281,9 @@ class Generator:
                 (Loan, "loans"),
                 (Visit, "visits"),
                 (VisitSignature, "signatures"),
+                (VisitPhoto, "photos"),
+                (VisitFlag, "flags"),
+                (VisitReview, "reviews"),
                 (VisitWarning, "warnings"),
                 (ServiceRequest, "requests"),
             ):
@@ -270,6 +330,7 @@ class Generator:
                 continue
             visit = self._visit(visit_id, loan, officer, visited)
             self._add_visit(rows, visit)
+            self._flag(rows, visit)
             if visit["services_needed"] and self.now - visited < REQUEST_WINDOW:
                 rows["requests"].append(self._request(visit))
             visit_id += 1
@@ -282,6 +343,8 @@ class Generator:
     def _add_visit(self, rows: dict, visit: dict) -> None:
         rows["visits"].append(visit)
         rows["signatures"].append({"visit_id": visit["id"], "png": self.signature})
+        self.added_photos = self.pending_photos.pop(visit["id"], [])
+        rows["photos"].extend(self.added_photos)
         if visit["risk_level"] == RiskLevel.RED.value:
             rows["warnings"].append(
                 {
@@ -362,15 +425,152 @@ class Generator:
             "location_status": None,
             "place_note": "",
         }
+        if visited >= self.photos_since:
+            self.pending_photos[visit_id] = self._photos(visit_id, visited)
         return self._signed(row)
 
     def _signed(self, row: dict) -> dict:
-        """``row`` sealed as the newest record of its borrower's chain."""
+        """``row`` sealed as the newest record of its borrower's chain, with its photos."""
         row["previous_hash"] = self.chain.get(row["borrower_id"], GENESIS)
         row["signature_sha256"] = self.signature_sha256
-        row["content_hash"] = content_hash(SimpleNamespace(**row), self.signature)
+        photos = [(p["kind"], p["sha256"]) for p in self.pending_photos.get(row["id"], [])]
+        row["content_hash"] = content_hash(SimpleNamespace(**row), self.signature, photos=photos)
         self.chain[row["borrower_id"]] = row["content_hash"]
         return row
+
+    # --- Visit evidence ------------------------------------------------------------------
+
+    def _photos(self, visit_id: int, visited: datetime) -> list[dict]:
+        """The visit's photos: stand-in images, each with a random 64-bit perceptual hash."""
+        rng = self.evidence
+        photos = []
+        for position in range(rng.choice(PHOTO_COUNTS)):
+            phash = f"{rng.getrandbits(64):016x}"
+            photos.append(
+                {
+                    "id": self.photo_id,
+                    "visit_id": visit_id,
+                    "position": position,
+                    "kind": PHOTO_KINDS[position],
+                    "sha256": self.photo_sha256,
+                    "width": 8,
+                    "height": 8,
+                    "taken_at": visited + timedelta(minutes=position + 1),
+                    "latitude": None,
+                    "longitude": None,
+                    "phash": phash,
+                    **dict(zip(BAND_COLUMNS, bands(phash), strict=True)),
+                    "jpeg": self.jpeg,
+                    "thumb_jpeg": self.jpeg,
+                }
+            )
+            self.photo_id += 1
+        return photos
+
+    def _flag(self, rows: dict, visit: dict) -> None:
+        """Flags on about one visit in fourteen, and the head's checks of them."""
+        rng = self.evidence
+        officer = visit["officer_id"]
+        earlier = self.officer_last_visit.get(officer)
+        self.officer_last_visit[officer] = visit["id"]
+        photos = self.added_photos
+        if rng.random() >= FLAG_RATE:
+            if photos:
+                self.last_photo = photos[0]
+            return
+        weights, codes = zip(*FLAG_MIX, strict=True)
+        count = 2 if rng.random() < FLAG_TWICE else 1
+        chosen = dict.fromkeys(rng.choices(codes, weights=weights, k=count))
+        details = [(code, self._detail(code, visit, earlier, photos)) for code in chosen]
+        for code, detail in details:
+            if detail is None:
+                continue
+            rows["flags"].append(
+                {
+                    "visit_id": visit["id"],
+                    "branch_id": visit["branch_id"],
+                    "officer_id": officer,
+                    "visited_at": visit["visited_at"],
+                    "code": code,
+                    "detail": detail,
+                    "raised_at": visit["received_at"],
+                }
+            )
+        if any(detail is not None for _, detail in details):
+            self._checks(rows, visit)
+        if photos:
+            self.last_photo = photos[0]
+
+    def _detail(self, code: str, visit: dict, earlier: int | None, photos: list) -> dict | None:
+        """The figures of one flag (None when this visit cannot carry it)."""
+        rng = self.evidence
+        other = earlier or visit["id"]
+        if code == "no_fix":
+            return {"location_status": rng.choice(["denied", "unavailable", "timeout"])}
+        if code == "far_from_site":
+            return {
+                "distance_m": rng.randint(1200, 15000),
+                "accuracy_m": rng.randint(5, 60),
+                "site": "visits",
+            }
+        if code == "text_reused":
+            return {"other_visit_id": other, "similarity": round(rng.uniform(0.9, 1.0), 3)}
+        if code == "quick_signing":
+            return {"seconds": rng.randint(15, 170)}
+        if code == "outside_hours":
+            return {
+                "local_time": f"{rng.choice([5, 6, 20, 21, 22, 23]):02d}:{rng.randrange(60):02d}"
+            }
+        if code == "impossible_travel":
+            distance, minutes = rng.randint(6000, 40000), rng.randint(5, 40)
+            return {
+                "other_visit_id": other,
+                "distance_m": distance,
+                "minutes": minutes,
+                "speed_kmh": round(distance / 1000 / (minutes / 60)),
+            }
+        if code == "signature_reused":
+            return {"other_visit_id": other}
+        if not photos:
+            return None
+        if code == "photo_reused":
+            if self.last_photo is None:
+                return None
+            return {
+                "photo_id": photos[0]["id"],
+                "other_photo_id": self.last_photo["id"],
+                "other_visit_id": self.last_photo["visit_id"],
+                "bits": rng.randint(0, 8),
+            }
+        days = rng.randint(31, 400)
+        return {
+            "photo_id": photos[-1]["id"],
+            "taken_at": (visit["visited_at"] - timedelta(days=days)).isoformat(),
+            "days": days,
+        }
+
+    def _checks(self, rows: dict, visit: dict) -> None:
+        """What the branch head did about a flagged visit by now (the newest is its state)."""
+        rng = self.evidence
+        recent = visit["visited_at"] >= self.this_month
+        mix = CHECKED_RECENT if recent else CHECKED_PAST
+        actions = rng.choices([a for _, a in mix], weights=[w for w, _ in mix])[0]
+        when = visit["received_at"]
+        for action in actions:
+            when = min(when + timedelta(days=rng.randint(1, 5)), self.now)
+            rows["reviews"].append(
+                {
+                    "visit_id": visit["id"],
+                    "branch_id": visit["branch_id"],
+                    "action": action,
+                    "note": "已核实" if action == ReviewAction.CONFIRMED else "请说明情况",
+                    # The head of the branch checks; the officer answers.
+                    "reviewed_by_id": visit["officer_id"]
+                    if action == ReviewAction.ANSWERED
+                    else self.heads[visit["branch_id"]],
+                    "reviewed_at": when,
+                }
+            )
 
     def _request(self, visit: dict) -> dict:
         """The request a need ticked on ``visit`` opened, still waiting for an answer."""
@@ -409,6 +609,9 @@ def reset_sequences() -> None:
         OfficerAssignment,
         Loan,
         Visit,
+        VisitPhoto,
+        VisitFlag,
+        VisitReview,
         VisitWarning,
         ServiceRequest,
     ):
