@@ -98,6 +98,10 @@ def png_data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
+def jpeg_data_uri(jpeg: bytes) -> str:
+    return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
+
+
 def signal_text(signals) -> str:
     """The reason for a risk level: its signals, e.g. "还款逾期 + 经营停顿或关闭"."""
     return " + ".join(str(SIGNAL_LABELS[RiskSignal(s)]) for s in signals) or _("no risk signals")
@@ -170,6 +174,15 @@ class AmendedVisit:
 
 
 @dataclass(frozen=True)
+class PhotoPrint:
+    """One photo of the visit, printed small: its thumbnail, what it shows, when taken."""
+
+    uri: str
+    kind: str
+    taken_at: str
+
+
+@dataclass(frozen=True)
 class VisitReport:
     template: ClassVar[str] = "visit_report.html"
     visit_id: int
@@ -194,6 +207,7 @@ class VisitReport:
     versions: list[Version]
     filename: FileName
     internal: bool = True  # the company's judgements printed (staff); a borrower's copy omits them
+    photos: tuple[PhotoPrint, ...] = ()  # the photos signed with the record, in order
     # The chain (portal/visits/chain.py): the hash of the borrower's record signed before;
     # None on records signed before visits were chained.
     previous_hash: str | None = None
@@ -317,6 +331,14 @@ def _visit_report(
             _("visit-%(id)s-%(month)s.pdf", id=visit.id, month=month),
         ),
         internal=internal,
+        photos=tuple(
+            PhotoPrint(
+                jpeg_data_uri(photo.thumb_jpeg),
+                photo.kind_label,
+                when(photo.taken_at) if photo.taken_at else "",
+            )
+            for photo in visit.photos
+        ),
         previous_hash=visit.previous_hash,
         first_of_chain=visit.previous_hash == GENESIS,
     )

@@ -4,12 +4,23 @@ from datetime import UTC
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, HiddenField, StringField, SubmitField, TextAreaField
+from werkzeug.datastructures import FileStorage
+from wtforms import (
+    DateTimeLocalField,
+    Field,
+    HiddenField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from portal.core.calendar import company_tz
+from portal.core.forms import choices
 from portal.core.once import OnceTokenField
 from portal.visits import capture, signing
+from portal.visits import photos as visit_photos
 from portal.visits.kinds import clean_text
 from portal.visits.models import Visit
 from portal.visits.operations import (
@@ -31,6 +42,82 @@ QuestionFields = type(
 )
 
 
+class PhotoField(Field):
+    """One photo of the visit: a file from the tablet's camera (the online form), or an
+    image data URL (the field kit's entry, or a photo kept when the form was refused).
+
+    ``data`` is the upload's bytes, or None; ``prepared`` is what the server made of it
+    (portal/visits/photos.py) once the form validated it.
+    """
+
+    prepared: visit_photos.PreparedPhoto | None = None
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        for value in valuelist:  # a new file wins over a kept photo of the same slot
+            if isinstance(value, FileStorage) and value.filename:
+                self.data = value.stream.read(visit_photos.MAX_UPLOAD_BYTES + 1)
+                return
+        for value in valuelist:
+            if isinstance(value, str) and value:
+                self.data = visit_photos.from_data_url(value) or b"-"  # "-": refused as no photo
+                return
+
+    def kept(self) -> tuple[str, str] | None:
+        """(photo, thumbnail) as data URLs, when the form is shown again with this photo valid."""
+        if self.prepared is None:
+            return None
+        return visit_photos.kept_data_url(self.prepared), visit_photos.thumb_data_url(self.prepared)
+
+
+class PhotoFields:
+    """Up to six photos, each with what it shows (``photo_1`` … ``photo_6``, ``photo_kind_1`` …)."""
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        return self._prepare_photos() and valid
+
+    def photo_slots(self) -> list[tuple[PhotoField, SelectField]]:
+        """(photo, kind) field pairs, in the form's order."""
+        return [(self[f"photo_{n}"], self[f"photo_kind_{n}"]) for n in PHOTO_SLOTS]
+
+    def _prepare_photos(self) -> bool:
+        """Decode every attached photo (side by side); a refusal goes beside its photo."""
+        filled = [(photo, kind) for photo, kind in self.photo_slots() if photo.data]
+        results = visit_photos.prepare_many(
+            [(photo.data, kind.data, photo.name) for photo, kind in filled]
+        )
+        valid = True
+        for (photo, _kind), result in zip(filled, results, strict=True):
+            if isinstance(result, visit_photos.PhotoRefused):
+                photo.errors = [*photo.errors, result.message]
+                valid = False
+            else:
+                photo.prepared = result
+        return valid
+
+    def prepared_photos(self) -> tuple[visit_photos.PreparedPhoto, ...]:
+        """The validated photos, in the form's order, as the operation stores them."""
+        return tuple(photo.prepared for photo, _kind in self.photo_slots() if photo.prepared)
+
+
+PHOTO_SLOTS = range(1, visit_photos.MAX_PHOTOS + 1)
+# The kind each slot offers first: the business, its stock, the collateral, the guarantor.
+_SLOT_KINDS = ("business", "stock", "collateral", "guarantor", "other", "other")
+for _n in PHOTO_SLOTS:
+    setattr(PhotoFields, f"photo_{_n}", PhotoField(_l("Photo %(number)d", number=_n)))
+    setattr(
+        PhotoFields,
+        f"photo_kind_{_n}",
+        SelectField(
+            _l("What the photo shows"),
+            choices=choices(visit_photos.PHOTO_KINDS.items()),
+            default=_SLOT_KINDS[_n - 1],
+            validate_choice=False,  # checked with the photo it belongs to (photos.prepare)
+        ),
+    )
+
+
 class LocalDateTimeField(DateTimeLocalField):
     """A datetime-local input read in the company's time zone."""
 
@@ -46,7 +133,7 @@ def _text(limit: int) -> Length:
     return Length(max=limit, message=_l("Keep this under %(max)d characters.", max=limit))
 
 
-class VisitForm(QuestionFields, FlaskForm):
+class VisitForm(QuestionFields, PhotoFields, FlaskForm):
     """The post-loan follow-up form (贷后跟踪调查表): when and where, the declared
     questions, and the borrower's signature."""
 
@@ -151,6 +238,7 @@ class VisitForm(QuestionFields, FlaskForm):
                 self.location_status.data, self.location()[0] is not None
             ),
             place_note=self.place_note.data or "",
+            photos=self.prepared_photos(),
         )
 
     def answers(self) -> VisitAnswers:

@@ -26,11 +26,30 @@ from portal.extensions import db
 from portal.fieldkit import queries as fieldkit_queries
 from portal.loans.models import RepaymentStatus
 from portal.visits import capture, chain, compliance, operations, queries, questions, signing
+from portal.visits import photos as visit_photos
 from portal.visits.forms import AcknowledgeForm, VisitForm, prefill_from
 from portal.visits.models import RepaymentState, Visit, VisitSignature
 from portal.visits.risk import LEVEL_LABELS, RiskLevel
 
 bp = Blueprint("visits", __name__)
+
+# The forms that carry photos take six camera photos (portal/visits/photos.py), more
+# than the app's usual request limit. Set in a URL value preprocessor because Flask runs
+# those before any before_request function, and CSRFProtect reads the form in one.
+PHOTO_FORMS = frozenset({"visits.new", "visits.amend"})
+
+
+@bp.url_value_preprocessor
+def _photo_form_limits(endpoint, values):
+    if endpoint in PHOTO_FORMS:
+        config = current_app.config
+        request.max_content_length = max(
+            config["MAX_CONTENT_LENGTH"] or 0, visit_photos.MAX_FORM_BYTES
+        )
+        request.max_form_memory_size = max(
+            config.get("MAX_FORM_MEMORY_SIZE") or 0, visit_photos.MAX_FIELD_BYTES
+        )
+
 
 EVERY_ROLE = (Role.ADMIN, Role.HEAD, Role.OFFICER, Role.BORROWER)
 # The page after a saved visit tells draft.js to forget the form's draft.
@@ -190,6 +209,19 @@ def signature(visit_id: int):
     stored = or_404(db.session.get(VisitSignature, visit.id))
     response = make_response(stored.png)
     response.mimetype = "image/png"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/visits/<int:visit_id>/photos/<int:position>.jpg", defaults={"size": "full"})
+@bp.get("/visits/<int:visit_id>/photos/<int:position>/<any(full, thumb):size>.jpg")
+@roles_required(*EVERY_ROLE)
+def photo(visit_id: int, position: int, size: str):
+    """One photo of a visit (or its thumbnail), for whoever may see the visit."""
+    visit = get_visible_or_404(Visit, visit_id)
+    jpeg = or_404(visit_photos.image_of(visit.id, position, thumb=size == "thumb"))
+    response = make_response(jpeg)
+    response.mimetype = "image/jpeg"
     response.headers["Cache-Control"] = "private, no-store"
     return response
 

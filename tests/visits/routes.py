@@ -10,6 +10,7 @@ from portal.visits.risk import RiskSignal
 from tests.factories import Ref
 from tests.routes import EVERYONE, MANAGERS, STAFF, Route
 from tests.visits.helpers import make_visit
+from tests.visits.photo_helpers import photo_visit
 
 NOBODY = frozenset()
 FIELD = frozenset({"officer", "head"})
@@ -37,6 +38,10 @@ ROUTES = [
     Route("visits.compliance_page", "GET", "/visits/compliance", MANAGERS),
     Route("visits.compliance_page", "GET", "/visits/compliance?month=2026-06", MANAGERS),
     Route("visits.mine", "GET", "/me/visits", frozenset({"borrower"})),
+    Route("visits.photo", "GET", "/visits/{own_photo_visit.id}/photos/0.jpg", EVERYONE),
+    Route("visits.photo", "GET", "/visits/{own_photo_visit.id}/photos/0/thumb.jpg", EVERYONE),
+    Route("visits.photo", "GET", "/visits/{foreign_photo_visit.id}/photos/0.jpg", ADMIN),
+    Route("visits.photo", "GET", "/visits/{foreign_photo_visit.id}/photos/0/thumb.jpg", ADMIN),
     Route("visits.chain_page", "GET", "/borrowers/{own_borrower.id}/visits/chain", STAFF),
     Route("visits.chain_page", "GET", "/borrowers/{foreign_borrower.id}/visits/chain", ADMIN),
 ]
@@ -60,5 +65,23 @@ def objects(app, world) -> dict:
             when,
             **RED,
         )
+        # Visits with a photo, for the photo route.
+        own_photo = photo_visit(
+            db.session.get(Borrower, world.own_borrower.id),
+            db.session.get(User, world.officer.id),
+            when - timedelta(hours=3),
+            size=(320, 240),
+        )
+        foreign_photo = photo_visit(
+            db.session.get(Borrower, world.foreign_borrower.id),
+            db.session.get(User, world.other_officer.id),
+            when - timedelta(hours=3),
+            size=(320, 240),
+        )
         db.session.commit()
-        return {"own_visit": Ref(own.id, "own"), "foreign_visit": Ref(foreign.id, "foreign")}
+        return {
+            "own_visit": Ref(own.id, "own"),
+            "foreign_visit": Ref(foreign.id, "foreign"),
+            "own_photo_visit": Ref(own_photo.id, "own photo"),
+            "foreign_photo_visit": Ref(foreign_photo.id, "foreign photo"),
+        }
