@@ -14,7 +14,7 @@ must be linked.
 
 import hashlib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -23,9 +23,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
-from portal.visits import photos as visit_photos
 from portal.visits import signing
-from portal.visits.models import Visit, VisitSignature
+from portal.visits.models import Visit, VisitPhoto, VisitSignature
+from portal.visits.photos import photo_digest
 
 
 class Problem(StrEnum):
@@ -201,21 +201,52 @@ def _load(borrower_ids: list[int]) -> tuple[dict[int, list[Visit]], dict[int, by
     by_borrower: dict[int, list[Visit]] = {}
     for visit in visits:
         by_borrower.setdefault(visit.borrower_id, []).append(visit)
-    return by_borrower, pngs, stored_photos(visits)
+    return by_borrower, pngs, stored_photos(ids)
 
 
 @dataclass(frozen=True)
 class StoredPhotos:
     """A record's photos as stored: what its hash signs, and what is wrong with them."""
 
-    digests: list[tuple[str, str]]
-    missing: bool = False  # a photo row without its image
-    altered: bool = False  # an image whose bytes no longer give its recorded SHA-256
+    digests: list[tuple[str, str]] = field(default_factory=list)
+    missing: bool = False  # a photo without its image, or a gap in their positions
+    altered: bool = False  # an image whose bytes no longer give its recorded digest
 
 
-def stored_photos(visits: Iterable[Visit]) -> dict[int, StoredPhotos]:
-    """The photos of these visits as their records sign them, by visit id."""
-    return {visit.id: StoredPhotos(visit_photos.digests(visit)) for visit in visits}
+def stored_photos(visit_ids: Iterable[int]) -> dict[int, StoredPhotos]:
+    """The photos of these visits as their records sign them, by visit id.
+
+    Digests are computed from the stored images (never copied from the ``sha256``
+    column); the images are streamed, so a batch never holds them all at once.
+    """
+    ids = list(visit_ids)
+    rows = db.session.execute(
+        sa.select(
+            VisitPhoto.visit_id,
+            VisitPhoto.position,
+            VisitPhoto.kind,
+            VisitPhoto.sha256,
+            VisitPhoto.jpeg,
+            VisitPhoto.thumb_jpeg,
+        )
+        .where(VisitPhoto.visit_id.in_(ids))
+        .order_by(VisitPhoto.visit_id, VisitPhoto.position)
+        .execution_options(yield_per=50)
+    )
+    found: dict[int, list[tuple[int, str, str, str | None]]] = {}
+    for visit_id, position, kind, recorded, jpeg, thumb in rows:
+        digest = photo_digest(jpeg, thumb) if jpeg and thumb else None
+        found.setdefault(visit_id, []).append((position, kind, recorded, digest))
+    photos = {}
+    for visit_id in ids:
+        stored = found.get(visit_id, [])
+        photos[visit_id] = StoredPhotos(
+            digests=[(kind, digest or "") for _position, kind, _recorded, digest in stored],
+            missing=[position for position, *_rest in stored] != list(range(len(stored)))
+            or any(digest is None for *_rest, digest in stored),
+            altered=any(digest != recorded for _position, _kind, recorded, digest in stored),
+        )
+    return photos
 
 
 def verify_chain(borrower_id: int) -> ChainCheck:

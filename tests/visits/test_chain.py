@@ -22,6 +22,7 @@ from tests.conftest import PortalClient
 from tests.reports.helpers import pdf_of, save_page_one, text_of
 from tests.visits.conftest import english, visit_form_data
 from tests.visits.helpers import make_visit
+from tests.visits.photo_helpers import photo_visit
 
 
 def _sign_three(app, world, borrower=None, officer=None) -> list[int]:
@@ -124,6 +125,67 @@ def test_a_changed_signature_digest_column_alone_names_the_record(app, world):
     check = _verify(app, world.own_borrower.id)
     assert check.first_break.visit_id == ids[2]
     assert (check.first_break.problem, check.first_break.part) == (Problem.CONTENT, Part.SIGNATURE)
+
+
+def _photo_chain(app, world) -> list[int]:
+    """Three visits of the officer's borrower, the middle one with three photos."""
+    with app.app_context():
+        borrower = db.session.get(Borrower, world.own_borrower.id)
+        officer = db.session.get(User, world.officer.id)
+        start = utcnow() - timedelta(days=15)
+        first = make_visit(borrower, officer, start).id
+        middle = photo_visit(
+            borrower, officer, start + timedelta(days=7), seeds=(1, 2, 3), size=(320, 240)
+        ).id
+        last = make_visit(borrower, officer, start + timedelta(days=14)).id
+        db.session.commit()
+        return [first, middle, last]
+
+
+@pytest.mark.parametrize("column", ["jpeg", "thumb_jpeg"])
+def test_one_byte_changed_in_a_photo_names_that_record(app, world, column):
+    ids = _photo_chain(app, world)
+    assert _verify(app, world.own_borrower.id).ok
+    query = f"SELECT {column} FROM visit_photos WHERE visit_id = :id AND position = 1"
+    image = bytes(_scalar(app, query, id=ids[1]))
+    _sql(
+        app,
+        f"UPDATE visit_photos SET {column} = :image WHERE visit_id = :id AND position = 1",
+        image=_one_byte_changed(image),
+        id=ids[1],
+    )
+    check = _verify(app, world.own_borrower.id)
+    assert check.first_break.visit_id == ids[1]
+    assert (check.first_break.problem, check.first_break.part) == (Problem.CONTENT, Part.PHOTO)
+    assert [record.visit_id for record in check.broken] == [ids[1]]
+
+
+def test_a_photo_swapped_for_another_with_its_digest_still_names_the_record(app, world):
+    """Another image with its digest written to the column: the record's hash still differs."""
+    ids = _photo_chain(app, world)
+    _sql(
+        app,
+        "UPDATE visit_photos SET jpeg = (SELECT jpeg FROM visit_photos WHERE visit_id = :id"
+        " AND position = 2), thumb_jpeg = (SELECT thumb_jpeg FROM visit_photos"
+        " WHERE visit_id = :id AND position = 2), sha256 = (SELECT sha256 FROM visit_photos"
+        " WHERE visit_id = :id AND position = 2) WHERE visit_id = :id AND position = 0",
+        id=ids[1],
+    )
+    check = _verify(app, world.own_borrower.id)
+    assert check.first_break.visit_id == ids[1]
+    assert check.first_break.problem == Problem.CONTENT
+
+
+def test_a_removed_photo_names_the_record(app, world):
+    ids = _photo_chain(app, world)
+    _sql(app, "DELETE FROM visit_photos WHERE visit_id = :id AND position = 1", id=ids[1])
+    check = _verify(app, world.own_borrower.id)
+    assert check.first_break.visit_id == ids[1]
+    assert check.first_break.problem == Problem.PHOTO_MISSING
+    _sql(app, "DELETE FROM visit_photos WHERE visit_id = :id AND position = 2", id=ids[1])
+    check = _verify(app, world.own_borrower.id)  # the last one gone: the list is shorter
+    assert check.first_break.visit_id == ids[1]
+    assert check.first_break.problem == Problem.CONTENT
 
 
 def test_a_missing_signature_names_the_record(app, world):
