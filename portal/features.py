@@ -29,6 +29,7 @@ FEATURES = (
     "networking",
     "reports",
     "jobs",
+    "reminders",
 )
 
 

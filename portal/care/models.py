@@ -86,15 +86,27 @@ class OutboxMessage(db.Model):
 
     __tablename__ = "care_outbox"
     __table_args__ = (
-        # The database, not the job, guarantees one greeting per borrower, occasion and year.
-        sa.UniqueConstraint("borrower_id", "occasion_code", "year"),
+        # The database, not the job, guarantees one greeting per borrower, occasion and year;
+        # notices and reminders (``once_key`` set) are kept once by their key instead.
+        sa.Index(
+            "uq_care_outbox_greeting",
+            "borrower_id",
+            "occasion_code",
+            "year",
+            unique=True,
+            sqlite_where=sa.text("once_key IS NULL"),
+            postgresql_where=sa.text("once_key IS NULL"),
+        ),
         sa.Index("ix_care_outbox_branch_due", "branch_id", "due_on"),
         sa.Index("ix_care_outbox_branch_status", "branch_id", "status"),
         sa.Index("ix_care_outbox_status_next", "status", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    borrower_id: Mapped[int] = mapped_column(sa.ForeignKey("borrowers.id", ondelete="CASCADE"))
+    # None for a reminder to a member of staff (``user_id``).
+    borrower_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("borrowers.id", ondelete="CASCADE")
+    )
     # Copied from the borrower so the branch head's outbox needs no join to filter.
     branch_id: Mapped[int] = mapped_column(sa.ForeignKey("branches.id"))
     occasion_code: Mapped[str] = mapped_column(sa.String(40))
@@ -111,13 +123,27 @@ class OutboxMessage(db.Model):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Notices to borrowers and reminders to staff (portal/care/texts.py): the key that
+    # keeps each occasion once, and the member of staff a reminder is for.
+    once_key: Mapped[str | None] = mapped_column(sa.String(120), unique=True)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
 
-    borrower: Mapped[Borrower] = relationship()
+    borrower: Mapped[Borrower | None] = relationship()
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
 
     @property
     def idempotency_key(self) -> str:
         """Stable across retries, so a receiving gateway can drop duplicates."""
+        if self.once_key:
+            return self.once_key
         return f"greeting-{self.borrower_id}-{self.occasion_code}-{self.year}"
+
+    @property
+    def recipient_name(self) -> str:
+        """The borrower's name, or the staff member's for a reminder."""
+        if self.borrower is not None:
+            return self.borrower.full_name
+        return self.user.display_name if self.user is not None else ""
 
     @property
     def resendable(self) -> bool:

@@ -69,7 +69,11 @@ def _insert_ignoring_duplicates():
     insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
     return (
         insert(OutboxMessage.__table__)
-        .on_conflict_do_nothing(index_elements=["borrower_id", "occasion_code", "year"])
+        .on_conflict_do_nothing(
+            index_elements=["borrower_id", "occasion_code", "year"],
+            # Greetings only: notices and reminders are kept once by ``once_key``.
+            index_where=OutboxMessage.once_key.is_(None),
+        )
         .returning(OutboxMessage.id)
     )
 

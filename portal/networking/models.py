@@ -142,8 +142,21 @@ class NetworkingEvent(db.Model):
         return sa.false()
 
 
+class Reply(StrEnum):
+    """A guest's answer to an invitation."""
+
+    COMING = "coming"
+    NOT_COMING = "not_coming"
+
+
+REPLY_LABELS = {
+    Reply.COMING: _l("Coming"),
+    Reply.NOT_COMING: _l("Not coming"),
+}
+
+
 class Invitation(db.Model):
-    """A borrower invited to an event, and whether they came."""
+    """A borrower invited to an event, their reply, and whether they came."""
 
     __tablename__ = "event_invitations"
     __table_args__ = (sa.UniqueConstraint("event_id", "borrower_id"),)
@@ -156,8 +169,24 @@ class Invitation(db.Model):
     attended: Mapped[bool] = mapped_column(default=False)
     invited_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     invited_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # Coming or not, as the borrower answered in the portal (or staff noted it); None
+    # until they answer.
+    reply: Mapped[Reply | None] = mapped_column(enum_type(Reply, 16))
+    replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    replied_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
     borrower: Mapped[Borrower] = relationship()
+    event: Mapped[NetworkingEvent] = relationship()
+
+    @property
+    def reply_label(self):
+        return REPLY_LABELS[self.reply] if self.reply else None
+
+    def visible_to(self, user: User) -> bool:
+        """The invited borrower, and whoever sees the event."""
+        if user.role == Role.BORROWER:
+            return self.borrower.user_id == user.id
+        return self.event.visible_to(user)
 
 
 class Outcome(StrEnum):
