@@ -19,6 +19,7 @@ of that visit's other amendments).
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -188,6 +189,8 @@ FLAG_RULES: dict[FlagCode, FlagRule] = {
 }
 
 _ORDER = {code: i for i, code in enumerate(FLAG_RULES)}
+# What normalising drops: everything but letters and digits (spaces, punctuation, "_").
+_NOT_LETTERS = re.compile(r"[\W_]+")
 
 # Why the tablet gave no position, as the reason says it.
 NO_FIX_REASONS: dict[str, LazyString] = {
@@ -263,8 +266,7 @@ def is_old_photo(taken_at: datetime, visited_at: datetime) -> bool:
 
 def normalised_text(text: str | None) -> str:
     """Observations as compared: NFKC (full-width folded), lower case, letters and digits only."""
-    folded = unicodedata.normalize("NFKC", text or "").casefold()
-    return "".join(c for c in folded if unicodedata.category(c)[0] in "LN")
+    return _NOT_LETTERS.sub("", unicodedata.normalize("NFKC", text or "").casefold())
 
 
 def text_similarity(a: str, b: str) -> float | None:
@@ -275,6 +277,8 @@ def text_similarity(a: str, b: str) -> float | None:
     """
     if min(len(a), len(b)) < TEXT_MIN_CHARS:
         return None
+    if 2 * min(len(a), len(b)) / (len(a) + len(b)) < TEXT_SIMILARITY:
+        return None  # the lengths alone are too far apart
     matcher = SequenceMatcher(None, a, b, autojunk=False)
     if matcher.real_quick_ratio() < TEXT_SIMILARITY or matcher.quick_ratio() < TEXT_SIMILARITY:
         return None
