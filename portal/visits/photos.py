@@ -200,7 +200,7 @@ def prepare(data: bytes, kind: str, field: str | None = None, zone=None) -> Prep
 
 def _upright_rgb(image: Image.Image) -> Image.Image:
     """The picture as the camera held it, in RGB; transparency on white."""
-    image = ImageOps.exif_transpose(image)
+    ImageOps.exif_transpose(image, in_place=True)
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         flat = Image.new("RGB", rgba.size, (255, 255, 255))
@@ -215,13 +215,15 @@ def _fit(image: Image.Image, side: int) -> Image.Image:
         return image
     scale = side / max(image.size)
     size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-    return image.resize(size, Image.Resampling.BICUBIC, reducing_gap=3.0)
+    # reducing_gap: a large step (the thumbnail's) first averages whole blocks of pixels.
+    return image.resize(size, Image.Resampling.BICUBIC, reducing_gap=2.0)
 
 
 def _jpeg(image: Image.Image, quality: int) -> bytes:
     # No exif=, icc_profile= or comment=: Pillow writes none of the upload's metadata.
+    # (optimize=True would save about 5% of the bytes for twice the encoding time.)
     output = io.BytesIO()
-    image.save(output, format="JPEG", quality=quality, optimize=True)
+    image.save(output, format="JPEG", quality=quality)
     return output.getvalue()
 
 
