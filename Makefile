@@ -65,6 +65,10 @@ bench-pdf: setup  ## PDF reports at a branch of 5,000 borrowers: visit report, b
 bench-field: setup browser-deps  ## the officer's pages on an emulated slow 3G link (400 ms, 400 kbit/s), Chromium
 	$(BIN)/python bench/field.py $(BENCH_FIELD_ARGS)
 
+.PHONY: bench-evidence
+bench-evidence: setup  ## visit evidence at 100,000 borrowers: a visit saved with six 3-megapixel photos, "visits to check" at a branch of 5,000
+	$(BIN)/python bench/evidence.py $(BENCH_EVIDENCE_ARGS)
+
 db: setup
 	$(BIN)/flask db upgrade
 
