@@ -440,7 +440,7 @@ def test_the_visit_page_shows_its_times_and_both_hashes(client, app, world):
     assert "first record of the chain." in first
     page = client.get(f"/visits/{ids[1]}").get_data(as_text=True)
     assert check.records[1].content_hash in page
-    assert f'data-testid="previous-hash">{check.records[0].content_hash}' in page
+    assert f'<span class="font-monospace">{check.records[0].content_hash}</span>' in page
     assert 'data-testid="visit-times"' in page
     assert "Received by the server" in page and "Form opened (server clock)" in page
 
