@@ -1,5 +1,6 @@
 """The follow-up visit form and the head's acknowledgement of a red warning."""
 
+import re
 from datetime import UTC
 
 from flask_babel import lazy_gettext as _l
@@ -43,31 +44,51 @@ QuestionFields = type(
 
 
 class PhotoField(Field):
-    """One photo of the visit: a file from the tablet's camera (the online form), or an
-    image data URL (the field kit's entry, or a photo kept when the form was refused).
+    """One photo of the visit: a file from the tablet's camera (the online form), an image
+    data URL (the field kit's entry, or a photo kept when the form was refused), or
+    ``original:<position>``, a photo of the visit being amended, kept as it was stored.
 
-    ``data`` is the upload's bytes, or None; ``prepared`` is what the server made of it
-    (portal/visits/photos.py) once the form validated it.
+    ``data`` is the upload's bytes, or None; ``original_position`` the amended visit's
+    photo; ``prepared`` is what the server made of either (portal/visits/photos.py) once
+    the form validated it.
     """
 
     prepared: visit_photos.PreparedPhoto | None = None
+    original_position: int | None = None
+
+    def process_data(self, value):
+        self.data = None
+        self.original_position = _original_position(value)
 
     def process_formdata(self, valuelist):
         self.data = None
+        self.original_position = None
         for value in valuelist:  # a new file wins over a kept photo of the same slot
             if isinstance(value, FileStorage) and value.filename:
                 self.data = value.stream.read(visit_photos.MAX_UPLOAD_BYTES + 1)
                 return
         for value in valuelist:
             if isinstance(value, str) and value:
-                self.data = visit_photos.from_data_url(value) or b"-"  # "-": refused as no photo
+                self.original_position = _original_position(value)
+                if self.original_position is None:
+                    # "-": not an image data URL, refused as not a photo.
+                    self.data = visit_photos.from_data_url(value) or b"-"
                 return
 
     def kept(self) -> tuple[str, str] | None:
         """(photo, thumbnail) as data URLs, when the form is shown again with this photo valid."""
-        if self.prepared is None:
+        if self.prepared is None or self.data is None:
             return None
         return visit_photos.kept_data_url(self.prepared), visit_photos.thumb_data_url(self.prepared)
+
+
+def _original_position(value) -> int | None:
+    if isinstance(value, str) and (match := ORIGINAL_PHOTO.fullmatch(value)):
+        return int(match.group(1))
+    return None
+
+
+ORIGINAL_PHOTO = re.compile(r"original:([0-5])")
 
 
 class PhotoFields:
@@ -82,12 +103,26 @@ class PhotoFields:
         return [(self[f"photo_{n}"], self[f"photo_kind_{n}"]) for n in PHOTO_SLOTS]
 
     def _prepare_photos(self) -> bool:
-        """Decode every attached photo (side by side); a refusal goes beside its photo."""
+        """Decode every attached photo (side by side); a refusal goes beside its photo.
+
+        A photo of the visit being amended is kept as it was stored (not decoded again).
+        """
+        valid = True
+        original = getattr(self, "original", None)
+        stored = visit_photos.photos_of(original) if original is not None else {}
+        for photo, kind in self.photo_slots():
+            if photo.data is None and photo.original_position in stored:
+                try:
+                    photo.prepared = visit_photos.copy_of(
+                        stored[photo.original_position], kind.data
+                    )
+                except visit_photos.PhotoRefused as refusal:
+                    photo.errors = [*photo.errors, refusal.message]
+                    valid = False
         filled = [(photo, kind) for photo, kind in self.photo_slots() if photo.data]
         results = visit_photos.prepare_many(
             [(photo.data, kind.data, photo.name) for photo, kind in filled]
         )
-        valid = True
         for (photo, _kind), result in zip(filled, results, strict=True):
             if isinstance(result, visit_photos.PhotoRefused):
                 photo.errors = [*photo.errors, result.message]
@@ -267,6 +302,15 @@ def prefill_from(visit: Visit) -> dict:
         "location_status": visit.location_status or "",
         "place_note": visit.place_note or "",
         **{q.name: q.kind.to_form(getattr(visit, q.name)) for q in QUESTIONS},
+        # The photos stay with the amendment unless the officer removes or replaces them.
+        **{
+            name: value
+            for number, photo in enumerate(visit.photos, start=1)
+            for name, value in (
+                (f"photo_{number}", f"original:{photo.position}"),
+                (f"photo_kind_{number}", photo.kind),
+            )
+        },
     }
 
 

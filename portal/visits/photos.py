@@ -41,6 +41,7 @@ import imagehash
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, TiffImagePlugin
+from sqlalchemy.orm import undefer
 
 from portal.core.actions import Refused
 from portal.core.calendar import company_tz
@@ -360,6 +361,40 @@ def digests(visit) -> list[tuple[str, str]]:
             .order_by(VisitPhoto.position)
         ).all()
     return [(kind, photo_digest(jpeg, thumb)) for kind, jpeg, thumb in rows]
+
+
+def photos_of(visit) -> dict:
+    """The stored photos of ``visit`` with both images, by position."""
+    return {
+        photo.position: photo
+        for photo in db.session.scalars(
+            sa.select(VisitPhoto)
+            .where(VisitPhoto.visit_id == visit.id)
+            .options(undefer(VisitPhoto.jpeg), undefer(VisitPhoto.thumb_jpeg))
+        )
+    }
+
+
+def copy_of(photo: VisitPhoto, kind: str) -> PreparedPhoto:
+    """A stored photo, byte for byte, for an amendment of its visit (``kind`` may be corrected).
+
+    The digest is computed from the bytes again: a copy never carries a changed photo
+    as if it were signed.
+    """
+    if kind not in PHOTO_KINDS:
+        raise PhotoRefused(UNKNOWN_KIND)
+    return PreparedPhoto(
+        kind=kind,
+        jpeg=photo.jpeg,
+        sha256=photo_digest(photo.jpeg, photo.thumb_jpeg),
+        thumb_jpeg=photo.thumb_jpeg,
+        width=photo.width,
+        height=photo.height,
+        taken_at=photo.taken_at,
+        latitude=photo.latitude,
+        longitude=photo.longitude,
+        phash=photo.phash,
+    )
 
 
 # --- Finding a photo used before ----------------------------------------------------------

@@ -491,3 +491,68 @@ def test_the_visit_report_prints_the_photos_small(client, app, world, visit_form
     assert len(reader(pdf).pages) <= 2
     # Printed from the thumbnails: the whole report stays small.
     assert len(pdf) < 400_000
+
+
+# --- an amendment keeps the photos -------------------------------------------------------------
+
+
+def test_an_amendment_keeps_the_photos_unless_removed(client, app, world, visit_form):
+    client.login("officer")
+    uploads = [(camera_photo(80), "business"), (camera_photo(81), "stock")]
+    assert _new_visit(client, world, visit_form() | _files(*uploads)).status_code == 302
+    original = only_visit(app)
+    page = client.get(f"/visits/{original.id}/amend").get_data(as_text=True)
+    assert page.count('value="original:') == 2
+    assert f"/visits/{original.id}/photos/1/thumb.jpg" in page
+    assert re.search(r'<option selected value="stock">|<option value="stock" selected>', page)
+
+    # The officer corrects what the second photo shows, keeps the first, adds none.
+    kept = {"photo_1": "original:0", "photo_kind_1": "business"}
+    corrected = {"photo_2": "original:1", "photo_kind_2": "collateral"}
+    form = visit_form(idempotency_token="tok-" + "b" * 28) | kept | corrected
+    response = client.submit(
+        f"/visits/{original.id}/amend", form, content_type="multipart/form-data"
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        amendment = db.session.scalars(sa.select(Visit).where(Visit.amends_id == original.id)).one()
+        before, after = (
+            db.session.scalars(
+                sa.select(VisitPhoto)
+                .where(VisitPhoto.visit_id == visit.id)
+                .order_by(VisitPhoto.position)
+            ).all()
+            for visit in (original, amendment)
+        )
+        assert [p.kind for p in after] == ["business", "collateral"]
+        # Byte for byte: the same photos, the same capture facts, signed again.
+        assert [(p.jpeg, p.thumb_jpeg, p.sha256, p.phash, p.taken_at) for p in after] == [
+            (p.jpeg, p.thumb_jpeg, p.sha256, p.phash, p.taken_at) for p in before
+        ]
+        assert operations.verify(amendment)
+
+    # Removed on the form: the next amendment has one photo. A reference to a photo the
+    # amended visit does not have is no photo at all.
+    form = visit_form(idempotency_token="tok-" + "c" * 28) | {
+        "photo_1": "original:1",
+        "photo_kind_1": "collateral",
+        "photo_2": "original:5",
+    }
+    response = client.submit(
+        f"/visits/{amendment.id}/amend", form, content_type="multipart/form-data"
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        newest = db.session.scalars(sa.select(Visit).order_by(Visit.id.desc())).first()
+        assert [p.kind for p in db.session.get(Visit, newest.id).photos] == ["collateral"]
+
+
+def test_a_new_visit_cannot_take_another_visits_photo(client, app, world, visit_form):
+    client.login("officer")
+    uploads = [(camera_photo(82), "business")]
+    assert _new_visit(client, world, visit_form() | _files(*uploads)).status_code == 302
+    form = visit_form(idempotency_token="tok-" + "d" * 28) | {"photo_1": "original:0"}
+    assert _new_visit(client, world, form).status_code == 302
+    with app.app_context():
+        newest = db.session.scalars(sa.select(Visit).order_by(Visit.id.desc())).first()
+        assert db.session.get(Visit, newest.id).photos == []
