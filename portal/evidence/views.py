@@ -149,6 +149,12 @@ def to_check():
     )
 
 
+def _list_of(visit: Visit) -> str:
+    """The "visits to check" list the visit belongs to (its month; its branch for admins)."""
+    branch = {"branch": visit.branch_id} if current_user.role == Role.ADMIN else {}
+    return url_for("evidence.to_check", month=str(month_of(visit.visited_at)), **branch)
+
+
 def _check_page(visit: Visit, review_form=None, answer_form=None):
     check = or_404(queries.visit_check(visit, current_user))
     fix = (visit.latitude, visit.longitude) if visit.latitude is not None else None
@@ -165,11 +171,7 @@ def _check_page(visit: Visit, review_form=None, answer_form=None):
         answer_form=answer_form or AnswerForm(),
         distance_text=rules.distance_text,
         site_label=lambda source: str(rules.SITE_LABELS.get(source, source)),
-        back=url_for(
-            "evidence.to_check",
-            month=str(month_of(visit.visited_at)),
-            **({"branch": visit.branch_id} if current_user.role == Role.ADMIN else {}),
-        ),
+        back=_list_of(visit),
     )
 
 
@@ -199,14 +201,7 @@ def review(visit_id: int):
                 if action == ReviewAction.CONFIRMED
                 else _("The officer was asked; the visit waits for the answer.")
             )
-            return done(
-                message,
-                url_for(
-                    "evidence.to_check",
-                    month=str(month_of(visit.visited_at)),
-                    **({"branch": visit.branch_id} if current_user.role == Role.ADMIN else {}),
-                ),
-            )
+            return done(message, _list_of(visit))
     return _check_page(visit, review_form=form)
 
 

@@ -308,3 +308,17 @@ def test_the_list_pages_and_its_queries_do_not_grow(client, app, world, month):
     first = client.get(url).text
     assert len(_listed(first)) == 25 and "page=2" in first
     assert len(_listed(client.get(url + "&page=2").text)) == 5
+
+
+def test_an_admin_checks_any_branch_and_returns_to_its_list(client, app, world, cast, month):
+    client.login("admin")
+    response = client.submit(
+        f"/evidence/visits/{cast.foreign}/review", {"action": "confirmed", "note": ""}
+    )
+    assert response.headers["Location"] == (
+        f"/evidence/to-check?month={month}&branch={world.other_branch.id}"
+    )
+    assert _reviews(app)[-1][:2] == (cast.foreign, ReviewAction.CONFIRMED)
+    client.logout()
+    client.login("head")  # the head of the other branch may not
+    assert client.get(f"/evidence/visits/{cast.foreign}").status_code == 403
