@@ -8,7 +8,7 @@ from flask_babel import force_locale
 
 # Borrowers verified per read transaction: on SQLite a command's transaction holds the
 # write lock, so it is ended between batches and the app's writers wait only briefly.
-BATCH = 200
+BATCH = 50
 
 
 @click.group("visits")
