@@ -1,6 +1,7 @@
 """Configuration read from the environment; see README.md, "Configuration"."""
 
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -74,6 +75,46 @@ def _care_settings() -> dict:
     }
 
 
+_QUIET_HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
+
+
+def _quiet_hours() -> str:
+    """``SMS_QUIET_HOURS`` as ``HH:MM-HH:MM`` (company time), or "" when off (docs/sms.md)."""
+    value = os.environ.get("SMS_QUIET_HOURS", "21:00-08:00").strip().replace(" ", "")
+    if value.lower() in {"", "off", "none"}:
+        return ""
+    match = _QUIET_HOURS.match(value)
+    if not match or match.group(1, 2) == match.group(3, 4):
+        raise ConfigurationError(
+            "SMS_QUIET_HOURS must be a span of the day like 21:00-08:00, or off."
+        )
+    return value
+
+
+def _sms_settings() -> dict:
+    """The SMS providers, their template registry, receipts and the sending rules (docs/sms.md)."""
+    env = os.environ.get
+    return {
+        "SMS_TEMPLATES_FILE": env("SMS_TEMPLATES_FILE", ""),
+        "SMS_TIMEOUT": float(env("SMS_TIMEOUT", 10)),
+        "SMS_DAILY_CAP": int(env("SMS_DAILY_CAP", 3)),
+        "SMS_QUIET_HOURS": _quiet_hours(),
+        "SMS_RECEIPT_TOKEN": env("SMS_RECEIPT_TOKEN", ""),
+        "SMS_RECEIPT_RATE_LIMIT": env("SMS_RECEIPT_RATE_LIMIT", "600 per minute"),
+        "ALIYUN_SMS_ACCESS_KEY_ID": env("ALIYUN_SMS_ACCESS_KEY_ID", ""),
+        "ALIYUN_SMS_ACCESS_KEY_SECRET": env("ALIYUN_SMS_ACCESS_KEY_SECRET", ""),
+        "ALIYUN_SMS_SIGN_NAME": env("ALIYUN_SMS_SIGN_NAME", ""),
+        "ALIYUN_SMS_REGION": env("ALIYUN_SMS_REGION", "cn-hangzhou"),
+        "ALIYUN_SMS_ENDPOINT": env("ALIYUN_SMS_ENDPOINT", "https://dysmsapi.aliyuncs.com"),
+        "TENCENT_SMS_SECRET_ID": env("TENCENT_SMS_SECRET_ID", ""),
+        "TENCENT_SMS_SECRET_KEY": env("TENCENT_SMS_SECRET_KEY", ""),
+        "TENCENT_SMS_SDK_APP_ID": env("TENCENT_SMS_SDK_APP_ID", ""),
+        "TENCENT_SMS_SIGN_NAME": env("TENCENT_SMS_SIGN_NAME", ""),
+        "TENCENT_SMS_REGION": env("TENCENT_SMS_REGION", "ap-guangzhou"),
+        "TENCENT_SMS_ENDPOINT": env("TENCENT_SMS_ENDPOINT", "https://sms.tencentcloudapi.com"),
+    }
+
+
 def _jobs_settings() -> dict:
     """The task queue and the stored reports (docs/jobs.md, "Settings")."""
     default_queue = f"sqlite:///{INSTANCE_PATH / 'queue.sqlite3'}"
@@ -112,6 +153,7 @@ def from_environment(overrides: dict) -> dict:
         "QUERY_COUNT_HEADER": _env_flag("QUERY_COUNT_HEADER", False),
         "STATIC_BUILD_FOLDER": str(STATIC_BUILD_FOLDER),
         **_care_settings(),
+        **_sms_settings(),
         **_jobs_settings(),
     }
     config.update(overrides)
@@ -131,6 +173,9 @@ def check_production(config: dict) -> None:
     if config["SQLALCHEMY_DATABASE_URI"] == development_database_url():
         # A job started without the production environment would otherwise write here.
         raise ConfigurationError("DATABASE_URL must be set when PORTAL_ENV=production.")
+    if 0 < len(config.get("SMS_RECEIPT_TOKEN", "")) < 16:
+        # The token is the receipts' only credential (docs/sms.md): it must not be guessable.
+        raise ConfigurationError("SMS_RECEIPT_TOKEN must be at least 16 characters long.")
 
 
 DEFAULTS = {

@@ -66,7 +66,7 @@ def delivering_gateway() -> Gateway:
     if gateway is None or not gateway.delivers:
         raise ResetRefusedError(
             _l(
-                "No text-message gateway is set up, so the code cannot reach the borrower's phone. Ask the administrator to configure CARE_GATEWAY=webhook."
+                "No text-message gateway is set up, so the code cannot reach the borrower's phone. Ask the administrator to configure CARE_GATEWAY (aliyun, tencent or webhook)."
             )
         )
     return gateway
@@ -171,13 +171,17 @@ def notices_since(user: User, since: datetime | None) -> list[str]:
 
 def _message(borrower: Borrower, login: User, by: User, code: str, row: ActivationCode) -> Message:
     with force_locale(login.locale):
+        # Also what a provider's approved template is filled with (docs/sms.md).
+        values = {
+            "staff": by.display_name,
+            "time": datetime_text(row.created_at),
+            "code": f"{code[:4]}-{code[4:]}",
+            "minutes": str(RESET_CODE_LIFETIME.seconds // 60),
+            "url": url_for("borrowers.activate", _external=True),
+        }
         text = _(
             "%(staff)s asked for a new password code for your account on %(time)s: %(code)s. It works once, within %(minutes)d minutes, at %(url)s (enter your mobile number and the code, then choose a new password). If you did not ask for it, do not tell anyone the code, not even our staff, and call your branch.",
-            staff=by.display_name,
-            time=datetime_text(row.created_at),
-            code=f"{code[:4]}-{code[4:]}",
-            minutes=RESET_CODE_LIFETIME.seconds // 60,
-            url=url_for("borrowers.activate", _external=True),
+            **(values | {"minutes": RESET_CODE_LIFETIME.seconds // 60}),
         )
     return Message(
         id=row.id,
@@ -189,4 +193,5 @@ def _message(borrower: Borrower, login: User, by: User, code: str, row: Activati
         borrower_id=borrower.id,
         borrower_name=borrower.full_name,
         mobile=borrower.mobile,
+        values=values,
     )

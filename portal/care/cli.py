@@ -42,3 +42,36 @@ def retry_command():
     except ConfigurationError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"Greetings: {report}.")
+
+
+@care_cli.command("sms-status")
+@with_appcontext
+def sms_status_command():
+    """Ask the SMS provider about sent greetings no delivery receipt has reached yet."""
+    from portal.care.sending import query_statuses
+
+    try:
+        report = query_statuses()
+    except ConfigurationError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"SMS delivery status: {report}.")
+
+
+@care_cli.command("sms-templates")
+@click.argument("path", required=False)
+@with_appcontext
+def sms_templates_command(path):
+    """Check the registry of approved SMS templates (default: SMS_TEMPLATES_FILE) and list it."""
+    from flask import current_app
+
+    from portal.care import sms_templates
+
+    try:
+        registry = sms_templates.load(path or current_app.config["SMS_TEMPLATES_FILE"])
+    except ConfigurationError as error:
+        raise click.ClickException(str(error)) from error
+    for provider, entries in sorted(registry.templates.items()):
+        for key, template in sorted(entries.items()):
+            values = ", ".join(f"{variable}={value}" for variable, value in template.variables)
+            click.echo(f"{provider}  {key}  {template.code}  {template.kind}  [{values}]")
+    click.echo("The registry is fine.")

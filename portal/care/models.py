@@ -67,6 +67,8 @@ class OutboxStatus(StrEnum):
     PENDING = "pending"
     SENDING = "sending"
     SENT = "sent"
+    # The provider's delivery receipt says the phone received it (docs/sms.md).
+    DELIVERED = "delivered"
     RETRYING = "retrying"
     FAILED = "failed"
 
@@ -75,6 +77,7 @@ OUTBOX_STATUS_LABELS = {
     OutboxStatus.PENDING: _l("Waiting"),
     OutboxStatus.SENDING: _l("Sending"),
     OutboxStatus.SENT: _l("Sent"),
+    OutboxStatus.DELIVERED: _l("Delivered"),
     OutboxStatus.RETRYING: _l("Failed, will retry"),
     OutboxStatus.FAILED: _l("Failed"),
 }
@@ -100,6 +103,10 @@ class OutboxMessage(db.Model):
         sa.Index("ix_care_outbox_branch_due", "branch_id", "due_on"),
         sa.Index("ix_care_outbox_branch_status", "branch_id", "status"),
         sa.Index("ix_care_outbox_status_next", "status", "next_attempt_at"),
+        # A provider's delivery receipt names the message by its own id (docs/sms.md).
+        sa.Index("ix_care_outbox_provider_ref", "gateway", "provider_ref"),
+        # The daily limit counts what went to one number since the company's midnight.
+        sa.Index("ix_care_outbox_mobile_sent", "mobile", "sent_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -123,6 +130,16 @@ class OutboxMessage(db.Model):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What an approved provider template is filled with ({"name": …, "branch": …}),
+    # stored with the wording when the greeting is queued (docs/sms.md).
+    template_values: Mapped[dict | None] = mapped_column(sa.JSON)
+    # The number it was handed to the gateway for, set when a run claims it.
+    mobile: Mapped[str | None] = mapped_column(sa.String(20))
+    # The provider's id of the sent message (Alibaba BizId, Tencent SerialNo) and its
+    # latest code (the send answer's, then the delivery receipt's).
+    provider_ref: Mapped[str | None] = mapped_column(sa.String(64))
+    provider_code: Mapped[str] = mapped_column(sa.String(64), default="", server_default="")
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Notices to borrowers and reminders to staff (portal/care/texts.py): the key that
     # keeps each occasion once, and the member of staff a reminder is for.
     once_key: Mapped[str | None] = mapped_column(sa.String(120), unique=True)

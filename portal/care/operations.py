@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from portal.accounts.models import User
 from portal.audit.operations import record
 from portal.care import queries
-from portal.care.gateways import SendResult
+from portal.care.gateways import Receipt, SendResult
 from portal.care.greetings import check_template, render
 from portal.care.models import GreetingTemplate, Occasion, OutboxMessage, OutboxStatus
 from portal.core.actions import Refused
@@ -78,17 +78,19 @@ def _insert_ignoring_duplicates():
     )
 
 
+def greeting_values(recipient: queries.Recipient, occasion: str) -> dict[str, str]:
+    """What a greeting's wording, and a provider's approved template, are filled with."""
+    return {
+        "name": recipient.name,
+        "branch": recipient.branch,
+        "officer": recipient.officer,
+        "occasion": occasion,
+    }
+
+
 def _outbox_row(day: date, code: str, recipient: queries.Recipient, names, bodies) -> dict:
-    occasion = names[code].name(recipient.locale)
-    text = render(
-        queries.template_body(code, recipient.locale, bodies),
-        {
-            "name": recipient.name,
-            "branch": recipient.branch,
-            "officer": recipient.officer,
-            "occasion": occasion,
-        },
-    )
+    values = greeting_values(recipient, names[code].name(recipient.locale))
+    text = render(queries.template_body(code, recipient.locale, bodies), values)
     return {
         "borrower_id": recipient.borrower_id,
         "branch_id": recipient.branch_id,
@@ -97,6 +99,7 @@ def _outbox_row(day: date, code: str, recipient: queries.Recipient, names, bodie
         "due_on": day,
         "locale": recipient.locale,
         "body": text,
+        "template_values": values,
         "status": OutboxStatus.PENDING.value,
         "created_at": utcnow(),
     }
@@ -124,10 +127,14 @@ def queue_day(day: date) -> int:
 
 
 def _claimable(now: datetime):
-    # Pending rows, failures whose back-off has passed, and rows whose sender's lease
-    # ran out (a crashed run) may be taken.
+    # Pending rows (unless held back until a later time by the daily limit), failures
+    # whose back-off has passed, and rows whose sender's lease ran out (a crashed run)
+    # may be taken.
     return sa.or_(
-        OutboxMessage.status == OutboxStatus.PENDING,
+        sa.and_(
+            OutboxMessage.status == OutboxStatus.PENDING,
+            sa.or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now),
+        ),
         sa.and_(
             OutboxMessage.status.in_([OutboxStatus.RETRYING, OutboxStatus.SENDING]),
             OutboxMessage.next_attempt_at <= now,
@@ -176,16 +183,70 @@ def record_result(
     max_attempts: int,
     retry_base_seconds: float,
 ) -> None:
-    """Store a delivery attempt: sent, or failed with the error and when to try again."""
+    """Store a delivery attempt: sent, or failed with the error and when to try again.
+
+    A failure the gateway says cannot succeed on another try (a provider refused the
+    template or the number) is failed at once.
+    """
     message.attempts += 1
     message.last_error = result.error[:500]
+    message.provider_code = result.code[:64]
     if result.ok:
         message.status, message.sent_at, message.next_attempt_at = OutboxStatus.SENT, now, None
-    elif message.attempts >= max_attempts:
+        message.provider_ref = result.reference[:64] or None
+    elif not result.retry or message.attempts >= max_attempts:
         message.status, message.next_attempt_at = OutboxStatus.FAILED, None
     else:
         message.status = OutboxStatus.RETRYING
         message.next_attempt_at = now + backoff(message.attempts, retry_base_seconds)
+
+
+def hold(message: OutboxMessage, until: datetime, reason: str) -> None:
+    """Keep a claimed greeting back until ``until`` without spending an attempt (the daily limit)."""
+    message.status = OutboxStatus.PENDING
+    message.next_attempt_at = until
+    message.last_error = reason[:500]
+
+
+def record_receipts(gateway: str, receipts: list[Receipt], now: datetime) -> dict[str, int]:
+    """Apply a provider's delivery receipts to the greetings they name; audited once.
+
+    A receipt changes only a greeting still ``sent``: the first word on it stands, and a
+    receipt pushed twice, or for a message the outbox does not hold (a password code),
+    changes nothing. Returns how many were delivered, failed and left alone.
+    """
+    counts = {"delivered": 0, "failed": 0, "unchanged": 0}
+    references = sorted({receipt.reference for receipt in receipts})
+    rows = {
+        row.provider_ref: row
+        for chunk in batched(references)
+        for row in db.session.scalars(
+            sa.select(OutboxMessage).where(
+                OutboxMessage.gateway == gateway, OutboxMessage.provider_ref.in_(chunk)
+            )
+        )
+    }
+    for receipt in receipts:
+        row = rows.get(receipt.reference)
+        if row is None or row.status != OutboxStatus.SENT:
+            counts["unchanged"] += 1
+            continue
+        row.provider_code = receipt.code[:64]
+        if receipt.delivered:
+            row.status, row.delivered_at = OutboxStatus.DELIVERED, receipt.when or now
+            counts["delivered"] += 1
+        else:
+            row.status, row.next_attempt_at = OutboxStatus.FAILED, None
+            row.last_error = f"not delivered ({receipt.code}) {receipt.description}".strip()[:500]
+            counts["failed"] += 1
+    if counts["delivered"] or counts["failed"]:
+        record(
+            "care.sms_receipts",
+            None,
+            f"{gateway}: {counts['delivered']} delivered, {counts['failed']} failed, "
+            f"{counts['unchanged']} unchanged",
+        )
+    return counts
 
 
 def queue_resend(message: OutboxMessage) -> None:

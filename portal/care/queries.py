@@ -2,7 +2,7 @@
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 
 import sqlalchemy as sa
@@ -11,6 +11,7 @@ from sqlalchemy.orm import aliased, selectinload
 from portal.accounts.models import User
 from portal.borrowers.models import Borrower, Tier
 from portal.branches.models import Branch
+from portal.care.gateways import SentMessage
 from portal.care.greetings import default_template
 from portal.care.models import BIRTHDAY, GreetingTemplate, Occasion, OutboxMessage, OutboxStatus
 from portal.care.occasions import (
@@ -162,6 +163,24 @@ def recipients(borrower_ids: list[int]) -> dict[int, Recipient]:
     }
 
 
+def awaiting_receipt(gateway: str, since: datetime, until: datetime, limit: int) -> list:
+    """Greetings ``gateway`` sent between ``since`` and ``until`` that no receipt reached."""
+    rows = db.session.execute(
+        sa.select(OutboxMessage.provider_ref, OutboxMessage.mobile, OutboxMessage.sent_at)
+        .where(
+            OutboxMessage.status == OutboxStatus.SENT,
+            OutboxMessage.gateway == gateway,
+            OutboxMessage.provider_ref.is_not(None),
+            OutboxMessage.mobile.is_not(None),
+            OutboxMessage.sent_at >= since,
+            OutboxMessage.sent_at < until,
+        )
+        .order_by(OutboxMessage.sent_at, OutboxMessage.id)
+        .limit(limit)
+    )
+    return [SentMessage(reference, mobile, sent_at) for reference, mobile, sent_at in rows]
+
+
 def outbox_statement(
     branch_id: int | None, *, since: date | None = None, until: date | None = None,
     failures: bool = False,
@@ -210,6 +229,6 @@ def outbox_counts(branch_id: int | None, day: date) -> dict[str, int]:
     )
     return {
         "today": sum(by_status.values()),
-        "sent": by_status.get(OutboxStatus.SENT, 0),
+        "sent": by_status.get(OutboxStatus.SENT, 0) + by_status.get(OutboxStatus.DELIVERED, 0),
         "failures": failures or 0,
     }

@@ -14,17 +14,24 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext as _ln
 from sqlalchemy.orm import selectinload
 
 from portal.audit.operations import record
-from portal.care import operations, queries
+from portal.care import operations, queries, rules
 from portal.care.gateways import ConfigurationError, Gateway, Message, configured_gateway
 from portal.care.models import OutboxMessage
+from portal.care.providers import STATUS_WINDOW
 from portal.core.actions import settle
+from portal.core.calendar import company_tz
 from portal.database import utcnow
 from portal.extensions import db
 
 CLAIM_BATCH = 20
+# The status query: messages sent at least RECEIPT_GRACE ago (the pushed receipt comes
+# first), at most STATUS_BATCH per run, within the providers' STATUS_WINDOW.
+RECEIPT_GRACE = timedelta(minutes=10)
+STATUS_BATCH = 200
 log = logging.getLogger(__name__)
 
 
@@ -35,9 +42,31 @@ class Report:
     queued: int = 0
     sent: int = 0
     failed: int = 0
+    # Kept back until tomorrow by the daily limit per number (portal/care/rules.py).
+    held: int = 0
+    # Quiet hours: nothing was sent; they end then (UTC, and the company's time of day).
+    quiet_until: datetime | None = None
+    quiet_until_local: str = ""
 
     def __str__(self) -> str:
-        return f"{self.queued} queued, {self.sent} sent, {self.failed} failed"
+        text = f"{self.queued} queued, {self.sent} sent, {self.failed} failed"
+        if self.held:
+            text += f", {self.held} held back by the daily limit"
+        if self.quiet_until:
+            text += f"; quiet hours until {self.quiet_until_local}"
+        return text
+
+
+def _values(row: OutboxMessage) -> dict[str, str]:
+    """The template values stored with the message (older greetings: read again now)."""
+    if row.template_values:
+        return dict(row.template_values)
+    if row.once_key is not None or row.borrower_id is None:
+        return {}
+    recipient = queries.recipients([row.borrower_id])[row.borrower_id]
+    occasion = queries.catalogue_by_code().get(row.occasion_code)
+    name = occasion.name(row.locale) if occasion else row.occasion_code
+    return operations.greeting_values(recipient, name)
 
 
 def _as_message(row: OutboxMessage) -> Message:
@@ -50,8 +79,15 @@ def _as_message(row: OutboxMessage) -> Message:
         text=row.body,
         borrower_id=row.borrower_id,
         borrower_name=row.borrower.full_name,
-        mobile=row.borrower.mobile,
+        mobile=_mobile(row),
+        values=_values(row),
+        greeting=row.once_key is None,
     )
+
+
+def _mobile(row: OutboxMessage) -> str:
+    """The borrower's number now; a message stored with its own number keeps that one."""
+    return row.borrower.mobile if row.borrower is not None else row.mobile or ""
 
 
 def _lease(gateway: Gateway, count: int) -> timedelta:
@@ -63,19 +99,28 @@ def _lease(gateway: Gateway, count: int) -> timedelta:
 
 def _deliver_batch(ids: list[int], gateway: Gateway, now: datetime, report: Report) -> None:
     claimed = operations.claim(ids, now, _lease(gateway, len(ids)), gateway.name)
-    messages = [
-        _as_message(row)
-        for row in db.session.scalars(
-            sa.select(OutboxMessage)
-            .options(selectinload(OutboxMessage.borrower))
-            .where(OutboxMessage.id.in_(claimed))
-            .order_by(OutboxMessage.id)
-        )
-    ]
+    rows = db.session.scalars(
+        sa.select(OutboxMessage)
+        .options(selectinload(OutboxMessage.borrower))
+        .where(OutboxMessage.id.in_(claimed))
+        .order_by(OutboxMessage.id)
+    ).all()
+    messages = [_as_message(row) for row in rows]
+    for row in rows:
+        row.mobile = _mobile(row)  # the number it goes to, which the limit counts by
     # No transaction stays open while the gateway talks: on SQLite it would hold the
     # write lock for the length of a network call.
     db.session.commit()
     for message in messages:
+        if gateway.delivers and rules.limit_reached(message.mobile, now):
+            operations.hold(
+                db.session.get(OutboxMessage, message.id),
+                rules.next_day_opening(now),
+                f"daily limit of {rules.daily_cap()} messages to this number reached",
+            )
+            db.session.commit()
+            report.held += 1
+            continue
         result = gateway.send(message)
         operations.record_result(
             db.session.get(OutboxMessage, message.id),
@@ -96,6 +141,11 @@ def deliver_due(
     gateway = gateway or configured_gateway()
     now = now or utcnow()
     report = Report()
+    if gateway.delivers:
+        report.quiet_until = rules.quiet_until(now)
+        if report.quiet_until:
+            report.quiet_until_local = f"{report.quiet_until.astimezone(company_tz()):%H:%M}"
+            return report  # what is due waits: the first run after the quiet hours sends it
     # Walking up the ids visits each message at most once per run, even one that
     # fails and becomes due again before the run ends.
     last_id = 0
@@ -121,10 +171,37 @@ def resend(message: OutboxMessage) -> None:
     the job. Raises ``CareError`` when the greeting may not be sent again, or when it
     failed again (the failure is recorded all the same).
     """
+    _refuse_outside_the_rules(message)
     operations.queue_resend(message)
     settle()
     if not deliver_now(message.id):
         raise operations.CareError(_l("Sending failed again."))
+
+
+def _refuse_outside_the_rules(message: OutboxMessage) -> None:
+    """A resend waits for the quiet hours and the daily limit like any greeting."""
+    try:
+        gateway = configured_gateway()
+    except ConfigurationError:
+        return  # the delivery below fails and says so
+    if not gateway.delivers:
+        return
+    now = utcnow()
+    if rules.quiet_until(now):
+        raise operations.CareError(
+            _l(
+                "No greeting is sent during the quiet hours (%(hours)s). Resend it once they are over.",
+                hours=str(rules.quiet_hours()),
+            )
+        )
+    if rules.limit_reached(_mobile(message), now):
+        raise operations.CareError(
+            _ln(
+                "This number has already had %(num)d message today, the most a day. Resend the greeting tomorrow.",
+                "This number has already had %(num)d messages today, the most a day. Resend the greeting tomorrow.",
+                rules.daily_cap(),
+            )
+        )
 
 
 def queue_due(day: date) -> int:
@@ -147,4 +224,56 @@ def send_due(day: date, now: datetime | None = None, gateway: Gateway | None = N
     report.queued = queued
     record("care.send_due", None, f"{day.isoformat()}: {report}")
     db.session.commit()
+    return report
+
+
+@dataclass
+class StatusReport:
+    """What one status query run found."""
+
+    asked: int = 0
+    delivered: int = 0
+    failed: int = 0
+    waiting: int = 0
+    unanswered: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"{self.asked} asked, {self.delivered} delivered, {self.failed} failed, "
+            f"{self.waiting} still waiting, {self.unanswered} unanswered"
+        )
+
+
+def query_statuses(now: datetime | None = None, gateway: Gateway | None = None) -> StatusReport:
+    """Ask the provider about sent greetings no delivery receipt has reached yet.
+
+    The periodic job behind the receipts (docs/sms.md): a receipt the provider could not
+    push, or pushed before the outbox knew the message's id, is read here instead. Only
+    the providers' gateways can be asked; with ``log`` or ``webhook`` it does nothing.
+    """
+    gateway = gateway or configured_gateway()
+    now = now or utcnow()
+    report = StatusReport()
+    if not hasattr(gateway, "status"):
+        return report
+    sent = queries.awaiting_receipt(
+        gateway.name, now - STATUS_WINDOW, now - RECEIPT_GRACE, STATUS_BATCH
+    )
+    db.session.commit()  # no transaction stays open while the provider answers
+    receipts = []
+    for message in sent:
+        report.asked += 1
+        try:
+            receipt = gateway.status(message, now)
+        except Exception:  # one message's query failing does not stop the others
+            log.warning("%s status of %s not read", gateway.name, message.reference, exc_info=True)
+            report.unanswered += 1
+            continue
+        if receipt is None:
+            report.waiting += 1
+        else:
+            receipts.append(receipt)
+    counts = operations.record_receipts(gateway.name, receipts, now)
+    db.session.commit()
+    report.delivered, report.failed = counts["delivered"], counts["failed"]
     return report

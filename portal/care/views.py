@@ -2,21 +2,22 @@
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.access import get_visible_or_404, or_404, roles_required, staff_required
 from portal.accounts.models import Role
-from portal.care import operations, queries, sending
+from portal.care import operations, queries, receipts, sending
 from portal.care.forms import CALENDAR_LABELS, OccasionForm, OutboxFilterForm, TemplateForm
 from portal.care.greetings import render
 from portal.care.models import LOCALES, OUTBOX_STATUS_LABELS, Occasion, OutboxMessage
 from portal.core.actions import attempt, current_actor, done, writes
 from portal.core.calendar import local_today
 from portal.core.forms import ConfirmForm
-from portal.extensions import db
+from portal.database import utcnow
+from portal.extensions import csrf, db, limiter
 
 bp = Blueprint("care", __name__, url_prefix="/care")
 
@@ -73,6 +74,26 @@ def resend(message_id: int):
         _("The greeting was sent."),
         url_for("care.outbox", show="failures"),
     )
+
+
+def _receipt_limit() -> str:
+    return current_app.config["SMS_RECEIPT_RATE_LIMIT"]
+
+
+@bp.post("/sms/receipts/<provider>/<token>")
+@csrf.exempt
+@limiter.limit(_receipt_limit)
+@writes
+def sms_receipt(provider: str, token: str):
+    """A provider's delivery receipts (docs/sms.md): no login, the token in the address."""
+    if provider not in receipts.PARSERS or not receipts.token_matches(token):
+        abort(404)
+    try:
+        pushed = receipts.parse(provider, request.get_json(silent=True, force=True))
+    except receipts.ReceiptError as error:
+        return jsonify(receipts.answer(provider, str(error))), 400
+    operations.record_receipts(provider, pushed, utcnow())
+    return jsonify(receipts.answer(provider))
 
 
 @bp.get("/strategic")

@@ -37,6 +37,7 @@ class JobKind(StrEnum):
     BORROWER_DOSSIER = "borrower_dossier"
     CARE_SEND_DUE = "care_send_due"
     CARE_RETRY = "care_retry"
+    CARE_SMS_STATUS = "care_sms_status"
     TIER_REFRESH = "tier_refresh"
 
     @property
@@ -54,6 +55,7 @@ KIND_LABELS = {
     JobKind.BORROWER_DOSSIER: _l("Borrower dossier"),
     JobKind.CARE_SEND_DUE: _l("Morning greetings"),
     JobKind.CARE_RETRY: _l("Greeting retries"),
+    JobKind.CARE_SMS_STATUS: _l("SMS delivery status"),
     JobKind.TIER_REFRESH: _l("Nightly tier refresh"),
 }
 REPORT_KINDS = frozenset({JobKind.VISIT_PACK, JobKind.BRANCH_MONTH, JobKind.BORROWER_DOSSIER})

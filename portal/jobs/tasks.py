@@ -2,10 +2,10 @@
 
 Every task is one Huey task, ``run_job(job_id)``, for a row of ``jobs``: a report asked
 for on a page, or an admin's retry. The periodic tasks (greetings at 08:00, their
-retries every 15 minutes, the tier refresh at 00:15, cleaning up expired files every
-hour) first claim their slot in the database (``operations.start_periodic``), so two
-workers — two processes, or two machines sharing Redis — whose schedulers both fire
-run each of them once.
+retries every 15 minutes, the SMS providers' delivery status every 15 minutes, the
+tier refresh at 00:15, cleaning up expired files every hour) first claim their slot in
+the database (``operations.start_periodic``), so two workers — two processes, or two
+machines sharing Redis — whose schedulers both fire run each of them once.
 """
 
 import importlib
@@ -46,6 +46,12 @@ def _retry_greetings() -> str:
     return f"Greetings: {deliver_due()}."
 
 
+def _query_sms_statuses() -> str:
+    from portal.care.sending import query_statuses
+
+    return f"SMS delivery status: {query_statuses()}."
+
+
 def _refresh_tiers() -> str:
     from portal.core.calendar import local_today
     from portal.tiers.stored import refresh_all
@@ -57,6 +63,7 @@ def _refresh_tiers() -> str:
 PERIODIC_BODIES = {
     JobKind.CARE_SEND_DUE: _send_due,
     JobKind.CARE_RETRY: _retry_greetings,
+    JobKind.CARE_SMS_STATUS: _query_sms_statuses,
     JobKind.TIER_REFRESH: _refresh_tiers,
 }
 
@@ -138,6 +145,14 @@ def morning_greetings() -> None:
 def greeting_retries() -> None:
     with task_app_context():
         run_periodic(JobKind.CARE_RETRY, quarter_hour_slot(JobKind.CARE_RETRY))
+
+
+@huey.periodic_task(company_schedule(minute="5,20,35,50"))
+def sms_delivery_status() -> None:
+    with task_app_context() as app:
+        if str(app.config["CARE_GATEWAY"]).strip().lower() not in ("aliyun", "tencent"):
+            return  # only the providers can be asked (docs/sms.md)
+        run_periodic(JobKind.CARE_SMS_STATUS, quarter_hour_slot(JobKind.CARE_SMS_STATUS))
 
 
 @huey.periodic_task(company_schedule(minute="15", hour="0"))

@@ -13,6 +13,9 @@ import sqlalchemy as sa
 from portal.borrowers.models import Borrower
 from portal.extensions import db
 
+# Alibaba Cloud SMS and Tencent Cloud SMS on loopback, each in turn (provider_server.py).
+from tests.care.provider_server import provider  # noqa: F401
+
 
 class WebhookServer:
     """Records every POST; answers with the next planned reply (default 200)."""
@@ -51,6 +54,15 @@ class WebhookServer:
                 pass
 
         return Handler
+
+
+@pytest.fixture(autouse=True)
+def _no_quiet_hours(app, monkeypatch):
+    """Greetings go out whatever the hour the suite runs at.
+
+    Quiet hours depend on the clock; the tests about them set them (test_sms_rules.py).
+    """
+    monkeypatch.setitem(app.config, "SMS_QUIET_HOURS", "")
 
 
 @pytest.fixture

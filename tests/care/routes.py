@@ -5,7 +5,7 @@ from datetime import date
 from portal.care.models import Occasion, OutboxMessage, OutboxStatus
 from portal.extensions import db
 from tests.factories import Ref
-from tests.routes import ADMIN, MANAGERS, STAFF, Route
+from tests.routes import ADMIN, MANAGERS, PUBLIC, STAFF, Route
 
 ROUTES = [
     Route("care.outbox", "GET", "/care/outbox", MANAGERS),
@@ -18,6 +18,23 @@ ROUTES = [
     Route("care.templates", "GET", "/care/templates", ADMIN),
     Route("care.template_edit", "GET", "/care/templates/birthday/zh", ADMIN),
     Route("care.template_edit", "GET", "/care/templates/{occasion.name}/en", ADMIN),
+    # The providers' delivery receipts: no login, the shared token in the address is the
+    # credential; without it (here: none is configured) the address does not exist.
+    # tests/care/test_sms_providers.py posts receipts with the token.
+    Route(
+        "care.sms_receipt",
+        "POST",
+        "/care/sms/receipts/aliyun/not-the-token",
+        PUBLIC,
+        ok_statuses=(404,),
+    ),
+    Route(
+        "care.sms_receipt",
+        "POST",
+        "/care/sms/receipts/tencent/not-the-token",
+        PUBLIC,
+        ok_statuses=(404,),
+    ),
 ]
 
 

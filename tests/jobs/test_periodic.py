@@ -111,6 +111,7 @@ def test_two_worker_processes_run_the_morning_greetings_once(
         "JOBS_QUEUE_URL": queue_url,
         "CARE_GATEWAY": "webhook",
         "CARE_WEBHOOK_URL": webhook.url,
+        "SMS_QUIET_HOURS": "off",  # whatever the hour the suite runs at
     }
     workers = [_worker(env) for _ in range(2)]
     try:
