@@ -88,6 +88,7 @@ def register_template_helpers(app: Flask) -> None:
     """
     from portal.borrowers import masking
     from portal.care.occasions import solar_term_label
+    from portal.care.texts import occasion_label as text_occasion_label
     from portal.complaints.queries import menu_count as complaint_menu_count
     from portal.evidence import queries as evidence
     from portal.evidence.rules import distance_text
@@ -96,6 +97,7 @@ def register_template_helpers(app: Flask) -> None:
     from portal.loans.lifecycle import retraining_reason
     from portal.loans.models import loan_status_label, repayment_status_label
     from portal.loans.queries import borrower_loans
+    from portal.reminders import queries as reminders
     from portal.services.queries import menu_counts as service_menu_counts
     from portal.training.operations import hash_matches
     from portal.training.queries import signoff_is_stale, signoff_mistakes, training_language
@@ -111,12 +113,15 @@ def register_template_helpers(app: Flask) -> None:
         field_held_count=field_held_count,
         hash_matches=hash_matches,
         loan_status_label=loan_status_label,
+        morning_reminder=reminders.todays_morning,
+        reminder_text=reminders.reminder_text,
         repayment_status_label=repayment_status_label,
         service_menu_counts=service_menu_counts,
         retraining_reason=retraining_reason,
         signoff_is_stale=signoff_is_stale,
         signoff_mistakes=signoff_mistakes,
         solar_term_label=solar_term_label,
+        text_occasion_label=text_occasion_label,
         training_language=training_language,
         visit_site_distance=visit_site_distance,
         visit_warning_count=visits.open_warning_count,
@@ -162,4 +167,5 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(importlib.import_module("portal.reports.cli").reports_cli)
     app.cli.add_command(importlib.import_module("portal.tiers.cli").tiers_cli)
     app.cli.add_command(importlib.import_module("portal.jobs.cli").jobs_cli)
+    app.cli.add_command(importlib.import_module("portal.reminders.cli").reminders_cli)
     app.cli.add_command(importlib.import_module("portal.visits.cli").visits_cli)

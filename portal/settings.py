@@ -152,6 +152,8 @@ def from_environment(overrides: dict) -> dict:
         "SQLITE_BUSY_TIMEOUT_MS": int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", 5000)),
         "QUERY_COUNT_HEADER": _env_flag("QUERY_COUNT_HEADER", False),
         "STATIC_BUILD_FOLDER": str(STATIC_BUILD_FOLDER),
+        # Where people reach the portal, for the links in text messages (portal/core/links.py).
+        "PORTAL_URL": os.environ.get("PORTAL_URL", ""),
         **_care_settings(),
         **_sms_settings(),
         **_jobs_settings(),

@@ -78,7 +78,7 @@ def _as_message(row: OutboxMessage) -> Message:
         locale=row.locale,
         text=row.body,
         borrower_id=row.borrower_id,
-        borrower_name=row.borrower.full_name,
+        borrower_name=row.recipient_name,
         mobile=_mobile(row),
         values=_values(row),
         greeting=row.once_key is None,

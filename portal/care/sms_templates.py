@@ -34,6 +34,7 @@ from pathlib import Path
 from portal.care.gateways import ConfigurationError
 from portal.care.models import BIRTHDAY
 from portal.care.occasions import BUILT_IN_OCCASIONS
+from portal.care.texts import TEXT_KINDS
 
 PROVIDERS = ("aliyun", "tencent")
 NOTICE, PROMOTION = "notice", "promotion"
@@ -105,6 +106,8 @@ MESSAGE_KINDS: dict[str, MessageKind] = {
         *(MessageKind(rule.code, GREETING_VALUES) for rule in BUILT_IN_OCCASIONS),
         MessageKind(HOLIDAY, GREETING_VALUES),
         MessageKind(PASSWORD_RESET, ("code", "minutes", "staff", "time", "url"), notice_only=True),
+        # Notices to borrowers and reminders to staff (portal/care/texts.py, docs/care.md).
+        *(MessageKind(key, values, only) for key, (values, only) in TEXT_KINDS.items()),
     )
 }
 

@@ -14,6 +14,7 @@ from portal.demo.care import seed_care
 from portal.demo.evidence import seed_evidence
 from portal.demo.loans import seed_loans
 from portal.demo.people import PeopleGenerator
+from portal.demo.reminders import seed_reminders
 from portal.demo.services import seed_services
 from portal.demo.visits import seed_visits, sign_planted
 from portal.extensions import db
@@ -90,5 +91,6 @@ def load_demo(today: date | None = None) -> str:
     seed_evidence(borrowers, today, sign_planted)
     seed_care(borrowers, today)
     seed_services(borrowers, today)
+    seed_reminders(borrowers, today)
     users = db.session.scalar(sa.select(sa.func.count(User.id)))
     return f"Demo data ready: {len(BRANCHES)} branches, {users} accounts."

@@ -39,6 +39,10 @@ class JobKind(StrEnum):
     CARE_RETRY = "care_retry"
     CARE_SMS_STATUS = "care_sms_status"
     TIER_REFRESH = "tier_refresh"
+    # Reminders (portal/reminders): the officers' morning, late red warnings, sessions.
+    VISIT_REMINDERS = "visit_reminders"
+    WARNING_ESCALATION = "warning_escalation"
+    SESSION_REMINDERS = "session_reminders"
 
     @property
     def label(self) -> str:
@@ -57,6 +61,9 @@ KIND_LABELS = {
     JobKind.CARE_RETRY: _l("Greeting retries"),
     JobKind.CARE_SMS_STATUS: _l("SMS delivery status"),
     JobKind.TIER_REFRESH: _l("Nightly tier refresh"),
+    JobKind.VISIT_REMINDERS: _l("Officers' morning reminders"),
+    JobKind.WARNING_ESCALATION: _l("Red warnings past their deadline"),
+    JobKind.SESSION_REMINDERS: _l("Group session reminders"),
 }
 REPORT_KINDS = frozenset({JobKind.VISIT_PACK, JobKind.BRANCH_MONTH, JobKind.BORROWER_DOSSIER})
 

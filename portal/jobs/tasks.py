@@ -60,11 +60,32 @@ def _refresh_tiers() -> str:
     return f"Tier suggestions: {refresh_all(today)} borrowers as of {today}."
 
 
+def _visit_reminders() -> str:
+    from portal.reminders.runs import morning
+
+    return morning()
+
+
+def _warning_escalation() -> str:
+    from portal.reminders.runs import escalation
+
+    return escalation()
+
+
+def _session_reminders() -> str:
+    from portal.reminders.runs import sessions
+
+    return sessions()
+
+
 PERIODIC_BODIES = {
     JobKind.CARE_SEND_DUE: _send_due,
     JobKind.CARE_RETRY: _retry_greetings,
     JobKind.CARE_SMS_STATUS: _query_sms_statuses,
     JobKind.TIER_REFRESH: _refresh_tiers,
+    JobKind.VISIT_REMINDERS: _visit_reminders,
+    JobKind.WARNING_ESCALATION: _warning_escalation,
+    JobKind.SESSION_REMINDERS: _session_reminders,
 }
 
 
@@ -159,6 +180,30 @@ def sms_delivery_status() -> None:
 def nightly_tier_refresh() -> None:
     with task_app_context():
         run_periodic(JobKind.TIER_REFRESH, daily_slot(JobKind.TIER_REFRESH))
+
+
+# Reminders (portal/reminders/runs.py, docs/jobs.md): the officers' visits at 07:30, red
+# warnings past their deadline each hour from 08:05 to 20:05, group sessions at 10:00.
+def hourly_slot(kind: JobKind) -> str:
+    return f"{kind.value}@{_local_now():%Y-%m-%dT%H}"
+
+
+@huey.periodic_task(company_schedule(minute="30", hour="7"))
+def morning_visit_reminders() -> None:
+    with task_app_context():
+        run_periodic(JobKind.VISIT_REMINDERS, daily_slot(JobKind.VISIT_REMINDERS))
+
+
+@huey.periodic_task(company_schedule(minute="5", hour="8-20"))
+def late_warning_escalation() -> None:
+    with task_app_context():
+        run_periodic(JobKind.WARNING_ESCALATION, hourly_slot(JobKind.WARNING_ESCALATION))
+
+
+@huey.periodic_task(company_schedule(minute="0", hour="10"))
+def group_session_reminders() -> None:
+    with task_app_context():
+        run_periodic(JobKind.SESSION_REMINDERS, daily_slot(JobKind.SESSION_REMINDERS))
 
 
 @huey.periodic_task(company_schedule(minute="45"))

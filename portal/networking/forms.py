@@ -19,6 +19,7 @@ from portal.core.forms import MultiCheckboxField, SaneDateField, choices, code_f
 from portal.extensions import db
 from portal.networking.models import (
     OUTCOME_LABELS,
+    REPLY_LABELS,
     BusinessTag,
     EntryDetails,
     month_list,
@@ -243,6 +244,15 @@ class InviteFilterForm(FlaskForm):
     @property
     def used(self) -> bool:
         return any((self.q.data, self.tier.data, self.business_type.data, self.tag.data))
+
+
+class ReplyForm(FlaskForm):
+    """The guest's answer: the button tapped (coming or not coming) carries it."""
+
+    answer = SelectField(
+        choices=choices(REPLY_LABELS.items()),
+        validators=[DataRequired(message=_l("Say whether you are coming."))],
+    )
 
 
 class AttendanceForm(FlaskForm):

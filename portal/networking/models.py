@@ -188,6 +188,13 @@ class Invitation(db.Model):
             return self.borrower.user_id == user.id
         return self.event.visible_to(user)
 
+    def can_answer(self, user: User) -> bool:
+        """The borrower, or staff who look after them and see the event (an answer given
+        by phone, by a borrower without a portal account)."""
+        if user.role == Role.BORROWER:
+            return self.borrower.user_id == user.id
+        return self.event.visible_to(user) and self.borrower.visible_to(user)
+
 
 class Outcome(StrEnum):
     OPEN = "open"

@@ -13,6 +13,8 @@ from portal.audit.operations import record
 from portal.borrowers.models import Borrower
 from portal.branches.models import Branch
 from portal.core.actions import Refused
+from portal.core.calendar import local_today
+from portal.database import utcnow
 from portal.extensions import db
 from portal.networking.models import (
     BusinessTag,
@@ -23,8 +25,10 @@ from portal.networking.models import (
     Outcome,
     ProfileEntry,
     ProfileSide,
+    Reply,
     month_list,
 )
+from portal.notices.operations import notify
 
 FREE_TAG_SEPARATORS = re.compile(r"[,，、;；\n]+")
 MAX_FREE_TAGS = 10
@@ -219,11 +223,34 @@ def invite(event: NetworkingEvent, borrower_ids: list[int], invited_by: User) ->
         )
     )
     new = sorted(wanted - already)
-    db.session.add_all(
+    invitations = [
         Invitation(event_id=event.id, borrower_id=i, invited_by_id=invited_by.id) for i in new
-    )
+    ]
+    db.session.add_all(invitations)
+    db.session.flush()
+    # An event already held is recorded after the fact: nobody is invited to the past.
+    for invitation in invitations if event.held_on >= local_today() else []:
+        notify(
+            invitation.borrower_id,
+            "event.invited",
+            invitation,
+            once_key=f"event.invited:{invitation.id}",
+            title=event.title,
+            date=event.held_on,
+            place=event.place,
+        )
     record("networking.invite", event, f"{len(new)} invited: {new}")
     return len(new)
+
+
+def reply(invitation: Invitation, answer: Reply, replied_by: User, today: date) -> None:
+    """Record the guest's answer (coming or not); it may change until the event's day."""
+    if invitation.event.held_on < today:
+        raise NetworkingError(_l("This event has already taken place."))
+    invitation.reply = answer
+    invitation.replied_at = utcnow()
+    invitation.replied_by_id = replied_by.id
+    record("networking.reply", invitation.event, f"borrower {invitation.borrower_id}: {answer}")
 
 
 def set_attendance(event: NetworkingEvent, attended_ids: set[int], today: date) -> None:

@@ -2,6 +2,7 @@
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -14,6 +15,7 @@ from portal.core.forms import optional_id
 from portal.extensions import db
 from portal.networking.details import describe
 from portal.networking.models import (
+    REPLY_LABELS,
     BusinessTag,
     Introduction,
     Invitation,
@@ -21,6 +23,7 @@ from portal.networking.models import (
     Outcome,
     ProfileEntry,
     ProfileSide,
+    Reply,
 )
 from portal.networking.operations import invitable_filter
 
@@ -105,6 +108,12 @@ class Guest:
     branch: str
     attended: bool
     visible: bool
+    reply: Reply | None = None
+    replied_at: datetime | None = None
+
+    @property
+    def reply_label(self):
+        return REPLY_LABELS[self.reply] if self.reply else None
 
 
 def guests(event: NetworkingEvent, user: User) -> list[Guest]:
@@ -117,7 +126,16 @@ def guests(event: NetworkingEvent, user: User) -> list[Guest]:
         .order_by(Borrower.full_name, Borrower.id)
     )
     return [
-        Guest(inv.id, b.id, b.full_name, branch, inv.attended, b.visible_to(user))
+        Guest(
+            inv.id,
+            b.id,
+            b.full_name,
+            branch,
+            inv.attended,
+            b.visible_to(user),
+            inv.reply,
+            inv.replied_at,
+        )
         for inv, b, branch in rows
     ]
 
@@ -143,6 +161,12 @@ class Summary:
     introductions: int
     deals: int
     deal_total: Decimal
+    coming: int = 0
+    not_coming: int = 0
+
+    @property
+    def unanswered(self) -> int:
+        return self.invited - self.coming - self.not_coming
 
 
 def summary(guest_list: list[Guest], intros: list[Introduction]) -> Summary:
@@ -154,6 +178,8 @@ def summary(guest_list: list[Guest], intros: list[Introduction]) -> Summary:
         introductions=len(intros),
         deals=len(deals),
         deal_total=sum((i.deal_amount or Decimal(0) for i in deals), Decimal(0)),
+        coming=sum(g.reply == Reply.COMING for g in guest_list),
+        not_coming=sum(g.reply == Reply.NOT_COMING for g in guest_list),
     )
 
 
@@ -184,4 +210,17 @@ def invited_ids(event: NetworkingEvent) -> set[int]:
     """Who is already invited."""
     return set(
         db.session.scalars(sa.select(Invitation.borrower_id).where(Invitation.event_id == event.id))
+    )
+
+
+def my_invitations(borrower_id: int) -> list[Invitation]:
+    """The borrower's invitations, the latest event first."""
+    return list(
+        db.session.scalars(
+            sa.select(Invitation)
+            .join(Invitation.event)
+            .options(sa.orm.contains_eager(Invitation.event).selectinload(NetworkingEvent.branch))
+            .where(Invitation.borrower_id == borrower_id)
+            .order_by(NetworkingEvent.held_on.desc(), Invitation.id.desc())
+        )
     )

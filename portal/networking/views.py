@@ -9,6 +9,7 @@ from flask_login import current_user
 from portal.access import get_visible_or_404, or_404, require, roles_required, staff_required
 from portal.accounts.models import Role
 from portal.borrowers.models import Borrower
+from portal.borrowers.queries import own_profile
 from portal.branches.forms import branch_choices
 from portal.core.actions import Refused, attempt, current_actor, done, refused_on, writes
 from portal.core.calendar import local_today
@@ -25,15 +26,19 @@ from portal.networking.forms import (
     InviteForm,
     OutcomeForm,
     ProfileForm,
+    ReplyForm,
     TagForm,
     entry_details_data,
 )
 from portal.networking.models import (
     OUTCOME_LABELS,
+    REPLY_LABELS,
     BusinessTag,
     Introduction,
+    Invitation,
     NetworkingEvent,
     Outcome,
+    Reply,
 )
 from portal.networking.operations import split_free_tags
 
@@ -227,6 +232,8 @@ def _event_page(event: NetworkingEvent, intro_form=None, failed_outcome=None):
         outcome_labels=OUTCOME_LABELS,
         guest_by_id={g.borrower_id: g for g in guests},
         today=local_today(),
+        replies=(Reply.COMING, Reply.NOT_COMING),
+        reply_labels=REPLY_LABELS,
     )
 
 
@@ -234,6 +241,57 @@ def _event_page(event: NetworkingEvent, intro_form=None, failed_outcome=None):
 @staff_required
 def event(event_id: int):
     return _event_page(get_visible_or_404(NetworkingEvent, event_id))
+
+
+# --- the borrower's invitations ---------------------------------------------------------
+
+
+@bp.get("/invitations")
+@roles_required(Role.BORROWER)
+def my_invitations():
+    borrower = or_404(own_profile(current_user))
+    today = local_today()
+    invitations = queries.my_invitations(borrower.id)
+    return render_template(
+        "networking/my_invitations.html",
+        upcoming=[i for i in reversed(invitations) if i.event.held_on >= today],
+        past=[i for i in invitations if i.event.held_on < today],
+        form=ReplyForm(),
+        coming=Reply.COMING,
+        not_coming=Reply.NOT_COMING,
+    )
+
+
+@bp.post("/invitations/<int:invitation_id>/reply")
+@roles_required(*Role)
+@writes
+def reply(invitation_id: int):
+    """The borrower's answer, or the one staff heard from them (by phone, in the village)."""
+    invitation = get_visible_or_404(Invitation, invitation_id)
+    require(invitation.can_answer(current_user))
+    own = current_user.role == Role.BORROWER
+    target = (
+        url_for("networking.my_invitations")
+        if own
+        else url_for("networking.event", event_id=invitation.event_id)
+    )
+    form = ReplyForm()
+    if not form.validate_on_submit():
+        for error in form.answer.errors:
+            flash(error, "danger")
+        return redirect(target)
+    answer = Reply(form.answer.data)
+    if not own:
+        message = _("The answer of %(name)s is recorded.", name=invitation.borrower.full_name)
+    elif answer == Reply.COMING:
+        message = _("Thank you: you are coming.")
+    else:
+        message = _("Thank you: we noted that you are not coming.")
+    return attempt(
+        lambda: operations.reply(invitation, answer, current_actor(), local_today()),
+        message,
+        target,
+    )
 
 
 @bp.get("/events/<int:event_id>/invite")

@@ -33,11 +33,20 @@ NOTICE_TEXTS = {
     "complaint.resolved": _l(
         "Your complaint “%(subject)s” has an answer. Please tell us if you are satisfied."
     ),
+    "event.invited": _l(
+        "You are invited to “%(title)s” on %(date)s, at %(place)s. Please tell us whether you "
+        "are coming."
+    ),
+    "session.tomorrow": _l(
+        "Reminder: the group session “%(title)s” for your request for %(kind)s is tomorrow, "
+        "%(date)s, at %(place)s."
+    ),
 }
 # Where a notice leads: the borrower's own page of what it is about.
 SUBJECT_ENDPOINTS = {
     "service_request": ("services.my_request", "request_id"),
     "complaint": ("complaints.my_complaint", "complaint_id"),
+    "invitation": ("networking.my_invitations", None),
 }
 
 
@@ -83,7 +92,7 @@ def _shown(notice: Notice, kind_names: Mapping[str, str]) -> ShownNotice:
     endpoint, argument = SUBJECT_ENDPOINTS[notice.subject_type]
     return ShownNotice(
         text=str(NOTICE_TEXTS[notice.event]) % params,
-        url=url_for(endpoint, **{argument: notice.subject_id}),
+        url=url_for(endpoint, **({argument: notice.subject_id} if argument else {})),
         created_at=notice.created_at,
         unread=notice.read_at is None,
     )

@@ -22,6 +22,7 @@ from portal.loans.models import Loan, LoanStatus
 from portal.visits import photos as visit_photos
 from portal.visits import signing
 from portal.visits.compliance import visit_time_problem
+from portal.visits.deadlines import warning_deadlines
 from portal.visits.kinds import REQUIRED
 from portal.visits.models import Visit, VisitSignature, VisitWarning
 from portal.visits.photos import PreparedPhoto
@@ -193,7 +194,12 @@ def sign_visit(
     visit_photos.store(visit, evidence.photos)
     if visit.risk_level == RiskLevel.RED:
         db.session.add(
-            VisitWarning(visit_id=visit.id, branch_id=visit.branch_id, raised_at=signed_at)
+            VisitWarning(
+                visit_id=visit.id,
+                branch_id=visit.branch_id,
+                raised_at=signed_at,
+                **warning_deadlines(signed_at, assessment.signals),
+            )
         )
     action = "visit.amend" if amends else "visit.sign"
     record(action, visit, f"borrower={borrower.id} {visit.risk_reason} hash={visit.content_hash}")

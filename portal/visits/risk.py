@@ -122,6 +122,41 @@ ANSWER_SIGNALS: dict[str, dict[str, RiskSignal]] = {
     "guarantor_status": {"problem": RiskSignal.GUARANTOR_PROBLEM},
 }
 
+
+@dataclass(frozen=True)
+class WarningDeadline:
+    """How long a red warning may wait for the action taken, in company-calendar days.
+
+    ``act_within_days`` whole days after the day it was raised; then the branch head is
+    alerted, and ``admin_after_days`` days later the admin.
+    """
+
+    act_within_days: int
+    admin_after_days: int
+
+
+# Table 3: the deadline of a red warning by its critical signals; the shortest applies
+# (docs/visits.md, "Warning deadlines"). Every red visit has a critical signal; the
+# default is there for a rule table changed later.
+WARNING_DEADLINES: dict[RiskSignal, WarningDeadline] = {
+    RiskSignal.FUNDS_DIVERTED: WarningDeadline(act_within_days=1, admin_after_days=2),
+    RiskSignal.UNREACHABLE: WarningDeadline(act_within_days=1, admin_after_days=2),
+    RiskSignal.REPAYMENT_OVERDUE: WarningDeadline(act_within_days=2, admin_after_days=3),
+    RiskSignal.BUSINESS_SUSPENDED: WarningDeadline(act_within_days=3, admin_after_days=3),
+}
+DEFAULT_WARNING_DEADLINE = WarningDeadline(act_within_days=3, admin_after_days=3)
+
+
+def warning_deadline(signals: Iterable[RiskSignal | str]) -> WarningDeadline:
+    """The shortest deadline among the signals' rows of WARNING_DEADLINES."""
+    rows = [WARNING_DEADLINES[s] for s in map(parse_signal, signals) if s in WARNING_DEADLINES]
+    if not rows:
+        return DEFAULT_WARNING_DEADLINE
+    return WarningDeadline(
+        min(r.act_within_days for r in rows), min(r.admin_after_days for r in rows)
+    )
+
+
 SIGNAL_LABELS: dict[RiskSignal, LazyString] = {
     RiskSignal.REPAYMENT_OVERDUE: _l("Repayment overdue"),
     RiskSignal.FUNDS_DIVERTED: _l("Funds used outside the contract's purpose"),

@@ -6,6 +6,7 @@ from portal.accounts.models import User
 from portal.borrowers.models import Borrower, BusinessType, Tier
 from portal.care.models import OutboxMessage, OutboxStatus
 from portal.core.calendar import local_today
+from portal.demo.care import EVENT_TITLE
 from portal.extensions import db
 from portal.networking.matching import proposals
 from portal.networking.models import Introduction, NetworkingEvent, Outcome, ProfileEntry
@@ -28,10 +29,13 @@ def test_demo_care_data_is_sensible_and_loads_once(app):
     first = _counts(app)
     assert runner.invoke(args=["demo", "load"]).exit_code == 0
     assert _counts(app) == first
-    assert first["NetworkingEvent"] == 1 and first["Introduction"] == 3
+    # The past event with its introductions, and one to come (portal/demo/reminders.py).
+    assert first["NetworkingEvent"] == 2 and first["Introduction"] == 3
 
     with app.app_context():
-        event = db.session.scalar(sa.select(NetworkingEvent))
+        event = db.session.scalar(
+            sa.select(NetworkingEvent).where(NetworkingEvent.title == EVENT_TITLE)
+        )
         assert event.held_on < local_today()
         deals = db.session.scalars(
             sa.select(Introduction).where(Introduction.outcome == Outcome.DEAL)

@@ -3,12 +3,13 @@
 from datetime import date
 
 from portal.extensions import db
-from portal.networking.models import Introduction, NetworkingEvent
+from portal.networking.models import Introduction, Invitation, NetworkingEvent
 from portal.networking.vocabulary import ensure_default_tags
 from tests.factories import Ref
-from tests.routes import ADMIN, MANAGERS, STAFF, Route
+from tests.routes import ADMIN, EVERYONE, MANAGERS, STAFF, Route
 
 OWN, FOREIGN = "{own_event.id}", "{foreign_event.id}"
+BORROWER = frozenset({"borrower"})
 ROUTES = [
     Route("networking.tags", "GET", "/networking/tags", ADMIN),
     Route("networking.tag_create", "GET", "/networking/tags/new", ADMIN),
@@ -33,6 +34,9 @@ ROUTES = [
     Route("networking.introduction_create", "POST", f"/networking/events/{FOREIGN}/introductions", ADMIN),
     Route("networking.outcome", "POST", "/networking/introductions/{own_introduction.id}/outcome", MANAGERS),
     Route("networking.outcome", "POST", "/networking/introductions/{foreign_introduction.id}/outcome", ADMIN),
+    Route("networking.my_invitations", "GET", "/networking/invitations", BORROWER),
+    Route("networking.reply", "POST", "/networking/invitations/{own_invitation.id}/reply", EVERYONE, data={"answer": "coming"}),
+    Route("networking.reply", "POST", "/networking/invitations/{foreign_invitation.id}/reply", ADMIN, data={"answer": "coming"}),
 ]  # fmt: skip
 
 
@@ -56,6 +60,15 @@ def objects(app, world) -> dict:
             world.other_branch.id, world.foreign_borrower.id, world.own_borrower.id
         )
         tag = ensure_default_tags()["feed"]
+        # The World's borrower invited to an event to come, and another borrower too.
+        coming = NetworkingEvent(
+            branch_id=world.branch.id, title="春季联谊会", held_on=date(2099, 3, 1), place="会议室"
+        )
+        db.session.add(coming)
+        db.session.flush()
+        own_invitation = Invitation(event_id=coming.id, borrower_id=world.own_borrower.id)
+        foreign_invitation = Invitation(event_id=coming.id, borrower_id=world.foreign_borrower.id)
+        db.session.add_all([own_invitation, foreign_invitation])
         db.session.commit()
         return {
             "own_event": Ref(own.id, own.title),
@@ -63,4 +76,6 @@ def objects(app, world) -> dict:
             "own_introduction": Ref(own_intro.id, ""),
             "foreign_introduction": Ref(foreign_intro.id, ""),
             "tag": Ref(tag.id, tag.code),
+            "own_invitation": Ref(own_invitation.id, ""),
+            "foreign_invitation": Ref(foreign_invitation.id, ""),
         }
