@@ -4,10 +4,12 @@ Ids in paths and page numbers in query strings are bounded to what a database in
 holds, and NUL bytes are refused: SQLite would store them, PostgreSQL refuses them.
 """
 
-from flask import Flask, abort, request
+from flask import Flask, abort, flash, request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.routing import IntegerConverter
 
+from portal.core.calendar import Month, current_month
 from portal.core.errors import render_error
 from portal.core.forms import INT_MAX, bounded_int
 
@@ -46,6 +48,20 @@ def refuse_impossible_page():
             abort(404)
     except ValueError:
         abort(404)
+
+
+def requested_month() -> Month:
+    """The month a page's ``?month=YYYY-MM`` asks for: this month when none or a later one,
+    this month with a warning when it is not a month."""
+    this_month = current_month()
+    text = request.args.get("month")
+    if not text:
+        return this_month
+    try:
+        return min(Month.parse(text), this_month)
+    except ValueError:
+        flash(_("Unknown month %(month)s: showing this month.", month=text[:20]), "warning")
+        return this_month
 
 
 def install_converter(app: Flask) -> None:

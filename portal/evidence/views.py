@@ -4,7 +4,7 @@ The borrower's site (pin, confirm, decline) comes first; the head's "visits to c
 follow below.
 """
 
-from flask import Blueprint, flash, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -12,7 +12,8 @@ from portal.access import get_visible_or_404, or_404, require, roles_required
 from portal.accounts.models import Role, User
 from portal.borrowers.models import Borrower
 from portal.core.actions import Refused, attempt, current_actor, done, refused_on, writes
-from portal.core.calendar import Month, current_month, month_of
+from portal.core.calendar import current_month, month_of
+from portal.core.inputs import requested_month
 from portal.core.paging import paginate_rows, per_page
 from portal.evidence import operations, queries, rules, sites
 from portal.evidence.forms import AnswerForm, PinSiteForm, ReviewForm
@@ -115,24 +116,12 @@ def remove_pin(borrower_id: int):
 # --- The head's "visits to check", the check of one visit, the officer's answers ---------
 
 
-def _requested_month() -> Month:
-    this_month = current_month()
-    text = request.args.get("month")
-    if not text:
-        return this_month
-    try:
-        return min(Month.parse(text), this_month)
-    except ValueError:
-        flash(_("Unknown month %(month)s: showing this month.", month=text[:20]), "warning")
-        return this_month
-
-
 @bp.get("/evidence/to-check")
 @roles_required(Role.HEAD, Role.ADMIN)
 def to_check():
     branch = queries.check_branch(current_user, request.args.get("branch"))
     require(branch is not None)
-    shown = _requested_month()
+    shown = requested_month()
     show = request.args.get("show", "open")
     if show not in queries.SHOW_CHOICES:
         show = "open"

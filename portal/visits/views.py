@@ -18,7 +18,8 @@ from portal.access import get_visible_or_404, or_404, require, roles_required
 from portal.accounts.models import Role
 from portal.borrowers.models import Borrower
 from portal.core.actions import Refused, attempt, done, refused_on, writes
-from portal.core.calendar import Month, company_tz, current_month
+from portal.core.calendar import company_tz, current_month
+from portal.core.inputs import requested_month
 from portal.core.once import save_once
 from portal.core.paging import paginate_rows
 from portal.database import utcnow
@@ -260,24 +261,12 @@ def month():
     return render_template("visits/month.html", summary=summary, levels=LEVEL_LABELS)
 
 
-def _requested_month() -> Month:
-    this_month = current_month()
-    text = request.args.get("month")
-    if not text:
-        return this_month
-    try:
-        return min(Month.parse(text), this_month)
-    except ValueError:
-        flash(_("Unknown month %(month)s: showing this month.", month=text[:20]), "warning")
-        return this_month
-
-
 @bp.get("/visits/compliance")
 @roles_required(Role.HEAD, Role.ADMIN)
 def compliance_page():
     branch = queries.compliance_branch(current_user, request.args.get("branch"))
     require(branch is not None)
-    shown = _requested_month()
+    shown = requested_month()
     trend = compliance.branch_trend(branch.id, shown)
     missed = paginate_rows(
         compliance.missed_borrowers(branch.id, shown), per_page=current_app.config["PER_PAGE"]
