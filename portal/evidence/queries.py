@@ -45,7 +45,9 @@ def newest_action(visit_id):
 
 def _state_filter(state, show: str):
     if show == "open":
-        return sa.or_(state.is_(None), state == ReviewAction.ANSWERED)
+        # One test of the state, so the newest check is looked up once per visit.
+        unchecked_or_answered = ("", ReviewAction.ANSWERED.value)
+        return sa.func.coalesce(sa.cast(state, sa.String), "").in_(unchecked_or_answered)
     if show == "asked":
         return state == ReviewAction.ASKED
     if show == "confirmed":
