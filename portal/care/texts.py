@@ -30,6 +30,8 @@ OCCASION_LABELS = {
     "visits_morning": _l("Visits due (officer)"),
     "warning_head": _l("Late red warning (head)"),
     "warning_admin": _l("Late red warning (admin)"),
+    "warnings_head": _l("Late red warnings (head)"),
+    "warnings_admin": _l("Late red warnings (admin)"),
 }
 
 
@@ -49,6 +51,8 @@ TEXT_KINDS: dict[str, tuple[tuple[str, ...], bool]] = {
         True,
     ),
     "warning_admin": (("name", "branch", "borrower", "date", "officer", "deadline", "link"), True),
+    "warnings_head": (("name", "count", "link"), True),
+    "warnings_admin": (("name", "count", "link"), True),
 }
 
 

@@ -58,7 +58,37 @@ def _store(user: User, kind: str, subject_id: int | None, key: str, params: dict
 def _link(kind: str, params: dict) -> str:
     if kind == texts.MORNING:
         return external_url("visits.month")
+    if kind in texts.DIGESTS.values():
+        return external_url("visits.warnings")
     return external_url("visits.detail", visit_id=params["visit_id"], _anchor="warning")
+
+
+def text_staff(
+    user: User, kind: str, key: str, params: dict, *, branch_id: int | None,
+    sms: StaffSms | None, day: date,
+) -> None:  # fmt: skip
+    """Text the reminder if ``user`` opted in, in their language; once per key."""
+    branch_id = branch_id or user.branch_id
+    if sms is None or not sms.opted_in or not sms.mobile or branch_id is None:
+        return
+    locale = user.locale or "zh"
+    link = _link(kind, params)
+    with force_locale(locale):
+        body = texts.sms_text(kind, params, user.display_name, link)
+        values = texts.sms_values(kind, params, user.display_name, link)
+    queue(
+        Text(
+            once_key=f"staff:{key}",
+            occasion=kind.replace(".", "_"),
+            branch_id=branch_id,
+            locale=locale,
+            body=body,
+            due_on=day,
+            user_id=user.id,
+            mobile=sms.mobile,
+            values=values,
+        )
+    )
 
 
 def tell_staff(
@@ -71,30 +101,14 @@ def tell_staff(
     sms: StaffSms | None,
     day: date,
     subject_id: int | None = None,
+    text: bool = True,
 ) -> bool:
-    """Store the reminder in the portal and, if ``user`` opted in, text it: once per key."""
+    """Store the reminder in the portal and, if ``user`` opted in and ``text``, text it;
+    once per key. Whether it was new."""
     if not _store(user, kind, subject_id, key, params):
         return False
-    branch_id = branch_id or user.branch_id
-    if sms is not None and sms.opted_in and sms.mobile and branch_id is not None:
-        locale = user.locale or "zh"
-        link = _link(kind, params)
-        with force_locale(locale):
-            body = texts.sms_text(kind, params, user.display_name, link)
-            values = texts.sms_values(kind, params, user.display_name, link)
-        queue(
-            Text(
-                once_key=f"staff:{key}",
-                occasion=kind.replace(".", "_"),
-                branch_id=branch_id,
-                locale=locale,
-                body=body,
-                due_on=day,
-                user_id=user.id,
-                mobile=sms.mobile,
-                values=values,
-            )
-        )
+    if text:
+        text_staff(user, kind, key, params, branch_id=branch_id, sms=sms, day=day)
     return True
 
 
@@ -204,32 +218,52 @@ def _load(ids: list[int]) -> list[VisitWarning]:
     )
 
 
-def _staff(role: Role, branch_id: int | None = None) -> list[User]:
-    stmt = sa.select(User).where(User.role == role, User.active).order_by(User.id)
-    if branch_id is not None:
-        stmt = stmt.where(User.branch_id == branch_id)
-    return list(db.session.scalars(stmt))
+def _staff(role: Role) -> dict[int | None, list[User]]:
+    """The active staff of ``role`` by branch (the admins under None), one query."""
+    people: dict[int | None, list[User]] = {}
+    for user in db.session.scalars(
+        sa.select(User).where(User.role == role, User.active).order_by(User.id)
+    ):
+        people.setdefault(user.branch_id, []).append(user)
+    return people
 
 
-def _alert(warning: VisitWarning, kind: str, people: list[User], now: datetime) -> int:
-    params = _warning_params(warning)
-    choices = queries.sms_choices([person.id for person in people])
-    told = sum(
-        tell_staff(
-            person,
-            kind,
-            f"{kind}:{warning.id}:{person.id}",
-            params,
-            branch_id=warning.branch_id,
-            sms=choices.get(person.id),
-            day=local_date(now),
-            subject_id=warning.id,
-        )
-        for person in people
-    )
-    names = ", ".join(person.username for person in people) or "nobody"
-    record("visit.warning_escalated", warning, f"{kind}: {names}")
-    return told
+class _Alerts:
+    """The escalations of one run: each warning in the portal of everyone told, then
+    one text per person — the warning itself, or how many when there are several (a
+    backlog must not become a hundred messages to one phone)."""
+
+    def __init__(self, now: datetime):
+        self.now, self.day = now, local_date(now)
+        self.told: dict[tuple[int, str], list[tuple[VisitWarning, dict]]] = {}
+        self.people: dict[int, User] = {}
+
+    def alert(self, warning: VisitWarning, kind: str, people: list[User]) -> None:
+        params = _warning_params(warning)
+        for person in people:
+            key = f"{kind}:{warning.id}:{person.id}"
+            stored = tell_staff(
+                person, kind, key, params, branch_id=warning.branch_id, sms=None,
+                day=self.day, subject_id=warning.id, text=False,
+            )  # fmt: skip
+            if stored:
+                self.people[person.id] = person
+                self.told.setdefault((person.id, kind), []).append((warning, params))
+        names = ", ".join(person.username for person in people) or "nobody"
+        record("visit.warning_escalated", warning, f"{kind}: {names}")
+
+    def text(self) -> None:
+        choices = queries.sms_choices(list(self.people))
+        for (person_id, kind), items in self.told.items():
+            person, (first, params) = self.people[person_id], items[0]
+            if len(items) > 1:
+                kind = texts.DIGESTS[kind]
+                params = {"count": len(items)}
+            key = f"{kind}:{first.id}:{len(items)}:{person_id}"
+            text_staff(
+                person, kind, key, params, branch_id=first.branch_id,
+                sms=choices.get(person_id), day=self.day,
+            )  # fmt: skip
 
 
 def escalate_warnings(now: datetime | None = None) -> tuple[int, int]:
@@ -240,11 +274,14 @@ def escalate_warnings(now: datetime | None = None) -> tuple[int, int]:
     db.session.flush()
     to_head = _load(_claim(VisitWarning.head_alerted_at, VisitWarning.act_by, now))
     to_admin = _load(_claim(VisitWarning.admin_alerted_at, VisitWarning.admin_by, now))
-    admins = _staff(Role.ADMIN) if to_admin else []
+    heads = _staff(Role.HEAD) if to_head else {}
+    admins = _staff(Role.ADMIN).get(None, []) if to_admin else []
+    alerts = _Alerts(now)
     for warning in to_head:
-        _alert(warning, texts.WARNING_HEAD, _staff(Role.HEAD, warning.branch_id), now)
+        alerts.alert(warning, texts.WARNING_HEAD, heads.get(warning.branch_id, []))
     for warning in to_admin:
-        _alert(warning, texts.WARNING_ADMIN, admins, now)
+        alerts.alert(warning, texts.WARNING_ADMIN, admins)
+    alerts.text()
     return len(to_head), len(to_admin)
 
 

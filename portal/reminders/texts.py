@@ -10,7 +10,12 @@ from portal.core.i18n import date_text, list_separator
 MORNING = "visits.morning"
 WARNING_HEAD = "warning.head"
 WARNING_ADMIN = "warning.admin"
-KINDS = (MORNING, WARNING_HEAD, WARNING_ADMIN)
+# One text for several warnings escalated to one person in one run (a backlog, a busy
+# week): their reminders stay one per warning in the portal.
+WARNINGS_HEAD = "warnings.head"
+WARNINGS_ADMIN = "warnings.admin"
+KINDS = (MORNING, WARNING_HEAD, WARNING_ADMIN, WARNINGS_HEAD, WARNINGS_ADMIN)
+DIGESTS = {WARNING_HEAD: WARNINGS_HEAD, WARNING_ADMIN: WARNINGS_ADMIN}
 
 
 def _day(value: str) -> str:
@@ -68,7 +73,21 @@ def _warning_admin(params: dict) -> str:
     )
 
 
-RENDERERS = {MORNING: _morning, WARNING_HEAD: _warning_head, WARNING_ADMIN: _warning_admin}
+def _warnings(params: dict) -> str:
+    return ngettext(
+        "%(num)d red warning is past its deadline and waits for the action taken.",
+        "%(num)d red warnings are past their deadline and wait for the action taken.",
+        int(params["count"]),
+    )
+
+
+RENDERERS = {
+    MORNING: _morning,
+    WARNING_HEAD: _warning_head,
+    WARNING_ADMIN: _warning_admin,
+    WARNINGS_HEAD: _warnings,
+    WARNINGS_ADMIN: _warnings,
+}
 
 
 def text(kind: str, params: dict) -> str:
@@ -82,6 +101,8 @@ SMS_VALUES = {
     MORNING: ("name", "date", "overdue", "due", "days_left", "link"),
     WARNING_HEAD: ("name", "borrower", "date", "officer", "deadline", "admin_date", "link"),
     WARNING_ADMIN: ("name", "branch", "borrower", "date", "officer", "deadline", "link"),
+    WARNINGS_HEAD: ("name", "count", "link"),
+    WARNINGS_ADMIN: ("name", "count", "link"),
 }
 
 
@@ -94,7 +115,11 @@ def sms_values(kind: str, params: dict, name: str, link: str) -> dict[str, str]:
         "date": _day(day),
         "deadline": _day(params.get("deadline", "")),
         "admin_date": _day(params.get("admin_day", "")),
-        **{key: str(params[key]) for key in ("overdue", "due", "days_left") if key in params},
+        **{
+            key: str(params[key])
+            for key in ("overdue", "due", "days_left", "count")
+            if key in params
+        },
         **{key: str(params[key]) for key in ("borrower", "officer", "branch") if key in params},
     }
     return {key: values[key] for key in SMS_VALUES[kind]}

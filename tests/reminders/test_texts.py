@@ -32,6 +32,7 @@ STAFF = {
                          "admin_day": "2099-06-05"},
 }  # fmt: skip
 STAFF[texts.WARNING_ADMIN] = STAFF[texts.WARNING_HEAD]
+STAFF[texts.WARNINGS_HEAD] = STAFF[texts.WARNINGS_ADMIN] = {"count": 3}
 
 
 def test_every_texted_occasion_is_declared_and_named():

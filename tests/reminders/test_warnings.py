@@ -183,7 +183,7 @@ def test_a_head_who_opted_in_is_texted_once_in_their_language(app, world, red):
             (world.head.id, None, "warning_head")
         ]
         (row,) = rows
-        assert row.once_key == f"staff:warning.head:{red}:{world.head.id}"
+        assert row.once_key == f"staff:warning.head:{red}:1:{world.head.id}"
         assert row.mobile == "13912345678" and row.locale == "en"
         assert row.body.startswith("head: A red warning is past its deadline")
         assert row.recipient_name == "head"
@@ -234,3 +234,25 @@ def test_the_queue_shows_the_deadline_and_the_escalation(app, client, world, red
     reminders = client.get("/reminders/").get_data(as_text=True)
     assert "A red warning is past its deadline" in reminders
     assert world.own_borrower.name in reminders
+
+
+def test_several_warnings_at_once_make_one_text_per_person(app, world, red):
+    with app.app_context():
+        borrower = db.session.get(Borrower, world.own_borrower.id)
+        officer = db.session.get(User, world.officer.id)
+        make_visit(
+            borrower, officer, utcnow() - timedelta(days=1), risk_signals=OVERDUE_AND_SUSPENDED
+        )
+        db.session.add(StaffSms(user_id=world.head.id, mobile="13912345678", opted_in=True))
+        db.session.add(StaffSms(user_id=world.admin.id, mobile="13912340000", opted_in=True))
+        db.session.commit()
+    assert _escalate(app, utcnow() + timedelta(days=30)) == (2, 2)
+    assert len(_notices(app, texts.WARNING_HEAD)) == 2  # one per warning in the portal
+    with app.app_context():
+        rows = db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        assert [(r.user_id, r.occasion_code) for r in rows] == [
+            (world.head.id, "warnings_head"),
+            (world.admin.id, "warnings_admin"),
+        ]
+        assert rows[0].template_values["count"] == "2"
+    assert _escalate(app, utcnow() + timedelta(days=31)) == (0, 0)
