@@ -68,6 +68,9 @@ def app(database_url, tmp_path_factory):
             "RATELIMIT_STORAGE_URI": "memory://",
             "LOGIN_RATE_LIMIT": "5 per minute",
             "UPLOAD_FOLDER": str(tmp_path_factory.mktemp("uploads")),
+            # Texts go out whatever the hour the suite runs at; the tests of quiet hours
+            # set their own (tests/care/test_sms_rules.py).
+            "SMS_QUIET_HOURS": "",
         }
     )
     with app.app_context():

@@ -56,15 +56,6 @@ class WebhookServer:
         return Handler
 
 
-@pytest.fixture(autouse=True)
-def _no_quiet_hours(app, monkeypatch):
-    """Greetings go out whatever the hour the suite runs at.
-
-    Quiet hours depend on the clock; the tests about them set them (test_sms_rules.py).
-    """
-    monkeypatch.setitem(app.config, "SMS_QUIET_HOURS", "")
-
-
 @pytest.fixture
 def webhook(app, monkeypatch):
     """The server, and the app configured to send through it."""
