@@ -131,6 +131,7 @@
   // Settles once the newest count is read: a logout tapped before that waits for it.
   let counted = Promise.resolve();
   let countKnown = false;
+  const COUNT_WAIT_MS = 5000;
 
   function countWaiting() {
     if (!user) return;
@@ -152,9 +153,12 @@
     if (!form || !user) return;
     if (!countKnown) {
       // Tapped before the count was read (a slow tablet): ask once it is, then go on.
+      // Never longer than COUNT_WAIT_MS: a tablet whose storage does not answer still logs
+      // out (the waiting entries are kept either way; only the question is skipped).
       event.preventDefault();
       event.stopImmediatePropagation();
-      counted.then(() => {
+      const patience = new Promise((resolve) => setTimeout(resolve, COUNT_WAIT_MS));
+      Promise.race([counted, patience]).then(() => {
         countKnown = true;
         form.requestSubmit();
       });
