@@ -19,6 +19,7 @@ the tests answer them from a local HTTP server as the providers' APIs do.
 
 import json
 import logging
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from urllib.parse import urlsplit
@@ -123,7 +124,7 @@ def china_time(text: str | None) -> datetime | None:
     return local.replace(tzinfo=CHINA_TIME).astimezone(UTC)
 
 
-class ProviderGateway:
+class ProviderGateway(ABC):
     """What both providers share: the registry lookup and the checks before sending."""
 
     name = ""
@@ -150,15 +151,17 @@ class ProviderGateway:
         except Exception as error:  # the SDKs raise their own kinds; each is answered
             return self._failure(error)
 
+    @abstractmethod
     def _send(self, template: sms_templates.Template, message: Message) -> SendResult:
-        raise NotImplementedError
+        """Send ``message`` as ``template`` through the provider's SDK."""
 
+    @abstractmethod
     def _failure(self, error: Exception) -> SendResult:
-        raise NotImplementedError
+        """What an exception of the provider's SDK means for the outbox."""
 
+    @abstractmethod
     def status(self, sent: SentMessage, now: datetime) -> Receipt | None:
         """The provider's delivery status of a sent message; None while it has none."""
-        raise NotImplementedError
 
 
 class AliyunGateway(ProviderGateway):
