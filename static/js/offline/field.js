@@ -85,7 +85,29 @@
     return node;
   }
 
-  async function renderKit(state) {
+  /** What the browser says of its storage: the space used and whether it is kept. */
+  async function storageFacts(kit) {
+    let used = (kit && kit.bytes) || 0;
+    let persisted = false;
+    if (!kit || !navigator.storage) return { used, persisted };
+    if (navigator.storage.estimate) {
+      try {
+        used = (await navigator.storage.estimate()).usage || used;
+      } catch (error) {
+        // keep the kit's own size
+      }
+    }
+    if (navigator.storage.persisted) {
+      try {
+        persisted = await navigator.storage.persisted();
+      } catch (error) {
+        persisted = false;
+      }
+    }
+    return { used, persisted };
+  }
+
+  function renderKit(state, storage) {
     const ready = $('[data-field-ready]');
     const list = $('[data-field-borrowers]');
     $('[data-field-nothing]').hidden = !!state.kit;
@@ -96,27 +118,11 @@
     $('[data-kit="day"]').textContent = kit.plan ? kit.plan.day : '—';
     $('[data-kit="borrowers"]').textContent = String(state.borrowers.length);
     $('[data-kit="age"]').textContent = localTime(kit.fetched_at) + ' (' + age(kit.fetched_at) + ')';
-    let used = kit.bytes || 0;
-    if (navigator.storage && navigator.storage.estimate) {
-      try {
-        used = (await navigator.storage.estimate()).usage || used;
-      } catch (error) {
-        // keep the kit's own size
-      }
-    }
     $('[data-kit="space"]').textContent = fill(texts.space, {
-      used: size(used),
+      used: size(storage.used),
       kit: size(kit.bytes || 0),
     });
-    let persisted = false;
-    if (navigator.storage && navigator.storage.persisted) {
-      try {
-        persisted = await navigator.storage.persisted();
-      } catch (error) {
-        persisted = false;
-      }
-    }
-    $('[data-kit="persisted"]').textContent = persisted ? texts.persisted_yes : texts.persisted_no;
+    $('[data-kit="persisted"]').textContent = storage.persisted ? texts.persisted_yes : texts.persisted_no;
     const visited = new Set(
       state.outbox
         .filter((entry) => entry.plan_id === (kit.plan && kit.plan.id))
@@ -178,10 +184,19 @@
     $('[data-field-outbox-summary]').textContent = fill(texts.summary, counts);
   }
 
-  async function render() {
+  // Renders overlap (page load, a sync's end, "prepare"): they run one after the other,
+  // each reading the store when its turn comes, so the last one shows the newest state.
+  let rendering = Promise.resolve();
+
+  function render() {
+    rendering = rendering.then(paint).catch((error) => console.warn('portal field kit:', error));
+    return rendering;
+  }
+
+  async function paint() {
     if (!S.user) return;
     const state = await F.readAll(S.user);
-    await renderKit(state);
+    renderKit(state, await storageFacts(state.kit));
     renderOutbox(state.outbox);
     document.body.dataset.fieldRendered = String(Date.now());
   }
@@ -189,6 +204,7 @@
   async function prepare(button) {
     button.disabled = true;
     say(texts.preparing, 'info');
+    let outcome;
     try {
       if (navigator.storage && navigator.storage.persist) {
         try {
@@ -198,30 +214,31 @@
         }
       }
       const kit = await F.prepare(S.user);
-      say(kit.plan && (kit.borrowers || []).length ? texts.prepared : texts.no_plan, kit.plan ? 'success' : 'warning');
+      outcome = kit.plan && (kit.borrowers || []).length
+        ? [texts.prepared, 'success']
+        : [texts.no_plan, kit.plan ? 'success' : 'warning'];
     } catch (error) {
-      say(texts[error.code] || texts.server, 'danger');
-    } finally {
-      button.disabled = false;
-      await render();
+      outcome = [texts[error.code] || texts.server, 'danger'];
     }
+    // The list first, then the word that it is ready.
+    await render();
+    button.disabled = false;
+    say(...outcome);
   }
 
   async function send(button) {
     button.disabled = true;
     say(texts.sending, 'info');
-    try {
-      const summary = await S.syncNow();
-      await F.refreshHeld(S.user).catch(() => undefined);
-      if (summary && summary.problem) say(texts[summary.problem] || texts.server, 'warning');
-      else if (summary && !(summary.sent || summary.held || summary.error || summary.waiting)) {
-        say(texts.nothing_waiting, 'success');
-      } else if (summary) say(fill(texts.sent_summary, summary), 'success');
-      else say('');
-    } finally {
-      button.disabled = false;
-      await render();
-    }
+    let outcome = [''];
+    const summary = await S.syncNow();
+    await F.refreshHeld(S.user).catch(() => undefined);
+    if (summary && summary.problem) outcome = [texts[summary.problem] || texts.server, 'warning'];
+    else if (summary && !(summary.sent || summary.held || summary.error || summary.waiting)) {
+      outcome = [texts.nothing_waiting, 'success'];
+    } else if (summary) outcome = [fill(texts.sent_summary, summary), 'success'];
+    await render();
+    button.disabled = false;
+    say(...outcome);
   }
 
   function start() {
