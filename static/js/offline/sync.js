@@ -124,50 +124,30 @@
     slot.hidden = false;
   }
 
-  // Logout with entries waiting asks first (and keeps them either way). The count is
-  // read ahead, so the form is never held up; what follows logout is afterLogout().
-  let waitingNow = 0;
-  let countAsked = 0;
-  // Settles once the newest count is read: a logout tapped before that waits for it.
-  let counted = Promise.resolve();
-  let countKnown = false;
-  const COUNT_WAIT_MS = 5000;
+  // Logout with entries waiting asks first (and keeps them either way). The question is
+  // asked in the tap itself, from the count this page last read (localStorage, shared
+  // with the officer's other tabs): the logout is then the browser's own form submit,
+  // never one started later by a script. The count is read again whenever the outbox
+  // changes (a sync here, the worker's, another tab's save) and when the page shows.
+  const WAITING_KEY = 'portal-field-waiting-';
 
-  function countWaiting() {
+  function recountWaiting() {
     if (!user) return;
-    const asked = ++countAsked;
-    countKnown = false;
-    counted = F.waitingCount(user)
-      .then((count) => {
-        if (asked === countAsked) waitingNow = count; // an older answer never wins
-      })
-      .catch(() => undefined)
-      .finally(() => {
-        if (asked === countAsked) countKnown = true;
-      });
+    F.waitingCount(user)
+      .then((count) => store(WAITING_KEY + user, String(count)))
+      .catch(() => undefined);
   }
 
-  document.addEventListener('portal:outbox-changed', countWaiting);
+  document.addEventListener('portal:outbox-changed', recountWaiting);
+  window.addEventListener('pageshow', recountWaiting);
   document.addEventListener('submit', (event) => {
     const form = event.target.closest && event.target.closest('form[data-field-logout]');
     if (!form || !user) return;
-    if (!countKnown) {
-      // Tapped before the count was read (a slow tablet): ask once it is, then go on.
-      // Never longer than COUNT_WAIT_MS: a tablet whose storage does not answer still logs
-      // out (the waiting entries are kept either way; only the question is skipped).
-      event.preventDefault();
-      event.stopImmediatePropagation();
-      const patience = new Promise((resolve) => setTimeout(resolve, COUNT_WAIT_MS));
-      Promise.race([counted, patience]).then(() => {
-        countKnown = true;
-        form.requestSubmit();
-      });
-      return;
-    }
-    if (!waitingNow) return;
+    const waiting = Number(read(WAITING_KEY + user)) || 0;
+    if (!waiting) return;
     const question = (form.dataset.fieldConfirm || 'Visits are waiting ({count}). Log out?').replace(
       '{count}',
-      String(waitingNow)
+      String(waiting)
     );
     if (!window.confirm(question)) {
       event.preventDefault();
@@ -181,7 +161,6 @@
       return;
     }
     F.setSessionUser(user).catch(() => undefined);
-    countWaiting();
     if ('serviceWorker' in navigator) {
       navigator.serviceWorker.register('/sw.js', { scope: '/' }).catch((error) => {
         console.warn('portal service worker:', error);
