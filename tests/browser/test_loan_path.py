@@ -8,6 +8,7 @@ from portal.accounts.models import User
 from portal.extensions import db
 from portal.loans.models import Loan, LoanStatus
 from portal.training.models import TrainingSignoff
+from tests.browser.pages import sign
 from tests.training.helpers import first_version
 
 pytestmark = pytest.mark.browser
@@ -102,21 +103,6 @@ def _decide(page, loan_url, screenshot) -> None:
     page.wait_for_url(loan_url)
 
 
-def _draw_signature(page) -> None:
-    box = page.locator("[data-signature-field] canvas").bounding_box()
-    left, top = box["x"] + 40, box["y"] + box["height"] / 2
-    for offset, rise in ((0, 30), (160, -25), (330, 35)):
-        page.mouse.move(left + offset, top)
-        page.mouse.down()
-        for step in range(1, 13):
-            page.mouse.move(left + offset + step * 11, top - rise * (step % 4 - 1.5) / 1.5)
-        page.mouse.up()
-    page.wait_for_function(
-        "() => document.querySelector('input[name=signature]').value"
-        ".startsWith('data:image/png;base64,')"
-    )
-
-
 def _train(page, loan_url, answers, screenshot, texts) -> None:
     page.goto(loan_url)
     page.click("a[href$='/training']")
@@ -124,7 +110,7 @@ def _train(page, loan_url, answers, screenshot, texts) -> None:
     for radio in answers.values():
         page.check(radio)
     page.locator("[data-signature-field]").scroll_into_view_if_needed()
-    _draw_signature(page)
+    sign(page)
     screenshot("4-training-signed")
     page.click("main form.portal-form button[type=submit]")
     page.wait_for_url(loan_url)

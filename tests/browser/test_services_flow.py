@@ -7,6 +7,7 @@ import pytest
 from portal.core.calendar import local_today
 from portal.extensions import db
 from portal.services.operations import ensure_catalogue
+from tests.browser.pages import sign
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
@@ -103,16 +104,6 @@ def test_borrower_requests_head_assigns_officer_completes_borrower_rates(
     screenshot("6-borrower-rated")
 
 
-def _draw_signature(page):
-    box = page.locator("[data-signature-field] canvas").bounding_box()
-    x, y = box["x"] + 40, box["y"] + box["height"] / 2
-    page.mouse.move(x, y)
-    page.mouse.down()
-    for step in range(1, 12):
-        page.mouse.move(x + step * 30, y + (25 if step % 2 else -25), steps=4)
-    page.mouse.up()
-
-
 def test_a_need_ticked_on_a_visit_becomes_a_request_in_the_heads_queue(
     page, world, catalogue, screenshot
 ):
@@ -131,7 +122,7 @@ def test_a_need_ticked_on_a_visit_becomes_a_request_in_the_heads_queue(
     page.fill("textarea[name=officer_observations]", "存栏正常，母猪产后食欲差")
     page.check("input[name=services_needed][value=technique_training]")
     page.check("input[name=services_needed][value=legal_services]")
-    _draw_signature(page)
+    sign(page)
     page.click("[data-testid=visit-form] button[type=submit]")
     page.wait_for_url(re.compile(r".*/visits/\d+$"))
     _logout(page)

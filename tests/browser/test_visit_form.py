@@ -2,13 +2,14 @@
 
 import json
 import re
-import time
 
 import pytest
 import sqlalchemy as sa
 
 from portal.extensions import db
 from portal.visits.models import Visit
+from tests.browser.pages import sign as _sign
+from tests.browser.pages import until as _until
 
 pytestmark = pytest.mark.browser
 
@@ -28,14 +29,6 @@ def _visits(app) -> list[Visit]:
         return visits
 
 
-def _until(page, expression: str, seconds: float = 10) -> None:
-    """Poll a JS expression; wait_for_function would need eval, which the CSP forbids."""
-    deadline = time.monotonic() + seconds
-    while not page.evaluate(expression):
-        assert time.monotonic() < deadline, f"still false: {expression}"
-        page.wait_for_timeout(50)
-
-
 def _draft(page, key: str):
     raw = page.evaluate(f"localStorage.getItem('portal-draft:{key}')")
     return json.loads(raw) if raw else None
@@ -44,25 +37,6 @@ def _draft(page, key: str):
 def _choose(page, name: str, value: str):
     radio = page.get_attribute(f"input[name={name}][value='{value}']", "id")
     page.click(f"label[for='{radio}']")
-
-
-def _sign(page):
-    canvas = page.locator("[data-signature-field=signature] canvas")
-    canvas.scroll_into_view_if_needed()
-    box = canvas.bounding_box()
-    left, top = box["x"], box["y"]
-    for row in (0.35, 0.6):
-        page.mouse.move(left + 40, top + box["height"] * row)
-        page.mouse.down()
-        for step in range(1, 25):
-            x = left + 40 + step * (box["width"] - 80) / 24
-            y = top + box["height"] * (row + (0.12 if step % 2 else -0.12))
-            page.mouse.move(x, y, steps=3)
-        page.mouse.up()
-    _until(
-        page,
-        "document.querySelector('input[name=signature]').value.startsWith('data:image/png;base64,')",
-    )
 
 
 def test_a_visit_survives_a_reload_is_signed_and_saved_once(page, app, world, screenshot):
@@ -102,6 +76,11 @@ def test_a_visit_survives_a_reload_is_signed_and_saved_once(page, app, world, sc
     page.fill("textarea[name=borrower_opinions]", "想学习母猪产后护理。")
     _choose(page, "satisfaction", "5")
     _sign(page)
+    # The draft is saved a moment after the last change.
+    _until(
+        page,
+        f"(localStorage.getItem('portal-draft:{draft_key}') || '').includes('data:image/png')",
+    )
     assert _draft(page, draft_key)["fields"]["signature"][0].startswith("data:image/png")
     screenshot("3-signed")
 

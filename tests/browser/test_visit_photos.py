@@ -16,6 +16,8 @@ from portal.fieldkit.models import FieldEntry
 from portal.visits import operations as visit_operations
 from portal.visits.models import Visit, VisitPhoto
 from tests.browser import test_field_kit as field_kit
+from tests.browser.pages import sign as _sign
+from tests.browser.pages import until as _until
 from tests.browser.test_field_kit import Tablet, _choose, _plan, _prepare
 from tests.visits.photo_helpers import camera_photo
 
@@ -63,31 +65,6 @@ def _take_photo(page, path: str, kind: str | None = None):
     if kind:
         slot.locator("select[data-photo-kind]").select_option(kind)
     return slot
-
-
-def _sign(page):
-    canvas = page.locator("[data-signature-field=signature] canvas")
-    canvas.scroll_into_view_if_needed()
-    box = canvas.bounding_box()
-    left, top = box["x"], box["y"]
-    page.mouse.move(left + 40, top + box["height"] * 0.5)
-    page.mouse.down()
-    for step in range(1, 20):
-        x = left + 40 + step * (box["width"] - 80) / 19
-        y = top + box["height"] * (0.5 + (0.15 if step % 2 else -0.15))
-        page.mouse.move(x, y, steps=3)
-    page.mouse.up()
-    _until(
-        page,
-        "document.querySelector('input[name=signature]').value.startsWith('data:image/png;base64,')",
-    )
-
-
-def _until(page, expression: str, seconds: float = 20):
-    deadline = time.monotonic() + seconds
-    while not page.evaluate(expression):
-        assert time.monotonic() < deadline, f"still false: {expression}"
-        page.wait_for_timeout(100)
 
 
 def test_photos_attached_online_are_shown_before_signing_and_saved(
