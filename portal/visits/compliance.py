@@ -403,20 +403,26 @@ def evidence_by_officer(branch_id: int, month: Month) -> list[OfficerEvidence]:
     def count_state(action: ReviewAction):
         return sa.func.sum(sa.case((flagged.c.state == action.value, 1), else_=0))
 
-    rows = db.session.execute(
+    # Counted per officer first, named after. Grouped by an expression, not the bare
+    # column: SQLite would otherwise walk the officers' index across the whole company
+    # for its grouping order (~100 ms at 100,000 borrowers) instead of reading the
+    # branch's covering index of visits (~4 ms).
+    officer = (Visit.officer_id + 0).label("officer_id")
+    per_officer = (
         sa.select(
-            Visit.officer_id,
-            User.display_name,
+            officer,
             sa.func.count(Visit.id).label("visits"),
             sa.func.count(flagged.c.visit_id).label("flagged"),
             count_state(ReviewAction.CONFIRMED).label("confirmed"),
             count_state(ReviewAction.ASKED).label("asked"),
         )
-        .select_from(Visit)
-        .join(User, User.id == Visit.officer_id)
         .outerjoin(flagged, flagged.c.visit_id == Visit.id)
         .where(Visit.branch_id == branch_id, Visit.visited_at >= start, Visit.visited_at < end)
-        .group_by(Visit.officer_id, User.display_name)
+        .group_by(officer)
+        .subquery()
+    )
+    rows = db.session.execute(
+        sa.select(per_officer, User.display_name).join(User, User.id == per_officer.c.officer_id)
     ).all()
     result = [
         OfficerEvidence(
