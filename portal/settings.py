@@ -123,6 +123,8 @@ def _jobs_settings() -> dict:
             "JOBS_QUEUE_URL", os.environ.get("REDIS_URL", default_queue)
         ),
         "JOBS_WORKERS": int(os.environ.get("JOBS_WORKERS", 2)),
+        # The worker (and the processes it starts) yields the CPU to the web service.
+        "JOBS_NICENESS": int(os.environ.get("JOBS_NICENESS", 10)),
         "JOBS_FILE_HOURS": float(os.environ.get("JOBS_FILE_HOURS", 24)),
         "JOBS_HEARTBEAT_SECONDS": float(os.environ.get("JOBS_HEARTBEAT_SECONDS", 30)),
     }

@@ -1,6 +1,7 @@
 """``flask jobs worker``: the queue's worker (docs/jobs.md)."""
 
 import logging
+import os
 
 import click
 from flask import current_app
@@ -22,6 +23,9 @@ def worker_command(workers, no_periodic):
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     app = current_app._get_current_object()
+    # Background work: on a machine shared with the web service, a page a person waits
+    # for comes first; the visit pack's render processes inherit the priority.
+    os.nice(app.config["JOBS_NICENESS"])
     running = consumer(app, workers, periodic=not no_periodic)
     heartbeat = Heartbeat(app)
     heartbeat.start()

@@ -167,3 +167,24 @@ def test_the_schedule_reads_the_company_clock(app):
         # 08:00 in Shanghai is 00:00 UTC; the worker's scheduler hands over UTC.
         assert at_eight(datetime(2026, 11, 26, 0, 0))
         assert not at_eight(datetime(2026, 11, 26, 8, 0))
+
+
+def test_the_worker_runs_at_a_lower_cpu_priority_than_the_web(database_url, tmp_path):
+    env = os.environ | {
+        "FLASK_APP": "wsgi.py",
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret-key",
+        "PORTAL_INSTANCE_PATH": str(tmp_path),
+        "JOBS_QUEUE_URL": f"sqlite:///{tmp_path / 'queue.sqlite3'}",
+        "JOBS_NICENESS": "7",
+    }
+    worker = _worker(env)
+    try:
+        for line in worker.stdout:  # the niceness is set before it says it started
+            if b"Worker started" in line:
+                break
+        own = os.getpriority(os.PRIO_PROCESS, 0)
+        assert os.getpriority(os.PRIO_PROCESS, worker.pid) == min(19, own + 7)
+    finally:
+        worker.terminate()
+        worker.communicate(timeout=60)
