@@ -61,6 +61,10 @@ bench: setup  ## web latency and queries per page at 100,000 borrowers, SQLite a
 bench-pdf: setup  ## PDF reports at a branch of 5,000 borrowers: visit report, branch report, 300-visit pack
 	$(BIN)/python bench/pdf.py $(BENCH_PDF_ARGS)
 
+.PHONY: bench-pack
+bench-pack: setup  ## a branch month's whole visit pack rendered by the worker, one user's pages timed beside it
+	$(BIN)/python bench/pdf.py --pack-job $(BENCH_PDF_ARGS)
+
 .PHONY: bench-field
 bench-field: setup browser-deps  ## the officer's pages on an emulated slow 3G link (400 ms, 400 kbit/s), Chromium
 	$(BIN)/python bench/field.py $(BENCH_FIELD_ARGS)
