@@ -54,8 +54,9 @@ translations: venv  ## extract new strings and merge them into the catalogues
 	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations \
 		--no-fuzzy-matching --width 100
 
-bench: setup  ## web latency and queries per page at 100,000 borrowers, SQLite and PostgreSQL
-	$(BIN)/python bench/web.py $(BENCH_ARGS)
+bench: setup  ## web latency and queries per page at 100,000 borrowers, then the realistic mix under load; SQLite and PostgreSQL
+	$(BIN)/python bench/web.py $(BENCH_ARGS); pages=$$?; \
+	$(BIN)/python bench/load.py $(BENCH_LOAD_ARGS) && exit $$pages
 
 .PHONY: bench-pdf
 bench-pdf: setup  ## PDF reports at a branch of 5,000 borrowers: visit report, branch report, 300-visit pack

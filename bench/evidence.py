@@ -166,14 +166,12 @@ def _device(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def visit_post(session, base: str, borrower_id: int, photos: list[bytes], seed: int):
-    """Open the form (not timed), then send it filled in with six photos: (seconds, status)."""
-    page = session.get(f"{base}/borrowers/{borrower_id}/visits/new")
-    page.raise_for_status()
+def visit_data(page_html: str, seed: int) -> dict[str, str]:
+    """The visit form of ``page_html`` filled in and signed as an officer would (no photos)."""
     parser = FormFields()
-    parser.feed(page.text)
+    parser.feed(page_html)
     now = datetime.now(UTC)
-    data = parser.values() | {
+    return parser.values() | {
         "visited_at": (now - timedelta(minutes=40)).astimezone(ZONE).strftime("%Y-%m-%dT%H:%M"),
         "officer_observations": f"基准测试第{seed}次走访：圈舍整洁，存栏约{100 + seed}头，饲料充足。",
         "signature": signature_data_url(seed),
@@ -184,6 +182,13 @@ def visit_post(session, base: str, borrower_id: int, photos: list[bytes], seed: 
         "accuracy": "12",
         "location_status": "fix",
     }
+
+
+def visit_post(session, base: str, borrower_id: int, photos: list[bytes], seed: int):
+    """Open the form (not timed), then send it filled in with six photos: (seconds, status)."""
+    page = session.get(f"{base}/borrowers/{borrower_id}/visits/new")
+    page.raise_for_status()
+    data = visit_data(page.text, seed)
     files = {}
     for slot, (jpeg, kind) in enumerate(zip(photos, PHOTO_KINDS, strict=True), start=1):
         data[f"photo_kind_{slot}"] = kind
@@ -248,17 +253,17 @@ def targets(url: str) -> dict:
     }
 
 
-def scratch(kind: str, url: str) -> str:
-    """A copy of the generated data for the saves."""
+def scratch(kind: str, url: str, purpose: str = "evidence") -> str:
+    """A copy of the generated data for the saves (named after ``purpose``)."""
     parsed = sa.make_url(url)
     if kind == "sqlite":
         source = Path(parsed.database)
-        target = source.with_name("evidence-scratch.sqlite3")
+        target = source.with_name(f"{purpose}-scratch.sqlite3")
         for suffix in ("", "-wal", "-shm"):
             Path(str(target) + suffix).unlink(missing_ok=True)
         shutil.copyfile(source, target)
         return f"sqlite:///{target}"
-    name = f"{parsed.database}_evidence_scratch"
+    name = f"{parsed.database}_{purpose}_scratch"
     admin = sa.create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
