@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
@@ -46,11 +46,23 @@ class Model(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def _write_lock_wanted() -> bool:
     # Reads start deferred so they never wait for a writer (WAL); anything
     # that may write takes the lock up front so two writers cannot deadlock
-    # upgrading from a shared to a reserved lock.
-    return not (has_request_context() and request.method in {"GET", "HEAD", "OPTIONS"})
+    # upgrading from a shared to a reserved lock, and a write never meets a snapshot
+    # older than another writer's commit (which SQLite refuses at once, busy or not).
+    if not has_request_context():
+        return True
+    return request.method not in READ_METHODS or g.get("portal_request_writes", False)
+
+
+def request_writes() -> None:
+    """Say that this request writes although its method only reads (a GET that writes
+    an audit row, e.g. an export): its next transactions take the write lock up front."""
+    g.portal_request_writes = True
 
 
 def tune_sqlite(engine: Engine, busy_timeout_ms: int = 5000) -> None:

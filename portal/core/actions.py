@@ -22,11 +22,12 @@ and a redirect (Post/Redirect/Get).
 from collections.abc import Callable
 from functools import wraps
 
-from flask import flash, redirect, session, url_for
+from flask import flash, redirect, request, session, url_for
 from flask_login import current_user
 
 from portal.accounts.models import User
 from portal.core.errors import same_site_referrer
+from portal.database import READ_METHODS, request_writes
 from portal.extensions import db
 
 FLASHES = "_flashes"
@@ -67,6 +68,11 @@ def writes(view: Callable) -> Callable:
     @wraps(view)
     def wrapped(*args, **kwargs):
         flashes = list(session.get(FLASHES, []))
+        if request.method in READ_METHODS:
+            # A GET that writes (an export's audit row) takes SQLite's write lock up
+            # front like any other write: the read begun by the login check ends here.
+            request_writes()
+            db.session.rollback()
         try:
             response = view(*args, **kwargs)
             db.session.commit()

@@ -1,7 +1,9 @@
 """The visit report: one signed follow-up form on A4, read back from the PDF."""
 
 import pytest
+import sqlalchemy as sa
 
+from portal.extensions import db
 from tests.reports.conftest import HOSTILE_ANSWER, HOSTILE_NAME
 from tests.reports.helpers import (
     LogRecords,
@@ -45,7 +47,6 @@ def test_a_signed_visit_prints_on_one_page_with_signature_and_hash(
 
 def test_ids_and_phones_are_masked_as_in_lists(app, client, world, records):
     from portal.borrowers.models import Borrower
-    from portal.extensions import db
 
     with app.app_context():
         borrower = db.session.get(Borrower, world.own_borrower.id)
@@ -127,3 +128,27 @@ def test_every_page_has_its_number_and_the_footer(client, records):
     texts = page_texts(pdf_of(client.get(f"/visits/{records.red_visit}/report.pdf")))
     for number, text in enumerate(texts, 1):
         assert_printed(text, [f"{number} / {len(texts)}", "打印人 officer"])
+
+
+def test_on_sqlite_the_export_audit_write_takes_the_write_lock_up_front(app, client, records):
+    """A GET that writes (the export's audit row) must not upgrade a read transaction:
+    SQLite refuses that at once when another writer committed since the read began (under
+    load, PDFs were answered 503). Its transactions begin IMMEDIATE, as a POST's do."""
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's locking")
+    statements = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement.split(None, 2)[:2])
+
+    client.login("borrower")
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        pdf_of(client.get(f"/visits/{records.red_visit}/report.pdf"))
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    insert = next(i for i, words in enumerate(statements) if words == ["INSERT", "INTO"])
+    began = [words for words in statements[:insert] if words[0] == "BEGIN"]
+    assert began[-1] == ["BEGIN", "IMMEDIATE"], statements[: insert + 1]
