@@ -6,6 +6,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from portal.borrowers.models import Borrower
+from portal.core.calendar import company_tz
 from portal.extensions import db
 from portal.loans.models import Loan, LoanStatus, RepaymentStatus
 from portal.tiers.rules import RiskHistory, TierFacts
@@ -70,17 +71,20 @@ def facts_of(loans: tuple | None, risk: RiskHistory | None) -> TierFacts:
 
 
 def risk_window_start(today: date) -> datetime:
-    """The oldest visit time that still counts on ``today``."""
-    return datetime.combine(today - RISK_WINDOW, time.min, tzinfo=UTC)
+    """The oldest visit time that still counts on ``today`` (a company day)."""
+    return datetime.combine(today - RISK_WINDOW, time.min, tzinfo=company_tz())
 
 
 def _lapses_on(oldest: datetime | None) -> date | None:
-    """The first day on which the oldest counted visit no longer counts."""
+    """The first day on which the oldest counted visit no longer counts.
+
+    Days are the company's: a visit just after midnight in the company's time zone is
+    of that day, not of the day before in UTC (``today`` is a company day too)."""
     if oldest is None:
         return None
-    if oldest.tzinfo is not None:
-        oldest = oldest.astimezone(UTC)
-    return oldest.date() + RISK_WINDOW + timedelta(days=1)
+    if oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=UTC)
+    return oldest.astimezone(company_tz()).date() + RISK_WINDOW + timedelta(days=1)
 
 
 def risk_history(borrowers: Borrowers, today: date) -> dict[int, RiskHistory]:

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from portal.borrowers.models import Borrower, Tier
-from portal.core.calendar import local_today
+from portal.core.calendar import company_tz, local_today
 from portal.extensions import db
 from portal.loans.models import Loan
 from portal.tiers import queries, stored
@@ -91,7 +91,12 @@ def test_signing_a_red_visit_then_amending_it_updates_the_suggestion_in_the_requ
     assert client.submit(url, visit_answers("red", **RED_ANSWERS)).status_code == 302
     row = assert_current(app, strategic, Tier.GENERAL)
     assert row.red_visits == 1
-    assert row.recheck_on == date_today(app) + timedelta(days=366)
+    # The red visit counts for a year from its company day (an hour ago: yesterday, just
+    # after midnight in the company's time zone).
+    with app.app_context():
+        visit = db.session.get(Visit, only_visit_id(app, strategic))
+        visited_on = visit.visited_at.astimezone(company_tz()).date()
+    assert row.recheck_on == visited_on + timedelta(days=366)
     client.logout()
     client.login("head")
     assert review(client)[strategic] == "general"
