@@ -9,6 +9,7 @@ from portal.core.i18n import (
     date_text,
     datetime_text,
     html_lang,
+    install_page_gettext,
     list_separator,
     seconds_text,
 )
@@ -24,6 +25,7 @@ def url_for_page(page: int) -> str:
 
 def init_app(app: Flask) -> None:
     """Register globals and filters."""
+    install_page_gettext(app)
     app.jinja_env.globals.update(
         LANGUAGE_NAMES=LANGUAGE_NAMES,
         url_for_page=url_for_page,
