@@ -68,6 +68,7 @@ def register_links() -> None:
     from portal.evidence import flags as evidence_flags
     from portal.services import operations as services
     from portal.tiers import stored as tier_suggestions
+    from portal.visits import counts as compliance_counts
     from portal.visits.operations import visit_signed
 
     visit_signed.connect(services.on_visit_signed)
@@ -77,6 +78,9 @@ def register_links() -> None:
     # Loan steps, counted visits and tier changes store the borrower's suggested tier
     # in their own transaction, whichever feature wrote them.
     tier_suggestions.keep_current()
+    # Visits, loan steps and reassignments keep the compliance counts in their own
+    # transaction, whichever feature wrote them (portal/visits/counts.py).
+    compliance_counts.keep_current()
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -9,7 +9,6 @@ from flask.testing import FlaskClient
 
 from portal import create_app
 from portal.extensions import db, limiter
-from portal.visits.compliance import forget_closed_months
 from tests import factories
 
 # One Playwright and one live server for the whole run, whichever folder asks for them.
@@ -85,19 +84,8 @@ def _clean_database(request):
         return
     app = request.getfixturevalue("app")
     with app.app_context():
-        db.session.remove()
-        with db.engine.begin() as connection:
-            existing = set(sa.inspect(connection).get_table_names())
-            tables = [t.name for t in reversed(db.metadata.sorted_tables) if t.name in existing]
-            if connection.dialect.name == "postgresql":
-                connection.exec_driver_sql(
-                    "TRUNCATE " + ", ".join(tables) + " RESTART IDENTITY CASCADE"
-                )
-            else:
-                for table in tables:
-                    connection.exec_driver_sql(f"DELETE FROM {table}")
+        factories.empty_database()
         limiter.reset()
-        forget_closed_months()
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from datetime import date
 from decimal import Decimal
 
 import factory
+import sqlalchemy as sa
 
 from portal.accounts.models import Role, User
 from portal.accounts.operations import create_user
@@ -153,3 +154,18 @@ def build_world() -> World:
         foreign_loan=Ref(foreign_loan.id, foreign_loan.contract_number),
         **{key: user_ref(user) for key, user in users.items()},
     )
+
+
+def empty_database() -> None:
+    """Delete every row of every table (inside an app context), as after each test."""
+    db.session.remove()
+    with db.engine.begin() as connection:
+        existing = set(sa.inspect(connection).get_table_names())
+        tables = [t.name for t in reversed(db.metadata.sorted_tables) if t.name in existing]
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql(
+                "TRUNCATE " + ", ".join(tables) + " RESTART IDENTITY CASCADE"
+            )
+        else:
+            for table in tables:
+                connection.exec_driver_sql(f"DELETE FROM {table}")

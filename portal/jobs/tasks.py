@@ -206,6 +206,19 @@ def group_session_reminders() -> None:
         run_periodic(JobKind.SESSION_REMINDERS, daily_slot(JobKind.SESSION_REMINDERS))
 
 
+@huey.periodic_task(company_schedule(minute="1"))
+def build_compliance_months() -> None:
+    """Count a new month's visit compliance from scratch (docs/visits.md, "Compliance counts")."""
+    with task_app_context():
+        from portal.extensions import db
+        from portal.visits.counts import build_missing
+
+        built = build_missing()
+        db.session.commit()
+        if built:
+            log.info("compliance counts built for %s", ", ".join(map(str, built)))
+
+
 @huey.periodic_task(company_schedule(minute="45"))
 def clean_up_files() -> None:
     with task_app_context():

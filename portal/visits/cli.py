@@ -1,4 +1,5 @@
-"""``flask visits``: verify the borrowers' chains of signed visits (docs/visit-evidence.md)."""
+"""``flask visits``: verify the borrowers' chains of signed visits (docs/visit-evidence.md),
+build the compliance counts (docs/visits.md)."""
 
 import sys
 
@@ -80,3 +81,33 @@ def verify_chain_command(borrower_id: int | None, every: bool):
             click.echo(f"{breaks} of {borrowers} chains break ({records} records verified).")
             sys.exit(1)
         click.echo(f"All {borrowers} chains hold ({records} records verified).")
+
+
+@visits_cli.command("counts")
+@click.option("--rebuild", is_flag=True, help="Forget every count and count every month again.")
+@click.option("--check", is_flag=True, help="Compare the kept counts with a count from scratch.")
+@with_appcontext
+def counts_command(rebuild: bool, check: bool):
+    """Build the compliance counts of the months not counted yet (all of them with --rebuild).
+
+    With --check, nothing is written: each built month is counted from scratch and
+    compared with the kept counts; exits with status 1 when they differ.
+    """
+    from portal.extensions import db
+    from portal.visits import counts
+
+    if check:
+        differences = counts.differences()
+        db.session.rollback()
+        for month, branch_id, officer_id, kept, counted in differences:
+            click.echo(
+                f"{month} branch {branch_id} officer {officer_id}: "
+                f"kept owed/done {kept}, counted {counted}"
+            )
+        click.echo(f"{len(differences)} differences.")
+        sys.exit(1 if differences else 0)
+    months = counts.rebuild() if rebuild else counts.build_missing()
+    db.session.commit()
+    click.echo(
+        f"Counted {len(months)} months" + (f": {months[0]} to {months[-1]}." if months else ".")
+    )

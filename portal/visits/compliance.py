@@ -14,11 +14,10 @@ import sqlalchemy as sa
 from portal.accounts.models import User
 from portal.borrowers.models import Borrower, OfficerAssignment
 from portal.core.calendar import Month, company_tz, current_month, month_of
-from portal.database import utcnow
 from portal.evidence.models import ReviewAction, VisitFlag, VisitReview
 from portal.extensions import db
-from portal.loans.models import Loan, LoanEvent, LoanStatus
-from portal.visits.models import Visit
+from portal.loans.models import Loan, LoanStatus
+from portal.visits.models import ComplianceCount, ComplianceMonth, Visit
 from portal.visits.risk import RiskLevel
 
 # A loan owes a visit in a month when it is active on this day of the month.
@@ -266,53 +265,40 @@ def _officer_counts(branch_id: int, month: Month, tz: ZoneInfo):
     ).group_by(owed.c.officer_id)
 
 
-# Closed months: no visit can be recorded into them any more (RECORDING_WINDOW), and
-# reassignments start "now", so only a new loan or a loan step entered with a past
-# date can change them. Each worker keeps their counts until one of those happens.
-_closed_month_counts: dict[tuple, list] = {}
-_CACHE_LIMIT = 2000
-
-
-def forget_closed_months() -> None:
-    """Drop the cached counts (for a database replaced under a running app, as in tests)."""
-    _closed_month_counts.clear()
-
-
-def _data_version() -> tuple:
-    """Changes whenever a loan, a loan step or an assignment is added."""
-    newest = [
-        sa.select(sa.func.max(model.id)).scalar_subquery()
-        for model in (LoanEvent, Loan, OfficerAssignment)
-    ]
-    return tuple(db.session.execute(sa.select(*newest)).one())
-
-
-def _is_closed(month: Month, tz: ZoneInfo, now: datetime) -> bool:
-    return month.bounds(tz)[1] + RECORDING_WINDOW < now
-
-
 def _month_counts(branch_id: int, span: list[Month], tz: ZoneInfo) -> list:
-    """(month, officer_id, owed, done) rows for ``span``; closed months from the cache."""
-    now = utcnow()
-    version = _data_version()
-    key = lambda m: (branch_id, str(m), version)  # noqa: E731
-    live = [m for m in span if not _is_closed(m, tz, now) or key(m) not in _closed_month_counts]
-    rows = (
+    """(month, officer_id, owed, done) rows for ``span``: the kept counts of built months
+    (portal/visits/counts.py), the rule's own query for any month not built yet."""
+    names = [str(m) for m in span]
+    built = set(
+        db.session.scalars(sa.select(ComplianceMonth.month).where(ComplianceMonth.month.in_(names)))
+    )
+    stored = (
+        db.session.execute(
+            sa.select(
+                ComplianceCount.month,
+                ComplianceCount.officer_id,
+                ComplianceCount.owed,
+                ComplianceCount.done,
+            ).where(
+                ComplianceCount.branch_id == branch_id,
+                ComplianceCount.month.in_(built),
+                ComplianceCount.owed > 0,
+            )
+        ).all()
+        if built
+        else []
+    )
+    live = [m for m in span if str(m) not in built]
+    counted = (
         db.session.execute(sa.union_all(*(_officer_counts(branch_id, m, tz) for m in live))).all()
         if live
         else []
     )
-    if len(_closed_month_counts) > _CACHE_LIMIT:
-        _closed_month_counts.clear()
-    for month in live:
-        if _is_closed(month, tz, now):
-            _closed_month_counts[key(month)] = [r for r in rows if r.month == str(month)]
-    cached = [r for m in span if m not in live for r in _closed_month_counts[key(m)]]
-    return [*rows, *cached]
+    return [*stored, *counted]
 
 
 def branch_trend(branch_id: int, month: Month, months: int = TREND_MONTHS) -> list[MonthCompliance]:
-    """Compliance per officer for ``month`` and the months before it, oldest first (3 queries)."""
+    """Compliance per officer for ``month`` and the months before it, oldest first (4 queries)."""
     tz = company_tz()
     span = [month.shift(offset) for offset in range(1 - months, 1)]
     rows = _month_counts(branch_id, span, tz)

@@ -347,3 +347,29 @@ def _refuse_bulk_changes_to_signed_visits(state) -> None:
         mapper.class_ in _FROZEN for mapper in state.all_mappers
     ):
         raise SignedVisitError("refused: bulk UPDATE/DELETE of signed visits")
+
+
+class ComplianceCount(db.Model):
+    """How many borrowers owed an officer a visit in a month, and how many were visited.
+
+    Kept by ``portal/visits/counts.py`` in the transaction of every write that changes
+    them, for the months listed in ``ComplianceMonth``; read by the head's compliance
+    page, its six-month trend and the monthly branch report.
+    """
+
+    __tablename__ = "compliance_counts"
+
+    month: Mapped[str] = mapped_column(sa.String(7), primary_key=True)  # "2026-11"
+    branch_id: Mapped[int] = mapped_column(sa.ForeignKey("branches.id"), primary_key=True)
+    officer_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), primary_key=True)
+    owed: Mapped[int] = mapped_column(default=0)
+    done: Mapped[int] = mapped_column(default=0)
+
+
+class ComplianceMonth(db.Model):
+    """A month whose counts are built: from then on every write keeps them."""
+
+    __tablename__ = "compliance_months"
+
+    month: Mapped[str] = mapped_column(sa.String(7), primary_key=True)
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
