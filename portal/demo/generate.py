@@ -41,6 +41,7 @@ from portal.evidence.models import ReviewAction, VisitFlag, VisitReview
 from portal.extensions import db
 from portal.loans.models import Loan, LoanStatus, RepaymentStatus
 from portal.services.models import ServiceKind, ServiceRequest
+from portal.visits import counts
 from portal.visits.models import Visit, VisitPhoto, VisitSignature, VisitWarning
 from portal.visits.photos import BAND_COLUMNS, bands, photo_digest
 from portal.visits.risk import RiskLevel, RiskSignal, assess
@@ -659,6 +660,9 @@ def generate(
     db.session.commit()
     generator.borrowers(officers, branch_of)
     reset_sequences()
+    db.session.commit()
+    # Inserted in bulk, past the session's hooks: the compliance counts from scratch.
+    counts.rebuild()
     db.session.commit()
     analyze()
     send_due(shape.today)  # today's greetings, through the real daily job

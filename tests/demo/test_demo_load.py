@@ -5,6 +5,7 @@ import sqlalchemy as sa
 from portal.accounts.models import Role, User
 from portal.branches.models import Branch
 from portal.extensions import db, limiter
+from portal.visits import counts as compliance_counts
 
 
 def _counts(app):
@@ -26,6 +27,11 @@ def test_demo_load_creates_the_readme_logins_and_is_idempotent(app, client):
     second = runner.invoke(args=["demo", "load"])
     assert second.exit_code == 0
     assert _counts(app) == counts
+    # The months of the demo's loans are counted, and the counts agree with a recount.
+    with app.app_context():
+        assert compliance_counts.months_with_loans()
+        assert compliance_counts.build_missing() == []
+        assert compliance_counts.differences() == []
     for username in ("admin", "head1", "head2", "officer1", "officer4", "borrower1", "borrower40"):
         assert client.login(username).status_code == 302, username
         client.logout()

@@ -20,6 +20,7 @@ from portal.evidence.models import VisitFlag, VisitReview
 from portal.evidence.rules import FlagCode
 from portal.extensions import db
 from portal.services.operations import ensure_catalogue
+from portal.visits import counts
 from portal.visits.models import Visit, VisitPhoto
 from portal.visits.operations import verify
 from portal.visits.photos import BAND_COLUMNS, bands, similar_photos
@@ -112,3 +113,9 @@ def test_the_heads_pages_read_by_index(app, client, company):
         for statement in {s.sql: s for s in captured}.values():
             found += [str(problem) for problem in plans.problems(connection, statement)]
     assert not found, "\n\n".join(found)
+
+
+def test_the_generated_company_has_its_compliance_counts_built(app, company):
+    with app.app_context():
+        assert counts.build_missing() == []  # every month of its loans is built
+        assert counts.differences() == []

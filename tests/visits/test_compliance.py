@@ -13,6 +13,7 @@ from portal.core.calendar import Month, current_month
 from portal.database import utcnow
 from portal.extensions import db
 from portal.loans.models import LoanStatus
+from portal.visits import counts
 from portal.visits.compliance import branch_trend, officer_month
 from portal.visits.models import Visit
 from portal.visits.risk import RiskSignal
@@ -34,10 +35,16 @@ def _borrower(officer, name, disbursed=date(2026, 1, 25), closed=None):
     return borrower
 
 
-@pytest.fixture
-def october(app, world):
-    """Borrowers around October 2026 (31 days; the reference day is the 20th)."""
+@pytest.fixture(params=["counted", "kept"])
+def october(app, world, request):
+    """Borrowers around October 2026 (31 days; the reference day is the 20th).
+
+    Twice: with the months counted from scratch when read, and with them built before
+    the borrowers arrive, so that every write below keeps their counts.
+    """
     with app.app_context():
+        if request.param == "kept":
+            counts.build([Month(2026, m) for m in range(1, 13)])
         a = db.session.get(User, world.officer.id)  # the world's own borrower is A's too
         b = make_user("officerb", Role.OFFICER, a.branch, display_name="乙信贷员")
         db.session.execute(sa.update(User).where(User.id == a.id).values(display_name="甲信贷员"))
