@@ -1,6 +1,9 @@
 """The compliance counts kept by every write (portal/visits/counts.py, docs/visits.md)."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, time, timedelta
+from functools import partial
 
 import pytest
 import sqlalchemy as sa
@@ -11,7 +14,8 @@ from portal.accounts.models import Role, User
 from portal.borrowers.models import Borrower, OfficerAssignment
 from portal.borrowers.operations import reassign
 from portal.core.actions import Refused
-from portal.core.calendar import Month, company_tz, current_month
+from portal.core.calendar import Month, company_tz, current_month, month_of
+from portal.database import utcnow
 from portal.extensions import db
 from portal.loans.models import Loan, LoanStatus
 from portal.visits import counts
@@ -250,3 +254,58 @@ def test_the_command_finds_a_difference_and_the_rebuild_mends_it(app, world, kep
     with app.app_context():
         assert f"Counted {len(_span())} months" in rebuilt.output
     assert runner.invoke(args=["visits", "counts", "--check"]).exit_code == 0
+
+
+def test_writes_at_once_and_a_build_between_them_keep_the_counts_exact(app, world, database_url):
+    """PostgreSQL, for real: visits of one borrower and of others signed at the same moment,
+    a loan closed and the month rebuilt meanwhile; the counts stay equal to a recount."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite runs one writer at a time: no two transactions write at once")
+    with app.app_context():
+        officer = db.session.get(User, world.officer.id)
+        ids = [world.own_borrower.id]
+        for number in range(4):
+            borrower = make_borrower(officer)
+            make_loan(borrower, LoanStatus.ACTIVE, contract_number=f"JK-9{number:05d}")
+            ids.append(borrower.id)
+        counts.build(_span())
+        db.session.commit()
+        officer_id = officer.id
+    when = utcnow() - timedelta(minutes=1)
+    month = month_of(when)  # not "this month": the suite may run at midnight
+    start = threading.Barrier(7)
+
+    def sign(borrower_id: int) -> None:
+        with app.app_context():
+            borrower = db.session.get(Borrower, borrower_id)
+            start.wait()
+            make_visit(borrower, db.session.get(User, officer_id), when)
+            db.session.commit()
+
+    def close_a_loan() -> None:
+        with app.app_context():
+            loan = db.session.scalars(sa.select(Loan).where(Loan.borrower_id == ids[-1])).one()
+            start.wait()
+            loan.status, loan.closed_on = LoanStatus.CLOSED, date(2026, 3, 1)
+            db.session.commit()
+
+    def rebuild_this_month() -> None:
+        with app.app_context():
+            start.wait()
+            counts.build([month])
+            db.session.commit()
+
+    # Twice the same borrower: one visit counts, whichever commits first.
+    work = [*(partial(sign, i) for i in [ids[0], *ids[:4]]), close_a_loan, rebuild_this_month]
+    with ThreadPoolExecutor(max_workers=len(work)) as pool:
+        for future in [pool.submit(job) for job in work]:
+            future.result()
+    with app.app_context():
+        assert counts.differences() == []
+        done = db.session.scalar(
+            sa.select(ComplianceCount.done).where(
+                ComplianceCount.month == str(month),
+                ComplianceCount.officer_id == officer_id,
+            )
+        )
+        assert done == 4
