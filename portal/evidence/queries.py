@@ -9,6 +9,7 @@ confirmed.
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 
 import sqlalchemy as sa
 from flask import g
@@ -19,6 +20,7 @@ from portal.borrowers.models import Borrower
 from portal.branches.models import Branch
 from portal.core.calendar import Month, company_tz, current_month
 from portal.core.forms import optional_id
+from portal.core.statements import UserParameters, user_parameters
 from portal.evidence import rules, sites
 from portal.evidence.models import ReviewAction, VisitFlag, VisitReview
 from portal.extensions import db
@@ -215,12 +217,18 @@ def open_count(user: User) -> int:
         this_month = current_month()
         start = this_month.shift(1 - BADGE_MONTHS).bounds(company_tz())[0]
         end = this_month.bounds(company_tz())[1]
-        flagged = _flagged_in(user.branch_id, start, end)
-        state = newest_action(flagged.c.visit_id)
         g.evidence_open_count = db.session.scalar(
-            sa.select(sa.func.count()).select_from(flagged).where(_state_filter(state, "open"))
+            _open_count_stmt(), {"branch_id": user.branch_id, "start": start, "end": end}
         )
     return g.evidence_open_count
+
+
+@cache
+def _open_count_stmt():
+    """The head's badge as one COUNT, built once (portal/core/statements.py)."""
+    flagged = _flagged_in(sa.bindparam("branch_id"), sa.bindparam("start"), sa.bindparam("end"))
+    state = newest_action(flagged.c.visit_id)
+    return sa.select(sa.func.count()).select_from(flagged).where(_state_filter(state, "open"))
 
 
 def _questions_stmt(officer: User):
@@ -247,10 +255,15 @@ def question_count(user: User) -> int:
     if user.role != Role.OFFICER:
         return 0
     if "evidence_question_count" not in g:
-        g.evidence_question_count = db.session.scalar(
-            sa.select(sa.func.count()).select_from(_questions_stmt(user).subquery())
-        )
+        g.evidence_question_count = db.session.scalar(_question_count_stmt(), user_parameters(user))
     return g.evidence_question_count
+
+
+@cache
+def _question_count_stmt():
+    """The officer's badge as one COUNT, built once (portal/core/statements.py)."""
+    officer = UserParameters(Role.OFFICER)
+    return sa.select(sa.func.count()).select_from(_questions_stmt(officer).subquery())
 
 
 # --- One visit's check ----------------------------------------------------------------

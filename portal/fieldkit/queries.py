@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cache
 
 import sqlalchemy as sa
 from flask import g
@@ -12,6 +13,7 @@ from portal.accounts.models import Role, User
 from portal.borrowers.masking import mask_phone, mask_resident_id
 from portal.borrowers.models import Borrower, IdCardPhoto
 from portal.core.calendar import Month, local_date, local_midnight
+from portal.core.statements import UserParameters, user_parameters
 from portal.extensions import db
 from portal.fieldkit.models import DayPlan, FieldEntry, Outcome, PlannedBorrower
 from portal.loans.models import Loan, LoanStatus, RepaymentStatus
@@ -361,11 +363,17 @@ def open_held_count(user: User) -> int:
         return 0
     if "fieldkit_open_held" not in g:
         g.fieldkit_open_held = db.session.scalar(
-            sa.select(sa.func.count(FieldEntry.id)).where(
-                _held_scope(user), FieldEntry.handled_at.is_(None)
-            )
+            _open_held_count_stmt(user.role), user_parameters(user)
         )
     return g.fieldkit_open_held
+
+
+@cache
+def _open_held_count_stmt(role: Role):
+    """The menu badge's COUNT for a role, built once (portal/core/statements.py)."""
+    return sa.select(sa.func.count(FieldEntry.id)).where(
+        _held_scope(UserParameters(role)), FieldEntry.handled_at.is_(None)
+    )
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:

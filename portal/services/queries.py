@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cache
 
 import sqlalchemy as sa
 from flask import g
@@ -12,6 +13,7 @@ from portal.accounts.models import Role, User
 from portal.borrowers.models import Borrower
 from portal.branches.models import Branch
 from portal.core.calendar import company_tz
+from portal.core.statements import user_parameters
 from portal.database import utcnow
 from portal.extensions import db
 from portal.notices.queries import unread_count
@@ -135,20 +137,30 @@ def menu_counts() -> MenuCounts:
 def _menu_counts(user: User) -> MenuCounts:
     if user.role == Role.BORROWER:
         return MenuCounts(waiting=unread_count(user.id))
-    if user.role == Role.OFFICER:
-        mine = ServiceRequest.assignee_id == user.id
-        waiting = ServiceRequest.status == S.ACCEPTED
-    else:
-        mine = sa.true() if user.role == Role.ADMIN else ServiceRequest.branch_id == user.branch_id
-        waiting = ServiceRequest.status == S.SUBMITTED
-    overdue = ServiceRequest.overdue_clause(utcnow())
     row = db.session.execute(
-        sa.select(
-            sa.func.count(ServiceRequest.id),
-            sa.func.coalesce(sa.func.sum(sa.case((overdue, 1), else_=0)), 0),
-        ).where(mine, waiting)
+        _menu_counts_stmt(user.role), user_parameters(user) | {"now": utcnow()}
     ).one()
     return MenuCounts(waiting=row[0], overdue=row[1])
+
+
+@cache
+def _menu_counts_stmt(role: Role):
+    """The staff menu's counts for a role, built once (portal/core/statements.py)."""
+    if role == Role.OFFICER:
+        mine = ServiceRequest.assignee_id == sa.bindparam("user_id")
+        waiting = ServiceRequest.status == S.ACCEPTED
+    else:
+        mine = (
+            sa.true()
+            if role == Role.ADMIN
+            else ServiceRequest.branch_id == sa.bindparam("branch_id")
+        )
+        waiting = ServiceRequest.status == S.SUBMITTED
+    overdue = ServiceRequest.overdue_clause(sa.bindparam("now"))
+    return sa.select(
+        sa.func.count(ServiceRequest.id),
+        sa.func.coalesce(sa.func.sum(sa.case((overdue, 1), else_=0)), 0),
+    ).where(mine, waiting)
 
 
 # Satisfaction ---------------------------------------------------------------------------
