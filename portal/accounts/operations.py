@@ -2,6 +2,7 @@
 
 import secrets
 from datetime import datetime
+from functools import cache
 
 import sqlalchemy as sa
 from flask import request
@@ -75,11 +76,17 @@ def start_session(user: User) -> LoginSession:
 
 def load_session_user(token: str, now: datetime | None = None) -> User | None:
     """The user of a valid login session, or None; used on every request."""
-    login = db.session.get(LoginSession, token)
+    login = db.session.scalars(_session_of_token(), {"token": token}).one_or_none()
     if login is None or not login.is_valid(now or utcnow()):
         return None
     login.user.session_token = token
     return login.user
+
+
+@cache
+def _session_of_token():
+    """The login session and its user, built once (portal/core/statements.py)."""
+    return sa.select(LoginSession).where(LoginSession.token == sa.bindparam("token"))
 
 
 def end_session(token: str | None) -> None:
