@@ -6,12 +6,19 @@ their branch head, warms every page, then asks each page ``--requests`` times (r
 after round over the pages) and prints per page the median wall time and the median
 CPU time of the process (``time.process_time``) and the SQL statements it ran. With
 ``--profile`` the rounds run again under cProfile and the functions with most
-cumulative and most own time are printed. Writes bench/results/profile.json.
+cumulative and most own time are printed, with ``--sample`` a statistical profile
+(cProfile's cost per call inflates code made of many small calls). Writes
+bench/results/profile.json.
+
+``--against CHECKOUT`` compares with another checkout of the portal (e.g. a
+``git worktree`` of the commit before a change): both run side by side, in turns of a
+few rounds each, so that a machine shared with other work weighs on both alike.
 
 The pages: the officer's month page (``/``), a search by pinyin initials, a borrower's
 page and the visit form; the head's branch compliance page and the service queue.
 
-    python bench/profile.py [--requests 40] [--language zh|en] [--profile] [--top 30]
+    python bench/profile.py [--requests 40] [--language zh|en] [--profile] [--sample]
+    python bench/profile.py --against ../portal-before [--requests 60]
 """
 
 import sys
@@ -33,6 +40,7 @@ import re  # noqa: E402
 import shutil  # noqa: E402
 import signal  # noqa: E402
 import statistics  # noqa: E402
+import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from collections import Counter  # noqa: E402
@@ -40,6 +48,7 @@ from collections import Counter  # noqa: E402
 CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 PASSWORD = "portal-demo"
 OFFICER, HEAD = "officer1", "head1"
+BATCH = 5  # rounds each checkout runs in its turn (--against)
 
 
 def build_app(folder: Path):
@@ -127,12 +136,16 @@ def ask(client, path: str) -> tuple[float, float, int]:
     return wall * 1000, cpu * 1000, int(response.headers.get("X-Query-Count", -1))
 
 
-def measure(clients: dict, every: list, requests: int) -> dict:
-    """Round after round over the pages; per page the medians of ``requests`` asks."""
+def rounds(clients: dict, every: list, requests: int) -> dict:
+    """Round after round over the pages: per page ``requests`` (wall, CPU, queries)."""
     samples = {name: [] for name, _, _ in every}
     for _ in range(requests):
         for name, who, path in every:
             samples[name].append(ask(clients[who], path))
+    return samples
+
+
+def medians(samples: dict) -> dict:
     return {
         name: {
             "wall_ms": statistics.median(s[0] for s in runs),
@@ -141,6 +154,67 @@ def measure(clients: dict, every: list, requests: int) -> dict:
         }
         for name, runs in samples.items()
     }
+
+
+def measure(clients: dict, every: list, requests: int) -> dict:
+    """Per page the medians of ``requests`` asks."""
+    return medians(rounds(clients, every, requests))
+
+
+def serve(clients: dict, every: list) -> None:
+    """``--serve``, for ``--against``: a batch of rounds for each number read, as JSON."""
+    print("ready", flush=True)
+    for line in sys.stdin:
+        print(json.dumps(rounds(clients, every, int(line))), flush=True)
+
+
+def compare(other: Path, args) -> dict:
+    """This checkout and ``other`` in turn, ``BATCH`` rounds each: on a shared machine
+    both feel the same load. Per page and checkout the medians."""
+    options = ["--serve", "--language", args.language]
+    for part in args.page or ():
+        options += ["--page", part]
+    sides = {
+        name: subprocess.Popen(
+            [sys.executable, str(root / "bench" / "profile.py"), *options],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        for name, root in (("other", other), ("this", ROOT))
+    }
+    samples = {name: {} for name in sides}
+    try:
+        for process in sides.values():
+            if process.stdout.readline().strip() != "ready":
+                raise RuntimeError("a checkout did not start (run it alone to see why)")
+        for turn in range(-1, -(-args.requests // BATCH)):
+            for name, process in sides.items():
+                process.stdin.write(f"{args.warm if turn < 0 else BATCH}\n")
+                process.stdin.flush()
+                batch = json.loads(process.stdout.readline())
+                for page, runs in batch.items():
+                    if turn >= 0:  # the first turn warms
+                        samples[name].setdefault(page, []).extend(runs)
+    finally:
+        for process in sides.values():
+            process.stdin.close()
+            process.wait(timeout=60)
+    return {name: medians(found) for name, found in samples.items()}
+
+
+def print_comparison(other: Path, results: dict) -> None:
+    print(f"\nCPU ms per page, medians; other = {other}")
+    print(f"{'page':<28} {'other':>8} {'this':>8} {'change':>8}")
+    for page, row in results["this"].items():
+        before, after = results["other"][page]["cpu_ms"], row["cpu_ms"]
+        print(f"{page:<28} {before:>8.2f} {after:>8.2f} {100 * (after / before - 1):>+7.1f}%")
+    before, after = (
+        statistics.mean(row["cpu_ms"] for row in results[name].values())
+        for name in ("other", "this")
+    )
+    print(f"{'mean':<28} {before:>8.2f} {after:>8.2f} {100 * (after / before - 1):>+7.1f}%")
 
 
 def profile(clients: dict, every: list, requests: int, top: int, dump: str | None) -> str:
@@ -228,7 +302,14 @@ def main() -> int:
     parser.add_argument("--sample", action="store_true", help="also print a sampled profile")
     parser.add_argument("--top", type=int, default=30, help="functions printed per table")
     parser.add_argument("--dump", metavar="FILE", help="with --profile: the raw stats (pstats)")
+    parser.add_argument(
+        "--against", metavar="CHECKOUT", type=Path, help="alternate with another checkout"
+    )
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.against:
+        print_comparison(args.against, compare(args.against.resolve(), args))
+        return 0
 
     folder = Path(tempfile.mkdtemp(prefix="portal-profile-"))
     try:
@@ -240,6 +321,9 @@ def main() -> int:
             if not args.page or any(part in page[0] for part in args.page)
         ]
         clients = {who: login(app, who, args.language) for who in (OFFICER, HEAD)}
+        if args.serve:
+            serve(clients, every)
+            return 0
         print(f"demo data in {time.perf_counter() - started:.1f} s; language {args.language}")
         measure(clients, every, args.warm)
         results = measure(clients, every, args.requests)
