@@ -65,6 +65,14 @@ def request_writes() -> None:
     g.portal_request_writes = True
 
 
+def listen_once(target, hooks) -> None:
+    """Connect each (event name, function) of ``hooks`` to ``target``, once however often
+    the app is assembled (the session hooks that keep stored figures current)."""
+    for name, hook in hooks:
+        if not sa.event.contains(target, name, hook):
+            sa.event.listen(target, name, hook)
+
+
 def tune_sqlite(engine: Engine, busy_timeout_ms: int = 5000) -> None:
     """Foreign keys, WAL, a busy timeout and BEGIN IMMEDIATE for writers."""
 

@@ -21,6 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.borrowers.models import Borrower
 from portal.core.calendar import local_today
+from portal.database import listen_once
 from portal.extensions import db
 from portal.loans.models import Loan
 from portal.tiers import facts
@@ -226,11 +227,11 @@ def _forget(session, transaction) -> None:
 
 def keep_current() -> None:
     """Connect the session hooks that keep the stored suggestions current (once)."""
-    hooks = (
-        ("after_flush", _note_changes),
-        ("before_commit", _store_before_commit),
-        ("after_transaction_end", _forget),
+    listen_once(
+        db.session,
+        (
+            ("after_flush", _note_changes),
+            ("before_commit", _store_before_commit),
+            ("after_transaction_end", _forget),
+        ),
     )
-    for name, hook in hooks:
-        if not sa.event.contains(db.session, name, hook):
-            sa.event.listen(db.session, name, hook)

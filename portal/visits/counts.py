@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from portal.borrowers.models import Borrower, OfficerAssignment
 from portal.core.calendar import Month, company_tz, current_month, month_of
-from portal.database import utcnow
+from portal.database import listen_once, utcnow
 from portal.extensions import db
 from portal.loans.models import Loan
 from portal.visits.compliance import owes_visit, responsible_officer_id, visited_in
@@ -348,14 +348,14 @@ def _forget(session: Session, _transaction) -> None:
 
 def keep_current() -> None:
     """Connect the session hooks that keep the counts of built months current (once)."""
-    hooks = (
-        ("before_flush", _share_before),
-        ("after_flush", _add_difference),
-        ("after_transaction_end", _forget),
+    listen_once(
+        db.session,
+        (
+            ("before_flush", _share_before),
+            ("after_flush", _add_difference),
+            ("after_transaction_end", _forget),
+        ),
     )
-    for name, hook in hooks:
-        if not sa.event.contains(db.session, name, hook):
-            sa.event.listen(db.session, name, hook)
 
 
 def _add(connection: Connection, changes: list[dict]) -> None:
