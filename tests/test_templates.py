@@ -24,3 +24,12 @@ def test_every_named_template_exists():
         if not (TEMPLATES / name).is_file()
     ]
     assert missing == []
+
+
+def test_every_template_compiles_up_front_as_a_worker_starts(app):
+    from portal.core.templating import compile_templates
+
+    compiled = compile_templates(app)
+    assert compiled > 100
+    # Jinja's cache holds them all: none is compiled again on a first view.
+    assert app.jinja_env.cache is None or app.jinja_env.cache.capacity >= compiled
