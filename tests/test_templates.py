@@ -33,3 +33,21 @@ def test_every_template_compiles_up_front_as_a_worker_starts(app):
     assert compiled > 100
     # Jinja's cache holds them all: none is compiled again on a first view.
     assert app.jinja_env.cache is None or app.jinja_env.cache.capacity >= compiled
+
+
+def test_a_worker_starts_with_its_templates_compiled_and_its_objects_set_apart(tmp_path):
+    """What gunicorn imports (wsgi.py): no first request compiles or collects them."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    probe = "import gc, wsgi; print(gc.get_freeze_count(), len(wsgi.app.jinja_env.cache))"
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'probe.sqlite3'}"}
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=root, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    frozen, compiled = map(int, result.stdout.split())
+    assert frozen > 100_000 and compiled > 100
