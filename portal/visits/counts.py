@@ -7,8 +7,9 @@ borrowers owed a visit and how many of them had one: what the rule of
 on every flush that touches what the rule reads — a visit signed, a loan's dates or
 status, an officer assignment, a borrower's officer or branch — changes the counts in
 its own transaction: the share of the borrowers it touches is computed before the
-flush and after it, and the difference added. The hooks sit on the session (``keep_current``, connected when the app
-is assembled), so every writer goes through them, whatever its path.
+flush and after it, and the difference added. The hooks sit on the session
+(``keep_current``, connected when the app is assembled), so every writer goes
+through them, whatever its path.
 
 On PostgreSQL two writers of one borrower take turns (the borrower's row is locked
 before its share is read), and a build waits for the writers in flight and holds new
@@ -188,15 +189,13 @@ def differences() -> list[tuple]:
     kept = {
         (r.month, r.branch_id, r.officer_id): [r.owed, r.done]
         for r in db.session.execute(
-            sa.select(ComplianceCount)
-            .where(ComplianceCount.owed != 0)
-            .with_only_columns(
+            sa.select(
                 ComplianceCount.month,
                 ComplianceCount.branch_id,
                 ComplianceCount.officer_id,
                 ComplianceCount.owed,
                 ComplianceCount.done,
-            )
+            ).where(sa.or_(ComplianceCount.owed != 0, ComplianceCount.done != 0))
         )
     }
     counted = {}
@@ -251,7 +250,8 @@ def _months_touched(obj, is_new: bool, is_deleted: bool) -> list[Month]:
     if isinstance(obj, Loan) and (whole or _changed(obj, _LOAN_FIELDS)):
         return [_month(d) for name in ("disbursed_on", "closed_on") for d in _values(obj, name)]
     if isinstance(obj, OfficerAssignment) and (whole or _changed(obj, _ASSIGNMENT_FIELDS)):
-        return [_month(moment) for moment in _values(obj, "started_at")]
+        # No start yet: the column's default, now.
+        return [_month(moment) for moment in _values(obj, "started_at") or [utcnow()]]
     if isinstance(obj, Borrower) and not is_new and (is_deleted or _changed(obj, _BORROWER_FIELDS)):
         return [_EVERY_MONTH]
     return []
