@@ -20,7 +20,7 @@ from portal.extensions import db
 from portal.loans.models import Loan, LoanStatus
 from portal.visits import counts
 from portal.visits.compliance import branch_trend
-from portal.visits.models import ComplianceCount, Visit
+from portal.visits.models import ComplianceCount, ComplianceMonth, Visit
 from tests.factories import BranchFactory, make_borrower, make_loan, make_user
 from tests.visits.helpers import make_visit
 
@@ -311,3 +311,16 @@ def test_writes_at_once_and_a_build_between_them_keep_the_counts_exact(app, worl
             )
         )
         assert done == 4
+
+
+def test_the_worker_builds_the_months_not_built_yet_each_hour(app, world):
+    from portal.jobs.tasks import build_compliance_months
+
+    with app.app_context():
+        build_compliance_months.call_local()  # what the worker runs at minute 1 of each hour
+        db.session.remove()
+        assert [
+            m.month
+            for m in db.session.scalars(sa.select(ComplianceMonth).order_by(ComplianceMonth.month))
+        ] == [str(m) for m in _span()]
+        assert counts.differences() == []
