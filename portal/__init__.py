@@ -99,8 +99,12 @@ def register_template_helpers(app: Flask) -> None:
     from portal.evidence.sites import visit_site_distance
     from portal.fieldkit.queries import open_held_count as field_held_count
     from portal.loans.lifecycle import retraining_reason
-    from portal.loans.models import loan_status_label, repayment_status_label
-    from portal.loans.queries import borrower_loans
+    from portal.loans.models import (
+        loan_status_label,
+        repayment_method_label,
+        repayment_status_label,
+    )
+    from portal.loans.queries import borrower_loans, next_instalment
     from portal.reminders import queries as reminders
     from portal.services.queries import menu_counts as service_menu_counts
     from portal.training.operations import hash_matches
@@ -110,6 +114,7 @@ def register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.globals.update(
         borrower_loans=borrower_loans,
+        next_instalment=next_instalment,
         borrower_visit_timeline=visits.recent_visits,
         complaint_menu_count=complaint_menu_count,
         evidence_open_count=evidence.open_count,
@@ -120,6 +125,7 @@ def register_template_helpers(app: Flask) -> None:
         morning_reminder=reminders.todays_morning,
         reminder_text=reminders.reminder_text,
         repayment_status_label=repayment_status_label,
+        repayment_method_label=repayment_method_label,
         service_menu_counts=service_menu_counts,
         retraining_reason=retraining_reason,
         signoff_is_stale=signoff_is_stale,

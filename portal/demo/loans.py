@@ -23,7 +23,9 @@ from portal.accounts.models import Role, User
 from portal.borrowers.models import Borrower, BusinessType
 from portal.core.calendar import company_tz, local_today
 from portal.extensions import db
+from portal.loans.lifecycle import store_schedule
 from portal.loans.models import Loan, LoanEvent, LoanStatus, RepaymentStatus
+from portal.loans.schedule import RepaymentMethod
 from portal.training.models import (
     TrainingMaterial,
     TrainingQuestion,
@@ -351,6 +353,15 @@ def _story(rng: random.Random, stage: str, applied: date, today: date, term: int
     return story
 
 
+def _method(amount: Decimal, term: int) -> RepaymentMethod:
+    """How a demo loan is repaid: short loans interest first, large ones equal principal."""
+    if term <= 6:
+        return RepaymentMethod.INTEREST_ONLY
+    if amount >= Decimal("100000"):
+        return RepaymentMethod.EQUAL_PRINCIPAL
+    return RepaymentMethod.EQUAL_INSTALMENTS
+
+
 def _money(value) -> Decimal:
     """Round to whole hundreds of yuan, as a two-place decimal."""
     hundreds = (Decimal(value) / 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
@@ -424,6 +435,7 @@ class _LoanBuilder:
         cut = self.rng.random() < 0.25
         loan.approved_amount = _money(requested * Decimal("0.8")) if cut else requested
         loan.approved_term_months = term
+        loan.repayment_method = _method(loan.approved_amount, term)
         loan.decision_note = self.rng.choice(APPROVAL_NOTES)
         self._event(
             "approve",
@@ -493,6 +505,7 @@ class _LoanBuilder:
     def _disburse(self, story: _Story, today: date, *, overdue: bool, written_off: bool) -> None:
         loan, approved = self.loan, self.loan.approved_amount
         loan.disbursed_on, loan.outstanding_balance = story.disbursed, approved
+        store_schedule(loan)
         self._event(
             "disburse",
             LoanStatus.ACTIVE,

@@ -29,10 +29,12 @@ from portal.core.forms import SaneDateField, choices
 from portal.loans import lifecycle
 from portal.loans.models import (
     LOAN_STATUS_LABELS,
+    REPAYMENT_METHOD_LABELS,
     REPAYMENT_STATUS_LABELS,
     Loan,
     RepaymentStatus,
 )
+from portal.loans.schedule import RepaymentMethod
 
 REQUIRED = _l("Fill in this field.")
 DATE_REQUIRED = _l("Enter a date (year-month-day).")
@@ -153,6 +155,12 @@ class DecisionForm(_StepForm):
     )
     approved_term_months = IntegerField(
         _l("Approved term (months)"), validators=[_only_when_approving(TERM_RULE)]
+    )
+    repayment_method = SelectField(
+        _l("Repayment method"),
+        choices=choices([(m.value, label) for m, label in REPAYMENT_METHOD_LABELS.items()]),
+        default=RepaymentMethod.EQUAL_INSTALMENTS.value,
+        validators=[_only_when_approving(_l("Choose how the loan is repaid."))],
     )
     note = TextAreaField(
         _l("Note, or the reason for a rejection"), validators=[Optional(), Length(max=2000)]

@@ -23,9 +23,11 @@ from portal.loans.models import (
     LOAN_STATUS_LABELS,
     Loan,
     LoanEvent,
+    LoanInstalment,
     LoanStatus,
     RepaymentStatus,
 )
+from portal.loans.schedule import RepaymentMethod, schedule
 
 MAX_AMOUNT = Decimal("1000000.00")
 MAX_TERM_MONTHS = 60
@@ -330,9 +332,16 @@ def apply(
 
 
 def approve(
-    loan: Loan, actor: User, *, decided_on: date, amount: Decimal, term_months: int, note: str = ""
+    loan: Loan,
+    actor: User,
+    *,
+    decided_on: date,
+    amount: Decimal,
+    term_months: int,
+    note: str = "",
+    method: RepaymentMethod = RepaymentMethod.EQUAL_INSTALMENTS,
 ) -> None:
-    """The committee approves, possibly with another amount or term."""
+    """The committee approves, possibly with another amount or term, and sets how it is repaid."""
     step = check(loan, "approve", actor)
     _check_date(loan, "approve", decided_on, "decision_date")
     if amount_problem(amount) is not None or amount > loan.amount_requested:
@@ -343,7 +352,17 @@ def approve(
     _decide(loan, actor, decided_on, note)
     loan.approved_amount = amount
     loan.approved_term_months = term_months
-    _move(loan, step, actor, note, decided_on=decided_on, amount=amount, term_months=term_months)
+    loan.repayment_method = method
+    _move(
+        loan,
+        step,
+        actor,
+        note,
+        decided_on=decided_on,
+        amount=amount,
+        term_months=term_months,
+        method=method.value,
+    )
 
 
 def reject(loan: Loan, actor: User, *, decided_on: date, reason: str) -> None:
@@ -417,7 +436,28 @@ def disburse(loan: Loan, actor: User, *, disbursed_on: date) -> None:
     loan.outstanding_balance = loan.approved_amount
     loan.repayment_status = RepaymentStatus.ON_TIME
     loan.overdue_days = 0
+    store_schedule(loan)
     _move(loan, step, actor, disbursed_on=disbursed_on, balance=loan.approved_amount)
+
+
+def store_schedule(loan: Loan) -> None:
+    """The disbursed loan's instalments, from its approved amount, term, rate and method."""
+    loan.instalments = [
+        LoanInstalment(
+            number=i.number,
+            due_on=i.due_on,
+            principal=i.principal,
+            interest=i.interest,
+            balance_after=i.balance_after,
+        )
+        for i in schedule(
+            loan.approved_amount,
+            loan.annual_rate_percent,
+            loan.approved_term_months,
+            loan.repayment_method or RepaymentMethod.EQUAL_INSTALMENTS,
+            loan.disbursed_on,
+        )
+    ]
 
 
 def update_repayment(

@@ -13,6 +13,7 @@ from portal.accounts.models import User
 from portal.borrowers.models import Borrower
 from portal.database import UTCDateTime, enum_type, utcnow
 from portal.extensions import db
+from portal.loans.schedule import RepaymentMethod
 
 
 class LoanStatus(StrEnum):
@@ -45,6 +46,11 @@ REPAYMENT_STATUS_LABELS = {
     RepaymentStatus.ON_TIME: _l("On time"),
     RepaymentStatus.OVERDUE: _l("Overdue"),
 }
+REPAYMENT_METHOD_LABELS = {
+    RepaymentMethod.EQUAL_INSTALMENTS: _l("Equal instalments"),
+    RepaymentMethod.EQUAL_PRINCIPAL: _l("Equal principal"),
+    RepaymentMethod.INTEREST_ONLY: _l("Interest monthly, principal at the end"),
+}
 
 
 class Loan(db.Model):
@@ -75,6 +81,10 @@ class Loan(db.Model):
     approved_amount: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 2))
     approved_term_months: Mapped[int | None]
     decision_note: Mapped[str] = mapped_column(sa.Text, default="")
+    # Chosen at approval; the schedule is made from it at disbursement (docs/lifecycle.md).
+    repayment_method: Mapped[RepaymentMethod] = mapped_column(
+        enum_type(RepaymentMethod, 24), default=RepaymentMethod.EQUAL_INSTALMENTS
+    )
 
     training_signoff_id: Mapped[int | None] = mapped_column(sa.ForeignKey("training_signoffs.id"))
     contract_number: Mapped[str | None] = mapped_column(sa.String(40), unique=True)
@@ -97,6 +107,13 @@ class Loan(db.Model):
 
     borrower: Mapped[Borrower] = relationship()
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+    instalments: Mapped[list["LoanInstalment"]] = relationship(
+        order_by="LoanInstalment.number", cascade="all, delete-orphan"
+    )
+
+    def next_instalment(self, today: date) -> "LoanInstalment | None":
+        """The first instalment due on or after ``today``; None when none is left."""
+        return next((i for i in self.instalments if i.due_on >= today), None)
 
     @property
     def overdue(self) -> bool:
@@ -106,6 +123,28 @@ class Loan(db.Model):
     def visible_to(self, user: User) -> bool:
         """A loan is visible to whoever sees its borrower."""
         return self.borrower.visible_to(user)
+
+
+class LoanInstalment(db.Model):
+    """One instalment of a disbursed loan's schedule (portal/loans/schedule.py)."""
+
+    __tablename__ = "loan_instalments"
+    __table_args__ = (
+        sa.UniqueConstraint("loan_id", "number"),
+        sa.Index("ix_loan_instalments_due_on", "due_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    loan_id: Mapped[int] = mapped_column(sa.ForeignKey("loans.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    due_on: Mapped[date]
+    principal: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2))
+    interest: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2))
+    balance_after: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2))
+
+    @property
+    def amount(self) -> Decimal:
+        return self.principal + self.interest
 
 
 class LoanEvent(db.Model):
@@ -131,6 +170,11 @@ class LoanEvent(db.Model):
 def loan_status_label(status) -> str:
     """The translated name of a loan status."""
     return str(LOAN_STATUS_LABELS[LoanStatus(status)])
+
+
+def repayment_method_label(method) -> str:
+    """The translated name of a repayment method."""
+    return str(REPAYMENT_METHOD_LABELS[RepaymentMethod(method)])
 
 
 def repayment_status_label(status) -> str:

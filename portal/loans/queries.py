@@ -1,12 +1,13 @@
 """Reading loans: the list, one borrower's loans, a loan's history."""
 
 import sqlalchemy as sa
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from portal.accounts.models import User
 from portal.borrowers.models import Borrower
+from portal.core.calendar import local_today
 from portal.extensions import db
-from portal.loans.models import Loan, LoanEvent, LoanStatus, RepaymentStatus
+from portal.loans.models import Loan, LoanEvent, LoanInstalment, LoanStatus, RepaymentStatus
 
 
 def list_statement(user: User, status: str | None) -> sa.Select:
@@ -31,12 +32,20 @@ def list_statement(user: User, status: str | None) -> sa.Select:
 
 
 def borrower_loans(borrower_id: int) -> list[Loan]:
-    """One borrower's loans, newest first."""
+    """One borrower's loans, newest first, with their schedules."""
     return db.session.scalars(
         sa.select(Loan)
         .where(Loan.borrower_id == borrower_id)
+        .options(selectinload(Loan.instalments))
         .order_by(Loan.applied_on.desc(), Loan.id.desc())
     ).all()
+
+
+def next_instalment(loan: Loan) -> LoanInstalment | None:
+    """What an active loan owes next (date, amount), on the company's calendar; else None."""
+    if loan.status != LoanStatus.ACTIVE:
+        return None
+    return loan.next_instalment(local_today())
 
 
 def loan_history(loan_id: int) -> list[LoanEvent]:

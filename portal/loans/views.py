@@ -7,10 +7,12 @@ from flask_login import current_user
 from portal.access import get_visible_or_404, require, roles_required
 from portal.accounts.models import STAFF_ROLES, Role
 from portal.borrowers.models import Borrower
+from portal.core import exports
 from portal.core.actions import Refused, done, refused_on, writes
 from portal.extensions import db
 from portal.loans import forms, lifecycle, queries
-from portal.loans.models import Loan, RepaymentStatus
+from portal.loans.models import Loan, LoanStatus, RepaymentStatus, loan_status_label
+from portal.loans.schedule import RepaymentMethod
 from portal.training.queries import loan_signoffs
 
 bp = Blueprint("loans", __name__)
@@ -25,6 +27,43 @@ def index():
     stmt = queries.list_statement(current_user, status)
     page = db.paginate(stmt, per_page=current_app.config["PER_PAGE"])
     return render_template("loans/index.html", form=form, page=page)
+
+
+def _export_columns() -> list[exports.Column]:
+    """The list page's columns."""
+    columns = [
+        (_("Borrower"), lambda loan: loan.borrower.full_name),
+        (_("Status"), lambda loan: loan_status_label(loan.status)),
+        (
+            _("Amount"),
+            lambda loan: (
+                loan.amount_requested if loan.approved_amount is None else loan.approved_amount
+            ),
+        ),
+        (
+            _("Outstanding"),
+            lambda loan: loan.outstanding_balance if loan.status == LoanStatus.ACTIVE else None,
+        ),
+        (_("Applied on"), lambda loan: loan.applied_on),
+        (_("Contract"), lambda loan: loan.contract_number),
+        (_("Loan officer"), lambda loan: loan.borrower.officer.display_name),
+    ]
+    if current_user.role == Role.ADMIN:
+        columns.append((_("Branch"), lambda loan: loan.borrower.branch.code))
+    return columns
+
+
+@bp.get("/loans/export.<any(csv, xlsx):fmt>")
+@roles_required(*STAFF)
+@writes
+def export(fmt: str):
+    """Every loan the list shows for its status filter, as it shows them."""
+    form = forms.LoanFilterForm(request.args)
+    status = form.status.data if form.validate() else ""
+    stmt = exports.limited(queries.list_statement(current_user, status))
+    return exports.export_response(
+        "loans", _export_columns(), db.session.scalars(stmt), fmt, {"status": status}
+    )
 
 
 @bp.route("/borrowers/<int:borrower_id>/loans/new", methods=["GET", "POST"])
@@ -139,6 +178,7 @@ def _decide(loan: Loan, form) -> None:
             amount=form.approved_amount.data,
             term_months=form.approved_term_months.data,
             note=form.note.data or "",
+            method=RepaymentMethod(form.repayment_method.data),
         )
     else:
         lifecycle.reject(

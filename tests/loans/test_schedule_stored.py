@@ -1,0 +1,115 @@
+"""The repayment method chosen at approval, the schedule stored at disbursement, and the
+next instalment shown to the borrower (docs/lifecycle.md, "Repayment schedule")."""
+
+from datetime import date
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from portal.extensions import db
+from portal.loans.models import Loan, LoanEvent, LoanInstalment, LoanStatus
+from portal.loans.schedule import RepaymentMethod, schedule
+from tests.loans.helpers import iso, new_loan, today
+
+
+def _approve(app, client, loan_id: int, method: str):
+    return client.submit(
+        f"/loans/{loan_id}/decision",
+        {
+            "outcome": "approve",
+            "decision_date": iso(app),
+            "approved_amount": "12000",
+            "approved_term_months": "12",
+            "repayment_method": method,
+            "note": "",
+        },
+    )
+
+
+def test_the_head_chooses_the_repayment_method_with_the_approval(app, client, world):
+    loan_id = new_loan(app, world, annual_rate_percent=Decimal("12.00"))
+    client.login("head")
+    assert "等额本金" in client.get(f"/loans/{loan_id}/decision").get_data(as_text=True)
+    assert _approve(app, client, loan_id, "equal_principal").status_code == 302
+    with app.app_context():
+        loan = db.session.get(Loan, loan_id)
+        assert loan.repayment_method == RepaymentMethod.EQUAL_PRINCIPAL
+        event = db.session.scalars(
+            sa.select(LoanEvent).where(LoanEvent.loan_id == loan_id, LoanEvent.action == "approve")
+        ).one()
+        assert event.details["method"] == "equal_principal"
+
+
+def test_an_unknown_method_is_refused_beside_the_field(app, client, world):
+    loan_id = new_loan(app, world)
+    client.login("head")
+    response = _approve(app, client, loan_id, "pay_when_you_like")
+    assert response.status_code == 200
+    assert 'id="repayment_method-errors"' in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Loan, loan_id).status == LoanStatus.APPLIED
+
+
+def test_disbursement_stores_the_schedule_of_the_approved_terms(app, client, world):
+    loan_id = new_loan(
+        app,
+        world,
+        LoanStatus.CONTRACTED,
+        approved_amount=Decimal("12000.00"),
+        approved_term_months=12,
+        annual_rate_percent=Decimal("12.00"),
+        repayment_method=RepaymentMethod.EQUAL_PRINCIPAL,
+        contract_signed_on=date(2026, 1, 20),
+    )
+    client.login("officer")
+    day = today(app)
+    response = client.submit(f"/loans/{loan_id}/disburse", {"disbursed_on": day.isoformat()})
+    assert response.status_code == 302
+    expected = schedule(
+        Decimal("12000.00"), Decimal("12.00"), 12, RepaymentMethod.EQUAL_PRINCIPAL, day
+    )
+    with app.app_context():
+        stored = db.session.scalars(
+            sa.select(LoanInstalment)
+            .where(LoanInstalment.loan_id == loan_id)
+            .order_by(LoanInstalment.number)
+        ).all()
+        assert [(i.number, i.due_on, i.principal, i.interest) for i in stored] == [
+            (i.number, i.due_on, i.principal, i.interest) for i in expected
+        ]
+        assert sum(i.principal for i in stored) == Decimal("12000.00")
+    page = client.get(f"/loans/{loan_id}").get_data(as_text=True)
+    assert 'data-testid="schedule"' in page
+    assert "¥1,120.00" in page  # the first instalment: 1,000 principal + 120 interest
+
+
+def test_the_borrower_sees_the_next_instalment_on_their_page(app, client, world):
+    loan_id = new_loan(app, world, LoanStatus.CONTRACTED, approved_term_months=12)
+    client.login("officer")
+    client.submit(f"/loans/{loan_id}/disburse", {"disbursed_on": iso(app)})
+    client.logout()
+    client.login("borrower")
+    with app.app_context():
+        first = db.session.scalars(
+            sa.select(LoanInstalment).where(
+                LoanInstalment.loan_id == loan_id, LoanInstalment.number == 1
+            )
+        ).one()
+        due, amount = first.due_on.isoformat(), f"¥{first.amount:,.2f}"
+    page = client.get("/me").get_data(as_text=True)
+    assert 'data-testid="next-instalment"' in page
+    assert due in page and amount in page
+
+
+def test_every_disbursed_demo_loan_has_its_schedule(app):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    with app.app_context():
+        disbursed = db.session.scalars(sa.select(Loan).where(Loan.disbursed_on.is_not(None))).all()
+        assert disbursed
+        methods = set()
+        for loan in disbursed:
+            assert len(loan.instalments) == loan.approved_term_months
+            assert sum(i.principal for i in loan.instalments) == loan.approved_amount
+            methods.add(loan.repayment_method)
+        assert len(methods) >= 2
