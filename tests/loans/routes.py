@@ -15,6 +15,8 @@ APPLICATION = {
 
 ROUTES = [
     Route("loans.index", "GET", "/loans/", STAFF),
+    Route("loans.export", "GET", "/loans/export.csv", STAFF),
+    Route("loans.export", "GET", "/loans/export.xlsx?status=active", STAFF),
     Route("loans.apply", "GET", "/borrowers/{own_borrower.id}/loans/new", STAFF),
     Route("loans.apply", "GET", "/borrowers/{foreign_borrower.id}/loans/new", ADMIN),
     Route("loans.apply", "POST", "/borrowers/{foreign_borrower.id}/loans/new", ADMIN, APPLICATION),
