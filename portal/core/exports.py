@@ -16,9 +16,11 @@ from decimal import Decimal
 from itertools import islice
 
 from flask import Response
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
@@ -65,7 +67,7 @@ def _table(columns: list[Column], rows: Iterable) -> list[list]:
         raise Refused(
             _(
                 "More than %(count)s rows match: narrow the list down before downloading it.",
-                count=f"{MAX_ROWS:,}",
+                count=format_decimal(MAX_ROWS),
             )
         )
     return table
@@ -115,6 +117,8 @@ def _xlsx(headers: list[str], table: list[list]) -> bytes:
 
 
 def _xlsx_cell(sheet, value, font: Font | None = None) -> WriteOnlyCell:
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)  # control characters Excel refuses
     cell = WriteOnlyCell(sheet, value=value)
     if isinstance(value, str):
         cell.data_type = "s"  # never a formula, whatever the text starts with
