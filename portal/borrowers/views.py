@@ -25,6 +25,7 @@ from portal.borrowers.forms import (
     OnboardingForm,
     ReassignForm,
 )
+from portal.borrowers.masking import mask_phone, mask_resident_id
 from portal.borrowers.models import (
     BIRTHDAY_CALENDAR_LABELS,
     BUSINESS_TYPE_LABELS,
@@ -32,10 +33,11 @@ from portal.borrowers.models import (
     TIER_LABELS,
     Borrower,
 )
+from portal.core import exports
 from portal.core.actions import Refused, done, refused_on, writes
 from portal.core.forms import ConfirmForm
 from portal.core.paging import paginate
-from portal.extensions import limiter
+from portal.extensions import db, limiter
 
 bp = Blueprint("borrowers", __name__)
 
@@ -89,6 +91,34 @@ def index():
         form=form,
         page=_listing(form, current_app.config["PER_PAGE"]),
         too_short=queries.is_short_number(form.wanted().text),
+    )
+
+
+def _export_columns() -> list[exports.Column]:
+    """The list page's columns, numbers masked as there."""
+    columns = [
+        (_("Full name"), lambda b: b.full_name),
+        (_("Resident ID number"), lambda b: mask_resident_id(b.resident_id)),
+        (_("Mobile number"), lambda b: mask_phone(b.mobile)),
+        (_("Village"), lambda b: b.village),
+        (_("Loan officer"), lambda b: b.officer.display_name),
+        (_("Tier"), lambda b: TIER_LABELS[b.tier]),
+    ]
+    if current_user.role == Role.ADMIN:
+        columns.append((_("Branch"), lambda b: b.branch.code))
+    return columns
+
+
+# Posted (the search form's own fields) when the search holds a number: see index().
+@bp.route("/borrowers/export.<any(csv, xlsx):fmt>", methods=["GET", "POST"])
+@staff_required
+@writes
+def export(fmt: str):
+    """Every borrower the list's filters find, as the list shows them."""
+    form = FilterForm(request.values, officers=_officers_to_choose())
+    stmt = exports.limited(queries.search(current_user, form.wanted()))
+    return exports.export_response(
+        "borrowers", _export_columns(), db.session.scalars(stmt), fmt, form.args(numbers=True)
     )
 
 

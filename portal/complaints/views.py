@@ -2,6 +2,7 @@
 
 from flask import Blueprint, current_app, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from flask_login import current_user
 
 from portal.access import get_visible_or_404, or_404, require, roles_required, staff_required
@@ -10,6 +11,7 @@ from portal.borrowers.queries import own_profile
 from portal.complaints import operations, queries
 from portal.complaints.forms import ComplaintForm, EscalateForm, ResolveForm, VerdictForm
 from portal.complaints.models import Complaint, ComplaintCategory, ComplaintSeverity
+from portal.core import exports
 from portal.core.actions import attempt, current_actor, done, writes
 from portal.core.i18n import date_text
 from portal.extensions import db
@@ -94,15 +96,49 @@ def verdict(complaint_id: int):
 # The staff's pages ----------------------------------------------------------------------
 
 
+def _status_filter() -> str:
+    status = request.args.get("status", "open")
+    return status if status in queries.STATUS_FILTERS else "open"
+
+
 @bp.get("/complaints/")
 @staff_required
 def index():
-    status = request.args.get("status", "open")
-    status = status if status in queries.STATUS_FILTERS else "open"
+    status = _status_filter()
     page = db.paginate(
         queries.staff_list(current_user, status), per_page=current_app.config["PER_PAGE"]
     )
     return render_template("complaints/index.html", page=page, status=status)
+
+
+def _handled_by(complaint: Complaint) -> str:
+    return _("Branch head") if complaint.escalated else complaint.handler.display_name
+
+
+def _export_columns() -> list[exports.Column]:
+    """The list page's columns."""
+    return [
+        (_("Subject"), lambda c: c.subject),
+        (_("Category"), lambda c: c.category_label),
+        (_("Borrower"), lambda c: c.borrower.full_name),
+        (_("Severity"), lambda c: c.severity_label),
+        (_("Status"), lambda c: c.status_label),
+        (pgettext("deadline", "Overdue"), lambda c: _("Yes") if c.listed_overdue else ""),
+        (_("Answer by"), lambda c: c.last_answer_day),
+        (_("Handled by"), _handled_by),
+    ]
+
+
+@bp.get("/complaints/export.<any(csv, xlsx):fmt>")
+@staff_required
+@writes
+def export(fmt: str):
+    """The complaints of the tab shown, as the list shows them."""
+    status = _status_filter()
+    stmt = exports.limited(queries.staff_list(current_user, status))
+    return exports.export_response(
+        "complaints", _export_columns(), db.session.scalars(stmt), fmt, {"status": status}
+    )
 
 
 def _render_staff_complaint(complaint: Complaint, **forms):

@@ -6,12 +6,14 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from flask_login import current_user
 
 from portal.access import get_visible_or_404, or_404, require, roles_required, staff_required
 from portal.accounts.models import Role, User
 from portal.borrowers.queries import own_profile
 from portal.branches.forms import branch_choices
+from portal.core import exports
 from portal.core.actions import attempt, current_actor, done, writes
 from portal.core.calendar import local_today
 from portal.core.forms import ConfirmForm, choices
@@ -139,16 +141,51 @@ def mark_notices_read():
 # The staff workflow ---------------------------------------------------------------------
 
 
+def _queue_filters() -> tuple[str, bool]:
+    """The queue's tab and its "overdue only" switch, from the address."""
+    status = request.args.get("status", "open")
+    status = status if status in queries.QUEUE_FILTERS else "open"
+    return status, request.args.get("overdue") == "1"
+
+
 @bp.get("/services/queue")
 @roles_required(Role.HEAD, Role.ADMIN)
 def queue():
-    status = request.args.get("status", "open")
-    status = status if status in queries.QUEUE_FILTERS else "open"
-    overdue_only = request.args.get("overdue") == "1"
+    status, overdue_only = _queue_filters()
     stmt = queries.queue(current_user, status, overdue_only)
     page = db.paginate(stmt, per_page=per_page())
     return render_template(
         "services/queue.html", page=page, status=status, overdue_only=overdue_only
+    )
+
+
+def _queue_columns() -> list[exports.Column]:
+    """The queue page's columns."""
+    columns = [
+        (_("Borrower"), lambda r: r.borrower.full_name),
+        (_("Source"), lambda r: r.source_label),
+        (_("Service"), lambda r: r.kind.name),
+        (_("Status"), lambda r: r.status_label),
+        (pgettext("deadline", "Overdue"), lambda r: _("Yes") if r.listed_overdue else ""),
+        (_("Answer by"), lambda r: r.last_answer_day),
+        (_("Assigned to"), lambda r: r.assignee.display_name if r.assignee else ""),
+        (_("Planned date"), lambda r: r.planned_on),
+    ]
+    if current_user.role == Role.ADMIN:
+        columns.append((_("Branch"), lambda r: r.branch.name))
+    return columns
+
+
+@bp.get("/services/queue/export.<any(csv, xlsx):fmt>")
+@roles_required(Role.HEAD, Role.ADMIN)
+@writes
+def queue_export(fmt: str):
+    """The whole queue as its page lists it, for the tab shown."""
+    status, overdue_only = _queue_filters()
+    stmt = exports.limited(queries.queue(current_user, status, overdue_only))
+    filters = {"status": status, "overdue": "1" if overdue_only else ""}
+    return exports.export_response(
+        "service-requests", _queue_columns(), db.session.scalars(stmt), fmt, filters
     )
 
 

@@ -12,11 +12,13 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from portal.access import get_visible_or_404, or_404, require, roles_required
 from portal.accounts.models import Role
 from portal.borrowers.models import Borrower
+from portal.core import exports
 from portal.core.actions import Refused, attempt, done, refused_on, writes
 from portal.core.calendar import company_tz, current_month
 from portal.core.inputs import requested_month
@@ -264,9 +266,7 @@ def month():
 @bp.get("/visits/compliance")
 @roles_required(Role.HEAD, Role.ADMIN)
 def compliance_page():
-    branch = queries.compliance_branch(current_user, request.args.get("branch"))
-    require(branch is not None)
-    shown = requested_month()
+    branch, shown = _compliance_shown()
     trend = compliance.branch_trend(branch.id, shown)
     missed = paginate_rows(
         compliance.missed_borrowers(branch.id, shown), per_page=current_app.config["PER_PAGE"]
@@ -285,6 +285,50 @@ def compliance_page():
         planned_vs_done=fieldkit_queries.planned_vs_done(branch.id, shown),
         evidence=compliance.evidence_by_officer(branch.id, shown),
     )
+
+
+def _compliance_shown():
+    """The compliance page's branch (403 when none may be shown) and month."""
+    branch = queries.compliance_branch(current_user, request.args.get("branch"))
+    require(branch is not None)
+    return branch, requested_month()
+
+
+OFFICER_COLUMNS: list[exports.Column] = [
+    (_l("Loan officer"), lambda o: o.name),
+    (_l("Borrowers owing a visit"), lambda o: o.owed),
+    (_l("Visited"), lambda o: o.done),
+    (_l("Compliance (%)"), lambda o: o.percent),
+]
+MISSED_COLUMNS: list[exports.Column] = [
+    (_l("Borrower"), lambda row: row.full_name),
+    (_l("Village"), lambda row: row.village),
+    (_l("Responsible officer"), lambda row: row.officer_name),
+    (_l("Latest risk"), lambda row: LEVEL_LABELS[row.risk] if row.risk else ""),
+    (_l("Last visit"), lambda row: row.last_visit),
+]
+
+
+@bp.get("/visits/compliance/officers.<any(csv, xlsx):fmt>")
+@roles_required(Role.HEAD, Role.ADMIN)
+@writes
+def compliance_officers_export(fmt: str):
+    """The selected month's compliance per loan officer, as the page's table shows it."""
+    branch, shown = _compliance_shown()
+    officers = compliance.branch_trend(branch.id, shown, months=1)[-1].officers
+    filters = {"branch": branch.code, "month": str(shown)}
+    return exports.export_response("visit-compliance", OFFICER_COLUMNS, officers, fmt, filters)
+
+
+@bp.get("/visits/compliance/missed.<any(csv, xlsx):fmt>")
+@roles_required(Role.HEAD, Role.ADMIN)
+@writes
+def compliance_missed_export(fmt: str):
+    """Every borrower the selected month missed, as the page lists them."""
+    branch, shown = _compliance_shown()
+    rows = db.session.execute(exports.limited(compliance.missed_borrowers(branch.id, shown)))
+    filters = {"branch": branch.code, "month": str(shown)}
+    return exports.export_response("missed-visits", MISSED_COLUMNS, rows, fmt, filters)
 
 
 @bp.get("/borrowers/<int:borrower_id>/visits")

@@ -31,6 +31,10 @@ ROUTES = [
     Route("borrowers.index", "POST", "/borrowers/", STAFF, data={"q": "13905271234"}),
     Route("borrowers.index", "POST", "/borrowers/", STAFF, data={"q": "wxm"}),
     Route("borrowers.onboard", "GET", "/borrowers/new", STAFF),
+    Route("borrowers.export", "GET", "/borrowers/export.csv", STAFF),
+    Route("borrowers.export", "GET", "/borrowers/export.xlsx?tier=general", STAFF),
+    # A search holding a number posts the search form to the export.
+    Route("borrowers.export", "POST", "/borrowers/export.csv", STAFF, data={"q": "1234"}),
     *_rows("borrowers.detail", "GET"),
     *_rows("borrowers.reveal", "POST", "/reveal"),
     *_rows("borrowers.id_photo", "GET", "/id-photo"),

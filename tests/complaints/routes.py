@@ -32,6 +32,8 @@ ROUTES = [
     Route("complaints.verdict", "POST", "/me/complaints/{own_complaint.id}/verdict", BORROWER),
     Route("complaints.verdict", "POST", "/me/complaints/{foreign_complaint.id}/verdict", NOBODY),
     Route("complaints.index", "GET", "/complaints/", STAFF),
+    Route("complaints.export", "GET", "/complaints/export.csv", STAFF),
+    Route("complaints.export", "GET", "/complaints/export.xlsx?status=all", STAFF),
     Route("complaints.detail", "GET", "/complaints/{own_complaint.id}", STAFF),
     Route("complaints.detail", "GET", "/complaints/{escalated_complaint.id}", MANAGERS),
     Route("complaints.detail", "GET", "/complaints/{foreign_complaint.id}", ADMIN),

@@ -40,6 +40,8 @@ ROUTES = [
     Route("services.notices", "GET", "/me/notices", BORROWER),
     Route("services.mark_notices_read", "POST", "/me/notices/read", BORROWER),
     Route("services.queue", "GET", "/services/queue", MANAGERS),
+    Route("services.queue_export", "GET", "/services/queue/export.csv", MANAGERS),
+    Route("services.queue_export", "GET", "/services/queue/export.xlsx?status=all", MANAGERS),
     Route("services.assignments", "GET", "/services/assignments", STAFF),
     Route("services.request_detail", "GET", "/services/requests/{own_request.id}", STAFF),
     Route("services.request_detail", "GET", "/services/requests/{foreign_request.id}", ADMIN),
