@@ -23,8 +23,8 @@ from portal.accounts.models import Role, User
 from portal.borrowers.models import Borrower, BusinessType
 from portal.core.calendar import company_tz, local_today
 from portal.extensions import db
-from portal.loans.lifecycle import store_schedule
-from portal.loans.models import Loan, LoanEvent, LoanStatus, RepaymentStatus
+from portal.loans.lifecycle import standing_of, store_schedule
+from portal.loans.models import Loan, LoanEvent, LoanStatus, Repayment, RepaymentStatus
 from portal.loans.schedule import RepaymentMethod
 from portal.training.models import (
     TrainingMaterial,
@@ -528,6 +528,7 @@ class _LoanBuilder:
             days = self.rng.randint(5, 70) if late and not written_off else 0
             days = self.rng.randint(120, 200) if late and written_off else days
             self._repayment(min(day, end), balance, days)
+        self._payments(story, end, missed=4 if written_off else 2 if overdue else 0)
         if written_off:
             loan.written_off = True
             note = "借款人外出失联，担保人无力代偿，经贷审会同意核销。"
@@ -544,6 +545,38 @@ class _LoanBuilder:
                 hour=16,
                 closed_on=story.closed.isoformat(),
                 balance=Decimal("0.00"),
+            )
+
+    def _payments(self, story: _Story, end: date, *, missed: int) -> None:
+        """Payments that tell the loan's story against its schedule: each instalment paid
+        on its due date but the last ``missed`` fallen due; a closed loan paid off by its
+        closing. The loan's figures then follow the schedule."""
+        loan = self.loan
+        fallen_due = [i for i in loan.instalments if i.due_on <= end]
+        paid = fallen_due[: len(fallen_due) - missed]
+        for instalment in paid:
+            self._pay(instalment.due_on, [instalment])
+        if story.closed:
+            self._pay(story.closed, loan.instalments[len(paid) :])
+        now = standing_of(loan, end)
+        loan.outstanding_balance = now.principal_outstanding
+        loan.overdue_days = now.overdue_days
+        loan.repayment_status = (
+            RepaymentStatus.OVERDUE if now.overdue_days else RepaymentStatus.ON_TIME
+        )
+
+    def _pay(self, day: date, instalments: list) -> None:
+        if instalments:
+            principal = sum(i.principal for i in instalments)
+            interest = sum(i.interest for i in instalments)
+            self.loan.repayments.append(
+                Repayment(
+                    paid_on=day,
+                    amount=principal + interest,
+                    principal=principal,
+                    interest=interest,
+                    recorded_by_id=self.officer.id,
+                )
             )
 
     def _repayment(self, day: date, balance: Decimal, overdue_days: int) -> None:

@@ -272,6 +272,17 @@ class WriteOffForm(_StepForm):
     step = "write_off"
 
 
+class PaymentForm(_StepForm):
+    """Money the borrower paid on a loan with a schedule."""
+
+    paid_on = _date_field(_l("Paid on"))
+    amount = _amount_field(_l("Amount paid (yuan)"))
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
+    submit = SubmitField(_l("Record payment"))
+    step = "payment"
+    date_field = "paid_on"
+
+
 class CloseForm(_StepForm):
     """The loan ends."""
 

@@ -25,8 +25,10 @@ from portal.loans.models import (
     LoanEvent,
     LoanInstalment,
     LoanStatus,
+    Repayment,
     RepaymentStatus,
 )
+from portal.loans.repayments import Due, Standing, split, standing
 from portal.loans.schedule import RepaymentMethod, schedule
 
 MAX_AMOUNT = Decimal("1000000.00")
@@ -105,6 +107,17 @@ STEPS = {
             _l("Record disbursement"),
             MANAGERS_ONLY,
         ),
+        # A loan with a schedule records payments; one without, how repayment stands.
+        Step(
+            "payment",
+            frozenset({A.ACTIVE}),
+            A.ACTIVE,
+            may_manage,
+            _l("Record a payment"),
+            MANAGERS_ONLY,
+            guard=lambda loan: bool(loan.instalments),
+            guard_message=_l("This loan has no repayment schedule; update its repayment instead."),
+        ),
         Step(
             "repayment",
             frozenset({A.ACTIVE}),
@@ -112,6 +125,10 @@ STEPS = {
             may_manage,
             _l("Update repayment"),
             MANAGERS_ONLY,
+            guard=lambda loan: not loan.instalments,
+            guard_message=_l(
+                "This loan's repayments are recorded as payments against its schedule."
+            ),
         ),
         Step(
             "write_off",
@@ -203,7 +220,7 @@ def previous_step_date(loan: Loan, step_name: str) -> date | None:
         return _training_date(loan) or loan.decision_date
     if step_name == "disburse":
         return loan.contract_signed_on
-    if step_name == "close":
+    if step_name in ("close", "payment"):
         return loan.disbursed_on
     return None
 
@@ -458,6 +475,49 @@ def store_schedule(loan: Loan) -> None:
             loan.disbursed_on,
         )
     ]
+
+
+def standing_of(loan: Loan, as_of: date | None = None) -> Standing:
+    """Where a loan with a schedule stands on ``as_of`` (default: today)."""
+    return standing(
+        [Due(i.number, i.due_on, i.principal, i.interest) for i in loan.instalments],
+        [(r.paid_on, r.amount) for r in loan.repayments],
+        as_of or local_today(),
+    )
+
+
+def record_payment(loan: Loan, actor: User, *, paid_on: date, amount: Decimal, note: str = ""):
+    """Money paid on a loan with a schedule: stored with its split, the loan's figures follow."""
+    step = check(loan, "payment", actor)
+    _check_date(loan, "payment", paid_on, "paid_on")
+    left = standing_of(loan, date.max).total_owed
+    if amount_problem(amount) is not None or amount > left:
+        raise LoanStepRefused(
+            _l("Enter an amount above 0 and at most the %(left)s yuan still owed.", left=left),
+            field="amount",
+        )
+    schedule_now = [Due(i.number, i.due_on, i.principal, i.interest) for i in loan.instalments]
+    earlier = [(r.paid_on, r.amount) for r in loan.repayments]
+    principal, interest = split(schedule_now, earlier, amount)
+    loan.repayments.append(
+        Repayment(
+            paid_on=paid_on,
+            amount=amount,
+            principal=principal,
+            interest=interest,
+            recorded_by_id=actor.id,
+        )
+    )
+    follow_schedule(loan)
+    _move(loan, step, actor, note, paid_on=paid_on, amount=amount, principal=principal)
+
+
+def follow_schedule(loan: Loan) -> None:
+    """The loan's repayment figures as its schedule and payments give them today."""
+    now = standing_of(loan)
+    loan.outstanding_balance = now.principal_outstanding
+    loan.overdue_days = now.overdue_days
+    loan.repayment_status = RepaymentStatus.OVERDUE if now.overdue_days else RepaymentStatus.ON_TIME
 
 
 def update_repayment(

@@ -110,10 +110,9 @@ class Loan(db.Model):
     instalments: Mapped[list["LoanInstalment"]] = relationship(
         order_by="LoanInstalment.number", cascade="all, delete-orphan"
     )
-
-    def next_instalment(self, today: date) -> "LoanInstalment | None":
-        """The first instalment due on or after ``today``; None when none is left."""
-        return next((i for i in self.instalments if i.due_on >= today), None)
+    repayments: Mapped[list["Repayment"]] = relationship(
+        order_by="(Repayment.paid_on, Repayment.id)", cascade="all, delete-orphan"
+    )
 
     @property
     def overdue(self) -> bool:
@@ -145,6 +144,26 @@ class LoanInstalment(db.Model):
     @property
     def amount(self) -> Decimal:
         return self.principal + self.interest
+
+
+class Repayment(db.Model):
+    """Money the borrower paid on a loan with a schedule, split as it settled the instalments."""
+
+    __tablename__ = "repayments"
+    __table_args__ = (sa.UniqueConstraint("source", "reference"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    loan_id: Mapped[int] = mapped_column(sa.ForeignKey("loans.id", ondelete="CASCADE"), index=True)
+    paid_on: Mapped[date]
+    amount: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2))
+    principal: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2))
+    interest: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2))
+    # "officer" for one typed in; a lending system's import names itself, with its own
+    # reference, so the same repayment imported twice is stored once.
+    source: Mapped[str] = mapped_column(sa.String(16), default="officer")
+    reference: Mapped[str | None] = mapped_column(sa.String(64))
+    recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class LoanEvent(db.Model):

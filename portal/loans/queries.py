@@ -5,9 +5,10 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from portal.accounts.models import User
 from portal.borrowers.models import Borrower
-from portal.core.calendar import local_today
 from portal.extensions import db
-from portal.loans.models import Loan, LoanEvent, LoanInstalment, LoanStatus, RepaymentStatus
+from portal.loans import lifecycle
+from portal.loans.models import Loan, LoanEvent, LoanStatus, RepaymentStatus
+from portal.loans.repayments import Paid
 
 
 def list_statement(user: User, status: str | None) -> sa.Select:
@@ -36,16 +37,16 @@ def borrower_loans(borrower_id: int) -> list[Loan]:
     return db.session.scalars(
         sa.select(Loan)
         .where(Loan.borrower_id == borrower_id)
-        .options(selectinload(Loan.instalments))
+        .options(selectinload(Loan.instalments), selectinload(Loan.repayments))
         .order_by(Loan.applied_on.desc(), Loan.id.desc())
     ).all()
 
 
-def next_instalment(loan: Loan) -> LoanInstalment | None:
-    """What an active loan owes next (date, amount), on the company's calendar; else None."""
-    if loan.status != LoanStatus.ACTIVE:
+def next_instalment(loan: Loan) -> Paid | None:
+    """The first instalment an active loan has not settled (its date, what is owed); else None."""
+    if loan.status != LoanStatus.ACTIVE or not loan.instalments:
         return None
-    return loan.next_instalment(local_today())
+    return lifecycle.standing_of(loan).next_due
 
 
 def loan_history(loan_id: int) -> list[LoanEvent]:

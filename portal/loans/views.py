@@ -97,6 +97,7 @@ def detail(loan_id: int):
     return render_template(
         "loans/detail.html",
         loan=loan,
+        standing=lifecycle.standing_of(loan) if loan.instalments else None,
         history=_history_for(loan, current_user),
         steps=lifecycle.available_steps(loan, current_user),
         signoffs=loan_signoffs(loan),
@@ -217,6 +218,24 @@ def disburse(loan_id: int):
         lambda f: lifecycle.disburse(loan, current_user, disbursed_on=f.disbursed_on.data),
         _("The disbursement was recorded; the loan is active."),
         title=_("Record disbursement"),
+    )
+
+
+@bp.route("/loans/<int:loan_id>/payment", methods=["GET", "POST"])
+@roles_required(*STAFF)
+@writes
+def payment(loan_id: int):
+    loan = _loan_for("payment", loan_id)
+    return _run_step(
+        loan,
+        "payment",
+        forms.PaymentForm(loan=loan),
+        "loans/step.html",
+        lambda f: lifecycle.record_payment(
+            loan, current_user, paid_on=f.paid_on.data, amount=f.amount.data, note=f.note.data or ""
+        ),
+        _("The payment was recorded."),
+        title=_("Record a payment"),
     )
 
 

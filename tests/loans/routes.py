@@ -29,6 +29,8 @@ ROUTES = [
     Route("loans.contract", "POST", "/loans/{foreign_loan.id}/contract", ADMIN),
     Route("loans.disburse", "GET", "/loans/{contracted_loan.id}/disburse", STAFF),
     Route("loans.disburse", "POST", "/loans/{foreign_loan.id}/disburse", ADMIN),
+    Route("loans.payment", "GET", "/loans/{own_loan.id}/payment", STAFF),
+    Route("loans.payment", "POST", "/loans/{foreign_loan.id}/payment", ADMIN),
     Route("loans.repayment", "GET", "/loans/{own_loan.id}/repayment", STAFF),
     Route("loans.repayment", "POST", "/loans/{foreign_loan.id}/repayment", ADMIN),
     Route("loans.write_off", "GET", "/loans/{own_loan.id}/write-off", MANAGERS),

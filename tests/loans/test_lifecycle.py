@@ -1,9 +1,11 @@
 """The state machine through the pages: every legal step, and a refusal for every illegal one."""
 
+from datetime import date
+
 import pytest
 
 from portal.extensions import db
-from portal.loans.lifecycle import STEPS
+from portal.loans.lifecycle import STEPS, standing_of
 from portal.loans.models import Loan, LoanStatus
 from tests.loans.helpers import (
     audit_actions,
@@ -22,6 +24,7 @@ URLS = {
     "train": "training",
     "contract": "contract",
     "disburse": "disburse",
+    "payment": "payment",
     "repayment": "repayment",
     "write_off": "write-off",
     "close": "close",
@@ -57,6 +60,7 @@ def _data(app, step: str) -> dict:
         "reject": {"outcome": "reject", "decision_date": iso(app), "note": "月收入不足以还款"},
         "contract": {"contract_number": "jk-2026-0001", "contract_signed_on": iso(app)},
         "disburse": {"disbursed_on": iso(app)},
+        "payment": {"paid_on": iso(app), "amount": "1000"},
         "repayment": {
             "repayment_status": "overdue",
             "overdue_days": "12",
@@ -218,17 +222,17 @@ def test_the_whole_history_reads_in_order(app, client, world):
     client.submit(f"/loans/{loan_id}/training", _data(app, "train"))
     client.submit(f"/loans/{loan_id}/contract", _data(app, "contract"))
     client.submit(f"/loans/{loan_id}/disburse", _data(app, "disburse"))
-    client.submit(
-        f"/loans/{loan_id}/repayment",
-        {"repayment_status": "on_time", "overdue_days": "0", "outstanding_balance": "0"},
-    )
+    with app.app_context():
+        # Paid off at once: everything the schedule asks for.
+        owed = standing_of(db.session.get(Loan, loan_id), date.max).total_owed
+    client.submit(f"/loans/{loan_id}/payment", {"paid_on": iso(app), "amount": str(owed)})
     client.submit(f"/loans/{loan_id}/close", _data(app, "close"))
     assert [action for action, _, _ in events(app, loan_id)] == [
         "approve",
         "train",
         "contract",
         "disburse",
-        "repayment",
+        "payment",
         "close",
     ]
     assert audit_actions(app, loan_id) == [
@@ -236,11 +240,16 @@ def test_the_whole_history_reads_in_order(app, client, world):
         "loan.train",
         "loan.contract",
         "loan.disburse",
-        "loan.repayment",
+        "loan.payment",
         "loan.close",
     ]
     page = client.get(f"/loans/{loan_id}").get_data(as_text=True)
-    for text in ("Approved by the loan committee", "Loan contract signed", "Loan closed"):
+    for text in (
+        "Approved by the loan committee",
+        "Loan contract signed",
+        "Payment recorded",
+        "Loan closed",
+    ):
         assert text in page
 
 

@@ -7,7 +7,15 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from portal.extensions import db
-from portal.loans.models import Loan, LoanEvent, LoanInstalment, LoanStatus
+from portal.loans import lifecycle
+from portal.loans.models import (
+    Loan,
+    LoanEvent,
+    LoanInstalment,
+    LoanStatus,
+    Repayment,
+    RepaymentStatus,
+)
 from portal.loans.schedule import RepaymentMethod, schedule
 from tests.loans.helpers import iso, new_loan, today
 
@@ -107,9 +115,86 @@ def test_every_disbursed_demo_loan_has_its_schedule(app):
     with app.app_context():
         disbursed = db.session.scalars(sa.select(Loan).where(Loan.disbursed_on.is_not(None))).all()
         assert disbursed
-        methods = set()
+        methods, late = set(), 0
         for loan in disbursed:
             assert len(loan.instalments) == loan.approved_term_months
             assert sum(i.principal for i in loan.instalments) == loan.approved_amount
             methods.add(loan.repayment_method)
-        assert len(methods) >= 2
+            # The loan's figures are what its schedule and its payments give.
+            now = lifecycle.standing_of(loan, loan.closed_on or today(app))
+            assert loan.outstanding_balance == now.principal_outstanding
+            assert loan.overdue_days == now.overdue_days
+            if loan.status == LoanStatus.CLOSED:
+                assert now.principal_outstanding == 0
+            late += loan.repayment_status == RepaymentStatus.OVERDUE
+        assert len(methods) >= 2 and late >= 2
+
+
+def _scheduled_loan(app, client, world, disbursed_on: str) -> int:
+    loan_id = new_loan(
+        app,
+        world,
+        LoanStatus.CONTRACTED,
+        approved_amount=Decimal("12000.00"),
+        approved_term_months=12,
+        annual_rate_percent=Decimal("12.00"),
+        repayment_method=RepaymentMethod.EQUAL_PRINCIPAL,
+        contract_signed_on=date(2026, 1, 20),
+    )
+    client.login("officer")
+    assert (
+        client.submit(f"/loans/{loan_id}/disburse", {"disbursed_on": disbursed_on}).status_code
+        == 302
+    )
+    return loan_id
+
+
+def test_a_payment_settles_interest_then_principal_and_the_loan_follows(app, client, world):
+    loan_id = _scheduled_loan(app, client, world, "2026-02-01")
+    # Ten instalments have fallen due since (1 March … 1 November): the loan is late.
+    with app.app_context():
+        loan = db.session.get(Loan, loan_id)
+        assert lifecycle.standing_of(loan, date(2026, 11, 2)).overdue_days == 246  # since 1 March
+    response = client.submit(
+        f"/loans/{loan_id}/payment", {"paid_on": "2026-03-01", "amount": "1120"}
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        loan = db.session.get(Loan, loan_id)
+        (payment,) = loan.repayments
+        assert (payment.principal, payment.interest) == (Decimal("1000.00"), Decimal("120.00"))
+        assert loan.outstanding_balance == Decimal("11000.00")
+        assert loan.repayment_status == RepaymentStatus.OVERDUE  # April onwards still unpaid
+        assert lifecycle.standing_of(loan, date(2026, 4, 1)).overdue_days == 0
+    page = client.get(f"/loans/{loan_id}").get_data(as_text=True)
+    assert 'data-testid="payments"' in page and "¥1,120.00" in page
+    assert "¥11,000.00" in page  # principal outstanding
+
+
+def test_a_payment_above_what_is_owed_or_out_of_its_dates_is_refused(app, client, world):
+    loan_id = _scheduled_loan(app, client, world, "2026-02-01")
+    with app.app_context():
+        owed = lifecycle.standing_of(db.session.get(Loan, loan_id), date.max).total_owed
+    url = f"/loans/{loan_id}/payment"
+    for data, field in (
+        ({"paid_on": "2026-03-01", "amount": str(owed + Decimal("0.01"))}, "amount"),
+        ({"paid_on": "2026-01-31", "amount": "100"}, "paid_on"),  # before the disbursement
+        ({"paid_on": iso(app, 1), "amount": "100"}, "paid_on"),  # tomorrow
+    ):
+        response = client.submit(url, data)
+        assert response.status_code == 200
+        assert f'id="{field}-errors"' in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Repayment)) == 0
+    # The whole amount owed is accepted, and the loan can then be closed.
+    assert client.submit(url, {"paid_on": iso(app), "amount": str(owed)}).status_code == 302
+    with app.app_context():
+        loan = db.session.get(Loan, loan_id)
+        assert (loan.outstanding_balance, loan.overdue_days) == (Decimal("0.00"), 0)
+
+
+def test_the_typed_repayment_step_is_for_loans_without_a_schedule(app, client, world):
+    loan_id = _scheduled_loan(app, client, world, iso(app))
+    page = client.get(f"/loans/{loan_id}").get_data(as_text=True)
+    assert f"/loans/{loan_id}/payment" in page
+    assert f"/loans/{loan_id}/repayment" not in page
