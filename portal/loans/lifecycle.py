@@ -28,7 +28,7 @@ from portal.loans.models import (
     Repayment,
     RepaymentStatus,
 )
-from portal.loans.repayments import Due, Standing, split, standing
+from portal.loans.repayments import Due, Standing, split
 from portal.loans.schedule import RepaymentMethod, schedule
 
 MAX_AMOUNT = Decimal("1000000.00")
@@ -479,11 +479,7 @@ def store_schedule(loan: Loan) -> None:
 
 def standing_of(loan: Loan, as_of: date | None = None) -> Standing:
     """Where a loan with a schedule stands on ``as_of`` (default: today)."""
-    return standing(
-        [Due(i.number, i.due_on, i.principal, i.interest) for i in loan.instalments],
-        [(r.paid_on, r.amount) for r in loan.repayments],
-        as_of or local_today(),
-    )
+    return loan.standing(as_of or local_today())
 
 
 def record_payment(loan: Loan, actor: User, *, paid_on: date, amount: Decimal, note: str = ""):

@@ -13,6 +13,7 @@ from portal.accounts.models import User
 from portal.borrowers.models import Borrower
 from portal.database import UTCDateTime, enum_type, utcnow
 from portal.extensions import db
+from portal.loans.repayments import Due, Standing, standing
 from portal.loans.schedule import RepaymentMethod
 
 
@@ -113,6 +114,14 @@ class Loan(db.Model):
     repayments: Mapped[list["Repayment"]] = relationship(
         order_by="(Repayment.paid_on, Repayment.id)", cascade="all, delete-orphan"
     )
+
+    def standing(self, as_of: date) -> Standing:
+        """Where the loan stands against its schedule on ``as_of`` (portal/loans/repayments.py)."""
+        return standing(
+            [Due(i.number, i.due_on, i.principal, i.interest) for i in self.instalments],
+            [(r.paid_on, r.amount) for r in self.repayments],
+            as_of,
+        )
 
     @property
     def overdue(self) -> bool:

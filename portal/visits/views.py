@@ -20,7 +20,7 @@ from portal.accounts.models import Role
 from portal.borrowers.models import Borrower
 from portal.core import exports
 from portal.core.actions import Refused, attempt, done, refused_on, writes
-from portal.core.calendar import company_tz, current_month
+from portal.core.calendar import company_tz, current_month, local_today
 from portal.core.inputs import requested_month
 from portal.core.once import save_once
 from portal.core.paging import paginate_rows
@@ -135,8 +135,19 @@ def _fill_defaults(form: VisitForm, borrower, loan) -> None:
     now = utcnow().astimezone(company_tz()).replace(second=0, microsecond=0)
     form.visited_at.data = now
     form.place.data = f"{borrower.address} {borrower.village}".strip()
-    overdue = loan.repayment_status == RepaymentStatus.OVERDUE
-    form.repayment_status.data = str(RepaymentState.OVERDUE if overdue else RepaymentState.ON_TIME)
+    form.repayment_status.data = str(_repayment_state(loan))
+
+
+def _repayment_state(loan) -> RepaymentState:
+    """What the officer will most likely find: from the schedule where the loan has one."""
+    if not loan.instalments:
+        overdue = loan.repayment_status == RepaymentStatus.OVERDUE
+        return RepaymentState.OVERDUE if overdue else RepaymentState.ON_TIME
+    now = loan.standing(local_today())
+    if now.overdue_days:
+        return RepaymentState.OVERDUE
+    fallen_due = any(p.due.due_on <= now.as_of for p in now.instalments)
+    return RepaymentState.ON_TIME if fallen_due else RepaymentState.NOT_YET_DUE
 
 
 @bp.route("/visits/<int:visit_id>/amend", methods=["GET", "POST"])

@@ -1,6 +1,7 @@
 """The repayment method chosen at approval, the schedule stored at disbursement, and the
 next instalment shown to the borrower (docs/lifecycle.md, "Repayment schedule")."""
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -198,3 +199,18 @@ def test_the_typed_repayment_step_is_for_loans_without_a_schedule(app, client, w
     page = client.get(f"/loans/{loan_id}").get_data(as_text=True)
     assert f"/loans/{loan_id}/payment" in page
     assert f"/loans/{loan_id}/repayment" not in page
+
+
+def test_the_visit_form_prefills_the_repayment_answer_from_the_schedule(app, client, world):
+    form = f"/borrowers/{world.own_borrower.id}/visits/new"
+    late = _scheduled_loan(app, client, world, "2026-02-01")  # nothing paid since March
+    with app.app_context():
+        db.session.get(Loan, world.own_loan.id).status = LoanStatus.CLOSED
+        db.session.commit()
+    page = client.get(form).get_data(as_text=True)
+    assert re.search(r'<input checked[^>]*name="repayment_status"[^>]*value="overdue"', page)
+    with app.app_context():
+        owed = lifecycle.standing_of(db.session.get(Loan, late), date.max).total_owed
+    client.submit(f"/loans/{late}/payment", {"paid_on": iso(app), "amount": str(owed)})
+    page = client.get(form).get_data(as_text=True)
+    assert re.search(r'<input checked[^>]*name="repayment_status"[^>]*value="on_time"', page)
