@@ -16,8 +16,7 @@ from decimal import Decimal
 from itertools import islice
 
 from flask import Response
-from flask_babel import format_decimal
-from flask_babel import gettext as _
+from flask_babel import format_decimal, ngettext
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -65,8 +64,10 @@ def _table(columns: list[Column], rows: Iterable) -> list[list]:
     ]
     if len(table) > MAX_ROWS:
         raise Refused(
-            _(
+            ngettext(
+                "More than %(count)s row matches: narrow the list down before downloading it.",
                 "More than %(count)s rows match: narrow the list down before downloading it.",
+                MAX_ROWS,
                 count=format_decimal(MAX_ROWS),
             )
         )

@@ -233,6 +233,9 @@ def test_the_list_pages_link_their_downloads(client, world, cast):
     assert "/visits/compliance/missed.xlsx?month=" in page
     page = client.get("/borrowers/?tier=general").get_data(as_text=True)
     assert "/borrowers/export.xlsx?tier=general" in page
+    page = client.get("/loans/?status=closed").get_data(as_text=True)
+    assert "/loans/export.csv?status=closed" in page
+    assert "/loans/export.xlsx?status=closed" in page
 
 
 def test_too_many_rows_are_refused(app, client, world, cast, monkeypatch):
