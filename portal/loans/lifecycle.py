@@ -486,6 +486,8 @@ def record_payment(loan: Loan, actor: User, *, paid_on: date, amount: Decimal, n
     """Money paid on a loan with a schedule: stored with its split, the loan's figures follow."""
     step = check(loan, "payment", actor)
     _check_date(loan, "payment", paid_on, "paid_on")
+    # Two payments on one loan at once take turns (PostgreSQL): each splits after the other.
+    db.session.refresh(loan, with_for_update=True)
     left = standing_of(loan, date.max).total_owed
     if amount_problem(amount) is not None or amount > left:
         raise LoanStepRefused(
