@@ -44,7 +44,12 @@ def test_a_worker_starts_with_its_templates_compiled_and_its_objects_set_apart(t
 
     root = Path(__file__).resolve().parent.parent
     probe = "import gc, wsgi; print(gc.get_freeze_count(), len(wsgi.app.jinja_env.cache))"
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'probe.sqlite3'}"}
+    # Its own instance folder: nothing written into the checkout's (a development key).
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'probe.sqlite3'}",
+        "PORTAL_INSTANCE_PATH": str(tmp_path / "instance"),
+    }
     result = subprocess.run(
         [sys.executable, "-c", probe], cwd=root, env=env, capture_output=True, text=True
     )
