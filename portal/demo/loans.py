@@ -530,7 +530,7 @@ class _LoanBuilder:
             self._repayment(min(day, end), balance, days)
         self._payments(story, end, missed=4 if written_off else 2 if overdue else 0)
         if written_off:
-            loan.written_off = True
+            loan.written_off, loan.written_off_on = True, end
             note = "借款人外出失联，担保人无力代偿，经贷审会同意核销。"
             self._event(
                 "write_off", None, end, self.head, note, 16, balance=loan.outstanding_balance
@@ -567,6 +567,8 @@ class _LoanBuilder:
 
     def _pay(self, day: date, instalments: list) -> None:
         if instalments:
+            for instalment in instalments:
+                instalment.settled_on = day
             principal = sum(i.principal for i in instalments)
             interest = sum(i.interest for i in instalments)
             self.loan.repayments.append(

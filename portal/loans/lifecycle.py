@@ -28,7 +28,7 @@ from portal.loans.models import (
     Repayment,
     RepaymentStatus,
 )
-from portal.loans.repayments import Due, Standing, split
+from portal.loans.repayments import Due, Standing, allocate
 from portal.loans.schedule import RepaymentMethod, schedule
 
 MAX_AMOUNT = Decimal("1000000.00")
@@ -483,9 +483,26 @@ def standing_of(loan: Loan, as_of: date | None = None) -> Standing:
 
 
 def record_payment(loan: Loan, actor: User, *, paid_on: date, amount: Decimal, note: str = ""):
-    """Money paid on a loan with a schedule: stored with its split, the loan's figures follow."""
+    """The officer records money paid on a loan with a schedule (the "payment" step)."""
     step = check(loan, "payment", actor)
     _check_date(loan, "payment", paid_on, "paid_on")
+    repayment = add_repayment(loan, paid_on=paid_on, amount=amount, recorded_by=actor)
+    _move(loan, step, actor, note, paid_on=paid_on, amount=amount, principal=repayment.principal)
+
+
+def add_repayment(
+    loan: Loan,
+    *,
+    paid_on: date,
+    amount: Decimal,
+    recorded_by: User | None,
+    source: str = "officer",
+    reference: str | None = None,
+) -> Repayment:
+    """Store one payment on a loan with a schedule: the one place every payment goes
+    through (typed by an officer, imported from a lending system). All the loan's
+    payments are split again in date order, each instalment's settling day follows, and
+    so do the loan's figures for today. Refuses an amount above what is still owed."""
     # Two payments on one loan at once take turns (PostgreSQL): each splits after the other.
     db.session.refresh(loan, with_for_update=True)
     left = standing_of(loan, date.max).total_owed
@@ -494,20 +511,31 @@ def record_payment(loan: Loan, actor: User, *, paid_on: date, amount: Decimal, n
             _l("Enter an amount above 0 and at most the %(left)s yuan still owed.", left=left),
             field="amount",
         )
-    schedule_now = [Due(i.number, i.due_on, i.principal, i.interest) for i in loan.instalments]
-    earlier = [(r.paid_on, r.amount) for r in loan.repayments]
-    principal, interest = split(schedule_now, earlier, amount)
-    loan.repayments.append(
-        Repayment(
-            paid_on=paid_on,
-            amount=amount,
-            principal=principal,
-            interest=interest,
-            recorded_by_id=actor.id,
-        )
+    repayment = Repayment(
+        paid_on=paid_on,
+        amount=amount,
+        principal=Decimal("0.00"),
+        interest=Decimal("0.00"),
+        source=source,
+        reference=reference,
+        recorded_by_id=recorded_by.id if recorded_by else None,
     )
+    loan.repayments.append(repayment)
+    reallocate(loan)
+    return repayment
+
+
+def reallocate(loan: Loan) -> None:
+    """Split every payment of the loan over its schedule in date order (a payment dated
+    before others changes their split) and set each instalment's settling day."""
+    payments = sorted(loan.repayments, key=lambda r: (r.paid_on, r.id or 0))
+    schedule_now = [Due(i.number, i.due_on, i.principal, i.interest) for i in loan.instalments]
+    allocation = allocate(schedule_now, [(r.paid_on, r.amount) for r in payments])
+    for repayment, (principal, interest) in zip(payments, allocation.splits, strict=True):
+        repayment.principal, repayment.interest = principal, interest
+    for instalment in loan.instalments:
+        instalment.settled_on = allocation.settled_on[instalment.number]
     follow_schedule(loan)
-    _move(loan, step, actor, note, paid_on=paid_on, amount=amount, principal=principal)
 
 
 def follow_schedule(loan: Loan) -> None:
@@ -545,6 +573,7 @@ def write_off(loan: Loan, actor: User, *, reason: str) -> None:
     if not reason.strip():
         raise LoanStepRefused(_l("Give the reason for the write-off."), field="reason")
     loan.written_off = True
+    loan.written_off_on = local_today()
     _move(loan, step, actor, reason, balance=loan.outstanding_balance or Decimal("0"))
 
 

@@ -18,13 +18,16 @@ from portal.loans.schedule import RepaymentMethod
 
 
 class LoanStatus(StrEnum):
-    """docs/lifecycle.md: applied → approved | rejected → trained → contracted → active → closed."""
+    """docs/lifecycle.md: applied → approved | rejected → trained → contracted → disbursing
+    → active → closed."""
 
     APPLIED = "applied"
     APPROVED = "approved"
     REJECTED = "rejected"
     TRAINED = "trained"
     CONTRACTED = "contracted"
+    # Recorded as paid out, waiting for a second person's confirmation (four eyes).
+    DISBURSING = "disbursing"
     ACTIVE = "active"
     CLOSED = "closed"
 
@@ -40,6 +43,7 @@ LOAN_STATUS_LABELS = {
     LoanStatus.REJECTED: _l("Rejected"),
     LoanStatus.TRAINED: _l("Trained"),
     LoanStatus.CONTRACTED: _l("Contracted"),
+    LoanStatus.DISBURSING: _l("Disbursement to confirm"),
     LoanStatus.ACTIVE: _lp("loan status", "Active"),
     LoanStatus.CLOSED: _lp("loan status", "Closed"),
 }
@@ -91,6 +95,9 @@ class Loan(db.Model):
     contract_number: Mapped[str | None] = mapped_column(sa.String(40), unique=True)
     contract_signed_on: Mapped[date | None]
     disbursed_on: Mapped[date | None]
+    # Four eyes on money: who recorded the disbursement, and the other person who confirmed it.
+    disbursement_recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    disbursement_confirmed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     closed_on: Mapped[date | None]
 
     repayment_status: Mapped[RepaymentStatus] = mapped_column(
@@ -99,6 +106,7 @@ class Loan(db.Model):
     overdue_days: Mapped[int] = mapped_column(default=0)
     outstanding_balance: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 2))
     written_off: Mapped[bool] = mapped_column(default=False)
+    written_off_on: Mapped[date | None]
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
@@ -140,6 +148,16 @@ class LoanInstalment(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("loan_id", "number"),
         sa.Index("ix_loan_instalments_due_on", "due_on"),
+        # The instalments that were (or are) paid late: portfolio at risk on any day reads
+        # only these (portal/loans/portfolio.py).
+        sa.Index(
+            "ix_loan_instalments_late",
+            "due_on",
+            "loan_id",
+            "settled_on",
+            sqlite_where=sa.text("settled_on IS NULL OR settled_on > due_on"),
+            postgresql_where=sa.text("settled_on IS NULL OR settled_on > due_on"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -149,6 +167,8 @@ class LoanInstalment(db.Model):
     principal: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2))
     interest: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2))
     balance_after: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2))
+    # The day the payments made it whole; None while it is not (portal/loans/repayments.py).
+    settled_on: Mapped[date | None]
 
     @property
     def amount(self) -> Decimal:
@@ -159,10 +179,14 @@ class Repayment(db.Model):
     """Money the borrower paid on a loan with a schedule, split as it settled the instalments."""
 
     __tablename__ = "repayments"
-    __table_args__ = (sa.UniqueConstraint("source", "reference"),)
+    __table_args__ = (
+        sa.UniqueConstraint("source", "reference"),
+        # What a loan had repaid by any day, read from the index alone.
+        sa.Index("ix_repayments_loan_paid", "loan_id", "paid_on", "principal"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    loan_id: Mapped[int] = mapped_column(sa.ForeignKey("loans.id", ondelete="CASCADE"), index=True)
+    loan_id: Mapped[int] = mapped_column(sa.ForeignKey("loans.id", ondelete="CASCADE"))
     paid_on: Mapped[date]
     amount: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2))
     principal: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2))

@@ -99,10 +99,37 @@ def standing(schedule: list[Due], payments: list[tuple[date, Decimal]], as_of: d
     return Standing(as_of, instalments)
 
 
-def split(schedule: list[Due], earlier: list[tuple[date, Decimal]], amount: Decimal) -> tuple:
-    """How a new payment of ``amount`` divides into (principal, interest), after ``earlier``."""
-    last = date.max
-    before = standing(schedule, earlier, last)
-    after = standing(schedule, [*earlier, (last, amount)], last)
-    principal = before.principal_outstanding - after.principal_outstanding
-    return principal, amount - principal
+@dataclass(frozen=True)
+class Allocation:
+    """All payments of a loan taken in date order: each one's split, each instalment's
+    settling day (None while unsettled)."""
+
+    splits: list[tuple[Decimal, Decimal]]  # (principal, interest) per payment, in its order
+    settled_on: dict[int, date | None]  # instalment number → the day it was settled
+
+
+def allocate(schedule: list[Due], payments: list[tuple[date, Decimal]]) -> Allocation:
+    """Split ``payments`` (in the order given, which must be by date) over ``schedule``.
+
+    The same pooled rule as :func:`standing`, so the principal of the payments made by
+    any day adds up to what ``standing`` on that day says was repaid, and an instalment
+    is late on a day exactly when its settling day is missing or after that day.
+    """
+    dues = sorted(schedule, key=lambda d: d.number)
+    owed = [due.amount for due in dues]
+    settled_on: dict[int, date | None] = {due.number: None for due in dues}
+    splits, current = [], 0
+    for paid_on, amount in payments:
+        pool, principal = amount, ZERO
+        while pool > 0 and current < len(dues):
+            due = dues[current]
+            interest_left = max(owed[current] - due.principal, ZERO)
+            take = min(pool, owed[current])
+            principal += max(take - interest_left, ZERO)
+            owed[current] -= take
+            pool -= take
+            if owed[current] == 0:
+                settled_on[due.number] = paid_on
+                current += 1
+        splits.append((principal, amount - principal))
+    return Allocation(splits, settled_on)

@@ -4,7 +4,10 @@
 from datetime import date
 from decimal import Decimal
 
-from portal.loans.repayments import Due, split, standing
+from hypothesis import given
+from hypothesis import strategies as st
+
+from portal.loans.repayments import Due, allocate, standing
 
 # 1,000 yuan at 12 % over 3 months, equal principal, disbursed 10 March 2026.
 SCHEDULE = [
@@ -77,10 +80,58 @@ def test_a_day_in_the_past_does_not_change_when_later_payments_arrive():
     )
 
 
+def _splits(payments):
+    return allocate(SCHEDULE, payments).splits
+
+
 def test_a_payment_divides_into_principal_and_interest_as_it_settles():
-    assert split(SCHEDULE, [], Decimal("200.00")) == (Decimal("190.00"), Decimal("10.00"))
-    assert split(SCHEDULE, [], Decimal("700.00")) == (Decimal("680.00"), Decimal("20.00"))
-    earlier = [(date(2026, 4, 10), Decimal("200.00"))]
-    assert split(SCHEDULE, earlier, Decimal("143.33")) == (Decimal("143.33"), Decimal("0.00"))
+    april = date(2026, 4, 10)
+    assert _splits([(april, Decimal("200.00"))]) == [(Decimal("190.00"), Decimal("10.00"))]
+    assert _splits([(april, Decimal("700.00"))]) == [(Decimal("680.00"), Decimal("20.00"))]
+    assert _splits([(april, Decimal("200.00")), (april, Decimal("143.33"))])[1] == (
+        Decimal("143.33"),
+        Decimal("0.00"),
+    )
     # 10 more: the second instalment's interest (6.67) first, then 3.33 of its principal.
-    assert split(SCHEDULE, earlier, Decimal("153.33")) == (Decimal("146.66"), Decimal("6.67"))
+    assert _splits([(april, Decimal("200.00")), (april, Decimal("153.33"))])[1] == (
+        Decimal("146.66"),
+        Decimal("6.67"),
+    )
+
+
+def test_each_instalment_is_settled_the_day_the_payments_reach_it():
+    payments = [
+        (date(2026, 4, 10), Decimal("200.00")),  # part of the first
+        (date(2026, 4, 25), Decimal("143.33")),  # the rest of the first, late
+        (date(2026, 5, 5), Decimal("500.00")),  # the second early, part of the third
+    ]
+    assert allocate(SCHEDULE, payments).settled_on == {
+        1: date(2026, 4, 25),
+        2: date(2026, 5, 5),
+        3: None,
+    }
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.dates(date(2026, 3, 10), date(2026, 8, 1)),
+            st.decimals("0.01", "400.00", places=2),
+        ),
+        max_size=6,
+    ),
+    st.dates(date(2026, 3, 10), date(2026, 8, 1)),
+)
+def test_the_splits_and_settling_days_agree_with_the_standing_on_any_day(payments, day):
+    payments = sorted(payments)
+    allocation = allocate(SCHEDULE, payments)
+    now = standing(SCHEDULE, payments, day)
+    repaid = sum(
+        (split[0] for (paid_on, _), split in zip(payments, allocation.splits) if paid_on <= day),
+        Decimal("0.00"),
+    )
+    assert Decimal("1000.00") - repaid == now.principal_outstanding
+    late = [
+        n for n, settled in allocation.settled_on.items() if settled is None or settled > day
+    ]
+    assert [p.due.number for p in now.instalments if not p.settled] == late
