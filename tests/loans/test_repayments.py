@@ -127,11 +127,13 @@ def test_the_splits_and_settling_days_agree_with_the_standing_on_any_day(payment
     allocation = allocate(SCHEDULE, payments)
     now = standing(SCHEDULE, payments, day)
     repaid = sum(
-        (split[0] for (paid_on, _), split in zip(payments, allocation.splits) if paid_on <= day),
+        (
+            split[0]
+            for (paid_on, _), split in zip(payments, allocation.splits, strict=True)
+            if paid_on <= day
+        ),
         Decimal("0.00"),
     )
     assert Decimal("1000.00") - repaid == now.principal_outstanding
-    late = [
-        n for n, settled in allocation.settled_on.items() if settled is None or settled > day
-    ]
+    late = [n for n, settled in allocation.settled_on.items() if settled is None or settled > day]
     assert [p.due.number for p in now.instalments if not p.settled] == late
