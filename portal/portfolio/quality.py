@@ -1,0 +1,309 @@
+"""Portfolio quality on any day: portfolio at risk, write-offs and repayment rate.
+
+docs/portfolio.md states the definitions. Everything is computed from the schedules and
+the repayments as they stood on the day (``as_of``), so a past month-end keeps its
+figures when later payments arrive:
+
+- a loan is *outstanding* on D when it was disbursed by D, not closed by D, and not
+  written off by D; its principal outstanding is the amount lent less the principal
+  of the payments made by D;
+- it is *overdue* on D by D − the due date of its oldest instalment not settled by D
+  (``settled_on`` missing or after D);
+- PAR1/30/90 is the principal outstanding of the loans overdue by at least 1/30/90
+  days, as a share of all principal outstanding (by balance, not by count);
+- written off: the principal outstanding on the day of each write-off in the twelve
+  months to D, as a share of the principal outstanding on D plus those write-offs;
+- repayment rate: of what fell due from the first of D's month to D, the share that
+  was paid by D.
+
+Loans recorded before schedules existed have no instalments; they are counted apart
+(``unscheduled``) and left out of every other figure. A fixed number of queries,
+whatever the number of loans; the late loans come from the partial index of the
+instalments ever paid late.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from portal.borrowers.models import Borrower, OfficerAssignment
+from portal.core.calendar import Month, company_tz
+from portal.extensions import db
+from portal.loans.models import Loan, LoanInstalment, LoanStatus, Repayment
+
+ZERO = Decimal("0.00")
+FEN = Decimal("0.01")
+BUCKETS = (1, 30, 90)  # PAR thresholds in days overdue
+DISBURSED = (LoanStatus.ACTIVE, LoanStatus.CLOSED)
+
+
+@dataclass(frozen=True)
+class Quality:
+    """One group's portfolio on ``as_of`` (a branch, an officer, the company)."""
+
+    as_of: date
+    loans: int = 0
+    outstanding: Decimal = ZERO
+    par1: Decimal = ZERO
+    par30: Decimal = ZERO
+    par90: Decimal = ZERO
+    late_loans: dict[int, int] = field(default_factory=dict)  # threshold → loans overdue by it
+    written_off: Decimal = ZERO
+    written_off_loans: int = 0
+    due: Decimal = ZERO
+    collected: Decimal = ZERO
+    unscheduled: int = 0
+
+    @staticmethod
+    def _ratio(part: Decimal, whole: Decimal) -> Decimal | None:
+        return part / whole if whole else None
+
+    @property
+    def par1_ratio(self) -> Decimal | None:
+        return self._ratio(self.par1, self.outstanding)
+
+    @property
+    def par30_ratio(self) -> Decimal | None:
+        return self._ratio(self.par30, self.outstanding)
+
+    @property
+    def par90_ratio(self) -> Decimal | None:
+        return self._ratio(self.par90, self.outstanding)
+
+    @property
+    def write_off_ratio(self) -> Decimal | None:
+        return self._ratio(self.written_off, self.outstanding + self.written_off)
+
+    @property
+    def repayment_rate(self) -> Decimal | None:
+        return self._ratio(self.collected, self.due)
+
+
+def _money(value) -> Decimal:
+    """A sum as the database gives it (a float on SQLite) back to yuan and fen."""
+    return Decimal(str(value or 0)).quantize(FEN)
+
+
+def _day_end(day: date) -> datetime:
+    """The start of the day after ``day`` in the company's time zone, as a UTC moment."""
+    return datetime.combine(day + timedelta(days=1), time(), company_tz())
+
+
+def officer_on(day: date):
+    """The borrower's officer at the end of ``day``: the last assignment started by then
+    (records entered after the fact fall back to the current officer)."""
+    last = (
+        sa.select(OfficerAssignment.officer_id)
+        .where(
+            OfficerAssignment.borrower_id == Loan.borrower_id,
+            OfficerAssignment.started_at < _day_end(day),
+        )
+        .order_by(OfficerAssignment.started_at.desc(), OfficerAssignment.id.desc())
+        .limit(1)
+        .correlate(Loan)
+        .scalar_subquery()
+    )
+    current = (
+        sa.select(Borrower.officer_id)
+        .where(Borrower.id == Loan.borrower_id)
+        .correlate(Loan)
+        .scalar_subquery()
+    )
+    return sa.func.coalesce(last, current)
+
+
+def _repaid_by(day):
+    """The loan's principal repaid by ``day`` (read from the repayments' index alone)."""
+    return (
+        sa.select(sa.func.coalesce(sa.func.sum(Repayment.principal), 0))
+        .where(Repayment.loan_id == Loan.id, Repayment.paid_on <= day)
+        .correlate(Loan)
+        .scalar_subquery()
+    )
+
+
+def _scheduled():
+    return sa.exists().where(LoanInstalment.loan_id == Loan.id)
+
+
+class _Scope:
+    """Which loans a computation looks at, and what it groups them by."""
+
+    def __init__(self, as_of: date, by: str | None, branch_id, officer_id):
+        self.as_of = as_of
+        officer = officer_on(as_of)
+        self.key = {"branch": Loan.branch_id, "officer": officer}.get(by, sa.literal(0))
+        self.key = self.key.label("key")
+        self.filters = []
+        if branch_id is not None:
+            self.filters.append(Loan.branch_id == branch_id)
+        if officer_id is not None:
+            self.filters.append(officer == officer_id)
+
+    def outstanding_on(self, day: date) -> list:
+        """The loans outstanding on ``day`` in this scope."""
+        return [
+            *self.filters,
+            Loan.status.in_(DISBURSED),
+            Loan.disbursed_on <= day,
+            sa.or_(Loan.closed_on.is_(None), Loan.closed_on > day),
+            sa.or_(Loan.written_off_on.is_(None), Loan.written_off_on > day),
+        ]
+
+
+def _portfolio(scope: _Scope) -> dict:
+    """Per group: loans outstanding with a schedule, their principal outstanding, and
+    the loans outstanding without one."""
+    day = scope.as_of
+    loans = (
+        sa.select(
+            scope.key,
+            _scheduled().label("scheduled"),
+            (Loan.approved_amount - _repaid_by(day)).label("outstanding"),
+        )
+        .where(*scope.outstanding_on(day))
+        .subquery()
+    )
+    rows = db.session.execute(
+        sa.select(
+            loans.c.key, loans.c.scheduled, sa.func.count(), sa.func.sum(loans.c.outstanding)
+        ).group_by(loans.c.key, loans.c.scheduled)
+    )
+    figures = defaultdict(lambda: {"loans": 0, "outstanding": ZERO, "unscheduled": 0})
+    for key, scheduled, loans, outstanding in rows:
+        if scheduled:
+            figures[key].update(loans=loans, outstanding=_money(outstanding))
+        else:
+            figures[key]["unscheduled"] = loans
+    return figures
+
+
+def _at_risk(scope: _Scope) -> dict:
+    """Per group and threshold: the loans overdue by at least that many days, and their
+    principal outstanding."""
+    day = scope.as_of
+    late = (
+        sa.select(LoanInstalment.loan_id, sa.func.min(LoanInstalment.due_on).label("oldest"))
+        .where(
+            # The partial index's own condition first, so both databases read only it.
+            sa.or_(
+                LoanInstalment.settled_on.is_(None),
+                LoanInstalment.settled_on > LoanInstalment.due_on,
+            ),
+            LoanInstalment.due_on < day,
+            sa.or_(LoanInstalment.settled_on.is_(None), LoanInstalment.settled_on > day),
+        )
+        .group_by(LoanInstalment.loan_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        sa.select(scope.key, late.c.oldest, Loan.approved_amount - _repaid_by(day))
+        .join(late, late.c.loan_id == Loan.id)
+        .where(*scope.outstanding_on(day))
+    )
+    figures = defaultdict(lambda: {"late_loans": dict.fromkeys(BUCKETS, 0), "par": {}})
+    for key, oldest, outstanding in rows:
+        days = (day - _as_date(oldest)).days
+        group = figures[key]
+        for threshold in BUCKETS:
+            if days >= threshold:
+                group["late_loans"][threshold] += 1
+                group["par"][threshold] = group["par"].get(threshold, ZERO) + _money(outstanding)
+    return figures
+
+
+def _as_date(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def _written_off(scope: _Scope) -> dict:
+    """Per group: the loans written off in the twelve months to the day, and the
+    principal each still owed when it was written off."""
+    day = scope.as_of
+    since = Month.containing(day).shift(-11).first_day
+    loans = (
+        sa.select(scope.key, (Loan.approved_amount - _repaid_by(Loan.written_off_on)).label("owed"))
+        .where(
+            *scope.filters,
+            Loan.written_off_on >= since,
+            Loan.written_off_on <= day,
+            _scheduled(),
+        )
+        .subquery()
+    )
+    rows = db.session.execute(
+        sa.select(loans.c.key, sa.func.count(), sa.func.sum(loans.c.owed)).group_by(loans.c.key)
+    )
+    return {key: {"written_off_loans": n, "written_off": _money(total)} for key, n, total in rows}
+
+
+def _collection(scope: _Scope) -> dict:
+    """Per group: what fell due from the first of the day's month to the day, and how
+    much of it was settled by the day."""
+    day = scope.as_of
+    amount = LoanInstalment.principal + LoanInstalment.interest
+    settled = sa.and_(LoanInstalment.settled_on.is_not(None), LoanInstalment.settled_on <= day)
+    instalments = (
+        sa.select(
+            scope.key,
+            amount.label("amount"),
+            sa.case((settled, amount), else_=0).label("paid"),
+        )
+        .join(Loan, Loan.id == LoanInstalment.loan_id)
+        .where(
+            *scope.filters,
+            LoanInstalment.due_on >= Month.containing(day).first_day,
+            LoanInstalment.due_on <= day,
+            sa.or_(Loan.written_off_on.is_(None), Loan.written_off_on > day),
+        )
+        .subquery()
+    )
+    rows = db.session.execute(
+        sa.select(
+            instalments.c.key, sa.func.sum(instalments.c.amount), sa.func.sum(instalments.c.paid)
+        ).group_by(instalments.c.key)
+    )
+    return {key: {"due": _money(due), "collected": _money(paid)} for key, due, paid in rows}
+
+
+def _compute(as_of: date, by: str | None, branch_id=None, officer_id=None) -> dict:
+    scope = _Scope(as_of, by, branch_id, officer_id)
+    parts: dict = defaultdict(dict)
+    for figures in (_portfolio(scope), _written_off(scope), _collection(scope)):
+        for key, values in figures.items():
+            parts[key].update(values)
+    for key, values in _at_risk(scope).items():
+        par = values["par"]
+        parts[key].update(
+            late_loans=values["late_loans"],
+            par1=par.get(1, ZERO),
+            par30=par.get(30, ZERO),
+            par90=par.get(90, ZERO),
+        )
+    return {key: Quality(as_of, **values) for key, values in parts.items() if key is not None}
+
+
+def quality(as_of: date, *, branch_id: int | None = None, officer_id: int | None = None) -> Quality:
+    """The portfolio on ``as_of`` of the company, a branch or an officer."""
+    return _compute(as_of, None, branch_id, officer_id).get(0, Quality(as_of))
+
+
+def quality_by_officer(as_of: date, branch_id: int) -> dict[int, Quality]:
+    """A branch's portfolio on ``as_of``, one entry per officer looking after it then."""
+    return _compute(as_of, "officer", branch_id)
+
+
+def quality_by_branch(as_of: date) -> dict[int, Quality]:
+    """The company's portfolio on ``as_of``, one entry per branch."""
+    return _compute(as_of, "branch")
+
+
+def month_ends(last: Month, count: int, today: date) -> Iterable[date]:
+    """The last day of each of the ``count`` months up to ``last`` (today for a month
+    not over yet), oldest first."""
+    for back in range(count - 1, -1, -1):
+        yield min(last.shift(-back).last_day, today)
