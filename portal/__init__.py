@@ -104,7 +104,7 @@ def register_template_helpers(app: Flask) -> None:
         repayment_method_label,
         repayment_status_label,
     )
-    from portal.loans.queries import borrower_loans, next_instalment
+    from portal.loans.queries import borrower_loans, confirmation_menu_count, next_instalment
     from portal.reminders import queries as reminders
     from portal.services.queries import menu_counts as service_menu_counts
     from portal.training.operations import hash_matches
@@ -121,6 +121,7 @@ def register_template_helpers(app: Flask) -> None:
         evidence_question_count=evidence.question_count,
         field_held_count=field_held_count,
         hash_matches=hash_matches,
+        loan_confirmation_count=confirmation_menu_count,
         loan_status_label=loan_status_label,
         morning_reminder=reminders.todays_morning,
         reminder_text=reminders.reminder_text,
@@ -179,3 +180,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(importlib.import_module("portal.jobs.cli").jobs_cli)
     app.cli.add_command(importlib.import_module("portal.reminders.cli").reminders_cli)
     app.cli.add_command(importlib.import_module("portal.visits.cli").visits_cli)
+    app.cli.add_command(importlib.import_module("portal.portfolio.cli").portfolio_cli)

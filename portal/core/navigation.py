@@ -19,9 +19,11 @@ class MenuGroup:
     partials: tuple[str, ...]
 
 
-# A dozen flat links do not fit a screen (issue 13): staff see five groups, one per job.
+# A dozen flat links do not fit a screen: staff see one group per job (an officer does not
+# see "Results": none of its entries are theirs).
 STAFF_MENU = (
     MenuGroup(_l("Borrowers"), ("borrowers/_nav.html", "loans/_nav.html", "tiers/_nav.html")),
+    MenuGroup(_l("Results"), ("headline/_nav.html", "portfolio/_nav.html")),
     MenuGroup(_l("Visits"), ("visits/_nav.html", "evidence/_nav.html", "fieldkit/_nav.html")),
     MenuGroup(_l("Services"), ("services/_nav.html", "complaints/_nav.html")),
     MenuGroup(_l("Care & networking"), ("care/_nav.html", "networking/_nav.html")),

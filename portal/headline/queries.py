@@ -192,23 +192,7 @@ def _lending(period: Period, branch_id: int | None) -> dict:
 def _written_off(period: Period, branch_id: int | None) -> dict:
     """Per branch: the loans written off in the period and the principal each still owed
     on its day, by the portfolio's own rule (loans with a schedule)."""
-    # portal.portfolio.quality counts write-offs over the twelve months to a day only;
-    # the period's come from its expressions until it offers a window of its own.
-    owed = Loan.approved_amount - portfolio._repaid_by(Loan.written_off_on)
-    loans = (
-        sa.select(Loan.branch_id.label("key"), owed.label("owed"))
-        .where(
-            Loan.written_off_on >= period.start,
-            Loan.written_off_on <= period.end,
-            _in_branch(Loan.branch_id, branch_id),
-            portfolio._scheduled(),
-        )
-        .subquery()
-    )
-    rows = db.session.execute(
-        sa.select(loans.c.key, sa.func.count(), sa.func.sum(loans.c.owed)).group_by(loans.c.key)
-    )
-    return {key: {"written_off_loans": n, "written_off": _yuan(total)} for key, n, total in rows}
+    return portfolio.written_off_between(period.start, period.end, by="branch", branch_id=branch_id)
 
 
 def _quality(period: Period, branch_id: int | None) -> dict:
@@ -288,7 +272,7 @@ def _satisfaction(period: Period, branch_id: int | None) -> dict:
 
     figures: dict = defaultdict(dict)
     # The satisfaction page's own query of ratings, grouped by the request's branch.
-    ratings = services._rating_rows([ServiceRequest.branch_id], scope, first, after)
+    ratings = services.rating_rows([ServiceRequest.branch_id], scope, first, after)
     for key, count, average in ratings:
         figures[key].update(ratings=count, rating_points=count * float(average))
     for key, (count, average) in services.visit_satisfaction(scope, first, after)["branch"].items():

@@ -39,6 +39,7 @@ class JobKind(StrEnum):
     CARE_RETRY = "care_retry"
     CARE_SMS_STATUS = "care_sms_status"
     TIER_REFRESH = "tier_refresh"
+    LOAN_STANDING = "loan_standing"
     # Reminders (portal/reminders): the officers' morning, late red warnings, sessions.
     VISIT_REMINDERS = "visit_reminders"
     WARNING_ESCALATION = "warning_escalation"
@@ -61,6 +62,7 @@ KIND_LABELS = {
     JobKind.CARE_RETRY: _l("Greeting retries"),
     JobKind.CARE_SMS_STATUS: _l("SMS delivery status"),
     JobKind.TIER_REFRESH: _l("Nightly tier refresh"),
+    JobKind.LOAN_STANDING: _l("Loans' overdue days for the new day"),
     JobKind.VISIT_REMINDERS: _l("Officers' morning reminders"),
     JobKind.WARNING_ESCALATION: _l("Red warnings past their deadline"),
     JobKind.SESSION_REMINDERS: _l("Group session reminders"),

@@ -3,8 +3,8 @@
 Every task is one Huey task, ``run_job(job_id)``, for a row of ``jobs``: a report asked
 for on a page, or an admin's retry. The periodic tasks (greetings at 08:00, their
 retries every 15 minutes, the SMS providers' delivery status every 15 minutes, the
-tier refresh at 00:15, cleaning up expired files every hour) first claim their slot in
-the database (``operations.start_periodic``), so two workers — two processes, or two
+loans' overdue days at 00:05, the tier refresh at 00:15, cleaning up expired files
+every hour) first claim their slot in the database (``operations.start_periodic``), so two workers — two processes, or two
 machines sharing Redis — whose schedulers both fire run each of them once.
 """
 
@@ -60,6 +60,14 @@ def _refresh_tiers() -> str:
     return f"Tier suggestions: {refresh_all(today)} borrowers as of {today}."
 
 
+def _loan_standing() -> str:
+    from portal.core.calendar import local_today
+    from portal.portfolio.standing import refresh
+
+    today = local_today()
+    return f"Loan standing: {refresh(today)} loans changed as of {today}."
+
+
 def _visit_reminders() -> str:
     from portal.reminders.runs import morning
 
@@ -83,6 +91,7 @@ PERIODIC_BODIES = {
     JobKind.CARE_RETRY: _retry_greetings,
     JobKind.CARE_SMS_STATUS: _query_sms_statuses,
     JobKind.TIER_REFRESH: _refresh_tiers,
+    JobKind.LOAN_STANDING: _loan_standing,
     JobKind.VISIT_REMINDERS: _visit_reminders,
     JobKind.WARNING_ESCALATION: _warning_escalation,
     JobKind.SESSION_REMINDERS: _session_reminders,
@@ -174,6 +183,13 @@ def sms_delivery_status() -> None:
         if str(app.config["CARE_GATEWAY"]).strip().lower() not in ("aliyun", "tencent"):
             return  # only the providers can be asked (docs/sms.md)
         run_periodic(JobKind.CARE_SMS_STATUS, quarter_hour_slot(JobKind.CARE_SMS_STATUS))
+
+
+@huey.periodic_task(company_schedule(minute="5", hour="0"))
+def nightly_loan_standing() -> None:
+    """The loans' overdue days for the new day, before the tiers read them at 00:15."""
+    with task_app_context():
+        run_periodic(JobKind.LOAN_STANDING, daily_slot(JobKind.LOAN_STANDING))
 
 
 @huey.periodic_task(company_schedule(minute="15", hour="0"))

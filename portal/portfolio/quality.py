@@ -13,8 +13,8 @@ figures when later payments arrive:
   days, as a share of all principal outstanding (by balance, not by count);
 - written off: the principal outstanding on the day of each write-off in the twelve
   months to D, as a share of the principal outstanding on D plus those write-offs;
-- repayment rate: of what fell due from the first of D's month to D, the share that
-  was paid by D.
+- repayment rate: of what fell due from the first of D's month to D (on loans not
+  paid off or written off before the instalment's day), the share settled by D.
 
 Loans recorded before schedules existed have no instalments; they are counted apart
 (``unscheduled``) and left out of every other figure. A fixed number of queries,
@@ -30,10 +30,12 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from portal.accounts.models import User
 from portal.borrowers.models import Borrower, OfficerAssignment
 from portal.core.calendar import Month, company_tz
 from portal.extensions import db
 from portal.loans.models import Loan, LoanInstalment, LoanStatus, Repayment
+from portal.portfolio.standing import as_date
 
 ZERO = Decimal("0.00")
 FEN = Decimal("0.01")
@@ -73,6 +75,13 @@ class Quality:
     @property
     def par90_ratio(self) -> Decimal | None:
         return self._ratio(self.par90, self.outstanding)
+
+    def at_risk(self, threshold: int) -> Decimal:
+        """PAR's amount for ``threshold`` days (1, 30 or 90)."""
+        return {1: self.par1, 30: self.par30, 90: self.par90}[threshold]
+
+    def at_risk_ratio(self, threshold: int) -> Decimal | None:
+        return self._ratio(self.at_risk(threshold), self.outstanding)
 
     @property
     def write_off_ratio(self) -> Decimal | None:
@@ -182,11 +191,9 @@ def _portfolio(scope: _Scope) -> dict:
     return figures
 
 
-def _at_risk(scope: _Scope) -> dict:
-    """Per group and threshold: the loans overdue by at least that many days, and their
-    principal outstanding."""
-    day = scope.as_of
-    late = (
+def _late(day: date):
+    """Loan id → the due date of its oldest instalment still unsettled on ``day``."""
+    return (
         sa.select(LoanInstalment.loan_id, sa.func.min(LoanInstalment.due_on).label("oldest"))
         .where(
             # The partial index's own condition first, so both databases read only it.
@@ -200,6 +207,60 @@ def _at_risk(scope: _Scope) -> dict:
         .group_by(LoanInstalment.loan_id)
         .subquery()
     )
+
+
+def late_loans(as_of: date, branch_id: int | None = None):
+    """The loans overdue on ``as_of`` (of a branch, or the company), oldest arrears first:
+    the list behind PAR1, for a page and its download."""
+    scope = _Scope(as_of, None, branch_id, None)
+    late = _late(as_of)
+    officer = officer_on(as_of).label("officer_id")
+    loans = (
+        sa.select(
+            Loan.id.label("loan_id"),
+            Loan.contract_number,
+            Loan.borrower_id,
+            Loan.branch_id,
+            officer,
+            late.c.oldest,
+            (Loan.approved_amount - _repaid_by(as_of)).label("outstanding"),
+        )
+        .join(late, late.c.loan_id == Loan.id)
+        .where(*scope.outstanding_on(as_of))
+        .subquery()
+    )
+    return (
+        sa.select(
+            loans,
+            Borrower.full_name,
+            Borrower.village,
+            User.display_name.label("officer_name"),
+        )
+        .join(Borrower, Borrower.id == loans.c.borrower_id)
+        .outerjoin(User, User.id == loans.c.officer_id)
+        .order_by(loans.c.oldest, loans.c.loan_id)
+    )
+
+
+def days_overdue(row, as_of: date) -> int:
+    """How many days a row of :func:`late_loans` is overdue on ``as_of``."""
+    return (as_of - as_date(row.oldest)).days
+
+
+def officer_names(officer_ids) -> dict[int, str]:
+    """Officer id → the name shown for them."""
+    ids = [i for i in officer_ids if i is not None]
+    if not ids:
+        return {}
+    stmt = sa.select(User.id, User.display_name).where(User.id.in_(ids))
+    return dict(db.session.execute(stmt).all())
+
+
+def _at_risk(scope: _Scope) -> dict:
+    """Per group and threshold: the loans overdue by at least that many days, and their
+    principal outstanding."""
+    day = scope.as_of
+    late = _late(day)
     rows = db.session.execute(
         sa.select(scope.key, late.c.oldest, Loan.approved_amount - _repaid_by(day))
         .join(late, late.c.loan_id == Loan.id)
@@ -207,7 +268,7 @@ def _at_risk(scope: _Scope) -> dict:
     )
     figures = defaultdict(lambda: {"late_loans": dict.fromkeys(BUCKETS, 0), "par": {}})
     for key, oldest, outstanding in rows:
-        days = (day - _as_date(oldest)).days
+        days = (day - as_date(oldest)).days
         group = figures[key]
         for threshold in BUCKETS:
             if days >= threshold:
@@ -216,21 +277,28 @@ def _at_risk(scope: _Scope) -> dict:
     return figures
 
 
-def _as_date(value) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
-
-
 def _written_off(scope: _Scope) -> dict:
-    """Per group: the loans written off in the twelve months to the day, and the
-    principal each still owed when it was written off."""
-    day = scope.as_of
-    since = Month.containing(day).shift(-11).first_day
+    """Per group: the loans written off in the twelve months to the day."""
+    since = Month.containing(scope.as_of).shift(-11).first_day
+    return _written_off_between(scope, since, scope.as_of)
+
+
+def written_off_between(
+    first: date, last: date, *, by: str | None = None, branch_id: int | None = None
+) -> dict:
+    """Per group (``by`` "branch", "officer" or None for one group 0): the loans written
+    off from ``first`` to ``last`` and the principal each still owed on its day, as
+    ``{"written_off_loans": n, "written_off": amount}``."""
+    return _written_off_between(_Scope(last, by, branch_id, None), first, last)
+
+
+def _written_off_between(scope: _Scope, first: date, last: date) -> dict:
     loans = (
         sa.select(scope.key, (Loan.approved_amount - _repaid_by(Loan.written_off_on)).label("owed"))
         .where(
             *scope.filters,
-            Loan.written_off_on >= since,
-            Loan.written_off_on <= day,
+            Loan.written_off_on >= first,
+            Loan.written_off_on <= last,
             _scheduled(),
         )
         .subquery()
@@ -242,8 +310,8 @@ def _written_off(scope: _Scope) -> dict:
 
 
 def _collection(scope: _Scope) -> dict:
-    """Per group: what fell due from the first of the day's month to the day, and how
-    much of it was settled by the day."""
+    """Per group: what fell due from the first of the day's month to the day (on loans
+    still owing it then), and how much of it was settled by the day."""
     day = scope.as_of
     amount = LoanInstalment.principal + LoanInstalment.interest
     settled = sa.and_(LoanInstalment.settled_on.is_not(None), LoanInstalment.settled_on <= day)
@@ -258,7 +326,9 @@ def _collection(scope: _Scope) -> dict:
             *scope.filters,
             LoanInstalment.due_on >= Month.containing(day).first_day,
             LoanInstalment.due_on <= day,
-            sa.or_(Loan.written_off_on.is_(None), Loan.written_off_on > day),
+            # A loan paid off or written off before an instalment's day owes it no more.
+            sa.or_(Loan.closed_on.is_(None), Loan.closed_on >= LoanInstalment.due_on),
+            sa.or_(Loan.written_off_on.is_(None), Loan.written_off_on >= LoanInstalment.due_on),
         )
         .subquery()
     )

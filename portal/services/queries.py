@@ -197,7 +197,7 @@ def _rated_in(scope, first, after) -> tuple:
     )
 
 
-def _rating_rows(group_columns, scope, first, after):
+def rating_rows(group_columns, scope, first, after):
     """(group…, count, average) of service ratings given in the period."""
     stmt = (
         sa.select(
@@ -232,7 +232,7 @@ def _average(value) -> float | None:
 
 def _by_branch(scope, first, after, visit_rows: dict) -> list[Figure]:
     ratings = {
-        row[0]: row[1:] for row in _rating_rows([ServiceRequest.branch_id], scope, first, after)
+        row[0]: row[1:] for row in rating_rows([ServiceRequest.branch_id], scope, first, after)
     }
     ids = set(ratings) | set(visit_rows)
     names = dict(
@@ -249,7 +249,7 @@ def _by_branch(scope, first, after, visit_rows: dict) -> list[Figure]:
 
 def _by_officer(scope, first, after, visit_rows: dict) -> list[Figure]:
     ratings = {
-        row[0]: row[1:] for row in _rating_rows([ServiceRequest.assignee_id], scope, first, after)
+        row[0]: row[1:] for row in rating_rows([ServiceRequest.assignee_id], scope, first, after)
     }
     ids = (set(ratings) | set(visit_rows)) - {None}
     people = db.session.execute(
