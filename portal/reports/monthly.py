@@ -1,12 +1,15 @@
-"""The monthly branch report as plain data: compliance, risk, warnings, services, complaints.
+"""The monthly branch report as plain data: compliance, risk, warnings, services, complaints,
+loans and the portfolio's quality.
 
-Compliance comes from the visits feature's rule (``portal.visits.compliance``); the
-rest are the aggregates of ``portal.reports.queries``. A fixed number of queries
-whatever the size of the branch.
+Compliance comes from the visits feature's rule (``portal.visits.compliance``), the
+portfolio's quality from ``portal.portfolio.quality``, what became of the warnings from
+``portal.reports.warnings``; the rest are the aggregates of ``portal.reports.queries``.
+A fixed number of queries whatever the size of the branch.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from itertools import groupby
 from typing import ClassVar
 
@@ -20,11 +23,12 @@ from portal.complaints.models import (
     STATUS_LABELS,
     ComplaintStatus,
 )
-from portal.core.calendar import Month, current_month
+from portal.core.calendar import Month, current_month, local_today
 from portal.core.i18n import list_separator
 from portal.database import utcnow
 from portal.extensions import db
-from portal.reports import charts, queries
+from portal.portfolio.quality import Quality, quality, quality_by_officer
+from portal.reports import charts, queries, warnings
 from portal.reports.data import (
     FileName,
     Line,
@@ -186,6 +190,25 @@ class LoanSection:
 
 
 @dataclass(frozen=True)
+class PortfolioRow:
+    officer: str
+    loans: int
+    outstanding: str
+    par1: str
+    par30: str
+    par90: str
+    repayment_rate: str
+
+
+@dataclass(frozen=True)
+class PortfolioSection:
+    as_of: str
+    figures: list[Line]
+    officers: list[PortfolioRow]
+    total: PortfolioRow
+
+
+@dataclass(frozen=True)
 class BranchMonthReport:
     template: ClassVar[str] = "branch_report.html"
     title: str
@@ -204,6 +227,8 @@ class BranchMonthReport:
     new_borrowers: list[Group]
     new_borrower_count: int
     loans: LoanSection
+    warning_outcomes: warnings.WarningsTable
+    portfolio: PortfolioSection
     filename: FileName
 
 
@@ -456,6 +481,56 @@ def _loan_section(branch: Branch, month: Month) -> LoanSection:
     )
 
 
+def _ratio(value: Decimal | None) -> str:
+    """A portfolio ratio as ``4.2 %``, or a dash when there was nothing to divide by."""
+    return "—" if value is None else f"{value * 100:.1f} %"
+
+
+def _at_risk(amount: Decimal, ratio: Decimal | None) -> str:
+    return f"{money(amount)} · {_ratio(ratio)}"
+
+
+def _portfolio_row(name: str, figures: Quality) -> PortfolioRow:
+    return PortfolioRow(
+        name,
+        figures.loans,
+        money(figures.outstanding),
+        _ratio(figures.par1_ratio),
+        _ratio(figures.par30_ratio),
+        _ratio(figures.par90_ratio),
+        _ratio(figures.repayment_rate),
+    )
+
+
+def _portfolio_section(branch: Branch, as_of: date) -> PortfolioSection:
+    figures = quality(as_of, branch_id=branch.id)
+    by_officer = quality_by_officer(as_of, branch.id)
+    names = queries.user_names(by_officer)
+    return PortfolioSection(
+        as_of=as_of.isoformat(),
+        figures=[
+            Line(_("Loans outstanding"), f"{figures.loans} · {money(figures.outstanding)}"),
+            Line(_("Portfolio at risk, 1+ days"), _at_risk(figures.par1, figures.par1_ratio)),
+            Line(_("Portfolio at risk, 30+ days"), _at_risk(figures.par30, figures.par30_ratio)),
+            Line(_("Portfolio at risk, 90+ days"), _at_risk(figures.par90, figures.par90_ratio)),
+            Line(
+                _("Written off in the last twelve months"),
+                _at_risk(figures.written_off, figures.write_off_ratio),
+            ),
+            Line(
+                _("Repayment rate in the month"),
+                f"{money(figures.collected)} / {money(figures.due)} · "
+                f"{_ratio(figures.repayment_rate)}",
+            ),
+        ],
+        officers=sorted(
+            (_portfolio_row(names.get(officer, "—"), q) for officer, q in by_officer.items()),
+            key=lambda row: row.officer,
+        ),
+        total=_portfolio_row(_("Branch"), figures),
+    )
+
+
 def branch_month_report(branch: Branch, month: Month) -> BranchMonthReport:
     """Everything the branch head prints for one month, in a fixed number of queries."""
     now = utcnow()
@@ -478,6 +553,9 @@ def branch_month_report(branch: Branch, month: Month) -> BranchMonthReport:
         new_borrowers=_newcomer_groups(newcomers),
         new_borrower_count=len(newcomers),
         loans=_loan_section(branch, month),
+        # The months whose three months of repayments ended by the end of this one.
+        warning_outcomes=warnings.warnings_table(month.shift(-warnings.WINDOW_MONTHS), branch.id),
+        portfolio=_portfolio_section(branch, min(month.last_day, local_today())),
         filename=FileName(
             f"branch-{branch.code}-{month}.pdf",
             _("branch-%(code)s-%(month)s.pdf", code=branch.code, month=month),

@@ -37,7 +37,8 @@ def _on_days_of(column, month: Month):
     return sa.and_(column >= month.first_day, column <= month.last_day)
 
 
-def _count_if(condition):
+def count_if(condition):
+    """SUM of 1 for each row where ``condition`` holds (0 for none)."""
     return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
 
 
@@ -197,13 +198,13 @@ def service_figures(branch_id: int, month: Month, now: datetime) -> list:
         sa.select(
             ServiceKind.name_zh,
             ServiceKind.name_en,
-            _count_if(received).label("received"),
-            _count_if(sa.and_(received, r.source_visit_id.is_not(None))).label("from_visits"),
-            _count_if(late).label("late"),
-            _count_if(_in_month(r.completed_at, month)).label("completed"),
-            _count_if(_in_month(r.declined_at, month)).label("declined"),
-            _count_if(sa.and_(received, r.status.in_(OPEN_STATUSES))).label("still_open"),
-            _count_if(rated).label("ratings"),
+            count_if(received).label("received"),
+            count_if(sa.and_(received, r.source_visit_id.is_not(None))).label("from_visits"),
+            count_if(late).label("late"),
+            count_if(_in_month(r.completed_at, month)).label("completed"),
+            count_if(_in_month(r.declined_at, month)).label("declined"),
+            count_if(sa.and_(received, r.status.in_(OPEN_STATUSES))).label("still_open"),
+            count_if(rated).label("ratings"),
             sa.func.avg(sa.case((rated, r.rating))).label("average_rating"),
         )
         .join(r, r.kind_code == ServiceKind.code)
@@ -262,24 +263,34 @@ def loan_figures(branch_id: int, month: Month):
     applied = _on_days_of(Loan.applied_on, month)
     decided = _on_days_of(Loan.decision_date, month)
     approved = sa.and_(decided, Loan.approved_amount.is_not(None))
-    disbursed = _on_days_of(Loan.disbursed_on, month)
+    disbursed = sa.and_(_confirmed_payout(), _on_days_of(Loan.disbursed_on, month))
     active_at_end = sa.and_(
+        _confirmed_payout(),
         Loan.disbursed_on <= month.last_day,
         sa.or_(Loan.closed_on.is_(None), Loan.closed_on > month.last_day),
     )
     return db.session.execute(
         sa.select(
-            _count_if(applied).label("applied"),
+            count_if(applied).label("applied"),
             sa.func.sum(sa.case((applied, Loan.amount_requested))).label("applied_amount"),
-            _count_if(approved).label("approved"),
+            count_if(approved).label("approved"),
             sa.func.sum(sa.case((approved, Loan.approved_amount))).label("approved_amount"),
-            _count_if(sa.and_(decided, Loan.status == LoanStatus.REJECTED)).label("rejected"),
-            _count_if(disbursed).label("disbursed"),
+            count_if(sa.and_(decided, Loan.status == LoanStatus.REJECTED)).label("rejected"),
+            count_if(disbursed).label("disbursed"),
             sa.func.sum(sa.case((disbursed, Loan.approved_amount))).label("disbursed_amount"),
-            _count_if(_on_days_of(Loan.closed_on, month)).label("closed"),
-            _count_if(active_at_end).label("active_at_end"),
+            count_if(_on_days_of(Loan.closed_on, month)).label("closed"),
+            count_if(active_at_end).label("active_at_end"),
         ).where(Loan.branch_id == branch_id)
     ).one()
+
+
+def user_names(user_ids: Iterable[int]) -> dict[int, str]:
+    """{user id: display name} of these users."""
+    ids = list(user_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(sa.select(User.id, User.display_name).where(User.id.in_(ids)))
+    return dict(rows.all())
 
 
 def disbursed_loans(branch_id: int, month: Month) -> list:
@@ -292,9 +303,18 @@ def disbursed_loans(branch_id: int, month: Month) -> list:
             Borrower.full_name,
         )
         .join(Borrower, Borrower.id == Loan.borrower_id)
-        .where(Loan.branch_id == branch_id, _on_days_of(Loan.disbursed_on, month))
+        .where(
+            Loan.branch_id == branch_id,
+            _confirmed_payout(),
+            _on_days_of(Loan.disbursed_on, month),
+        )
         .order_by(Loan.disbursed_on, Loan.id)
     ).all()
+
+
+def _confirmed_payout():
+    """A recorded disbursement counts once a second person confirmed it (docs/lifecycle.md)."""
+    return Loan.status != LoanStatus.DISBURSING
 
 
 # --- certificates and dossiers ----------------------------------------------------------

@@ -8,6 +8,7 @@ from flask import (
     jsonify,
     redirect,
     render_template,
+    request,
     stream_with_context,
     url_for,
 )
@@ -21,11 +22,12 @@ from portal.borrowers.models import Borrower
 from portal.branches.models import Branch
 from portal.core.actions import settle, writes
 from portal.core.calendar import Month, current_month
+from portal.core.inputs import requested_month
 from portal.extensions import db
 from portal.jobs import operations as job_files
 from portal.jobs.models import Job, JobKind, JobStatus
 from portal.jobs.tasks import queue_job
-from portal.reports import data, jobs, operations, queries
+from portal.reports import data, jobs, operations, queries, warnings
 from portal.reports.data import FileName
 from portal.reports.rendering import render_detached, render_report
 from portal.training.models import TrainingSignoff
@@ -124,6 +126,22 @@ def visit_pack(branch_code: str, month: str):
     """The month's visit reports, all of them, in one file rendered by the worker."""
     branch, shown = _branch_month(branch_code, month)
     return _as_job(JobKind.VISIT_PACK, branch_id=branch.id, month=str(shown))
+
+
+@bp.get("/reports/warnings")
+@roles_required(Role.HEAD, Role.ADMIN)
+def warnings_page():
+    """Do the warnings work? The head's branch; for admins the company, a row per branch."""
+    branch = None if current_user.role == Role.ADMIN else current_user.branch
+    require(current_user.can_manage_branch(branch.id if branch else None))
+    last = requested_month() if request.args.get("month") else warnings.latest_complete_month()
+    return render_template(
+        "reports/warnings.html",
+        branch=branch,
+        shown=last,
+        this_month=current_month(),
+        table=warnings.warnings_table(last, branch.id if branch else None),
+    )
 
 
 # --- reports as jobs: asked for on a page, rendered by the worker, downloaded here -------

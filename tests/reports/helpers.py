@@ -84,13 +84,18 @@ def assert_cjk_font_embedded(pdf: bytes) -> None:
 
 def save_page_one(pdf: bytes, name: str) -> None:
     """Page one as a PNG in tests/artifacts/ (CI keeps them) for a person to look at."""
+    save_page(pdf, name, 1)
+
+
+def save_page(pdf: bytes, name: str, number: int) -> None:
+    """One page as a PNG in tests/artifacts/ for a person to look at."""
     if not shutil.which("pdftoppm"):
         pytest.fail("pdftoppm missing: run `make test` (installs poppler-utils)")
     ARTIFACTS.mkdir(exist_ok=True)
     source = ARTIFACTS / f"{name}.pdf"
     source.write_bytes(pdf)
-    page_one = ["-png", "-r", "70", "-f", "1", "-l", "1", "-singlefile"]
-    subprocess.run(["pdftoppm", *page_one, str(source), str(ARTIFACTS / name)], check=True)
+    page = ["-png", "-r", "70", "-f", str(number), "-l", str(number), "-singlefile"]
+    subprocess.run(["pdftoppm", *page, str(source), str(ARTIFACTS / name)], check=True)
     assert (ARTIFACTS / f"{name}.png").stat().st_size > 5000
 
 

@@ -54,6 +54,9 @@ ROUTES = [
     Route("reports.branch_report", "GET", OTHER_BRANCH + ".pdf", ADMIN),
     Route("reports.visit_pack", "GET", OWN_BRANCH + "/visits.pdf", MANAGERS),
     Route("reports.visit_pack", "GET", OTHER_BRANCH + "/visits.pdf", ADMIN),
+    # What became of the warnings: the head's own branch, the admin's whole company.
+    Route("reports.warnings_page", "GET", "/reports/warnings", MANAGERS),
+    Route("reports.warnings_page", "GET", "/reports/warnings?month={report_month}", MANAGERS),
     # A stored report: only the one who asked, while the rule of the page still holds
     # (the file prints their name; a borrower's copy leaves out internal assessments).
     *[
