@@ -24,7 +24,10 @@ class MenuGroup:
 STAFF_MENU = (
     MenuGroup(_l("Borrowers"), ("borrowers/_nav.html", "loans/_nav.html", "tiers/_nav.html")),
     MenuGroup(_l("Results"), ("headline/_nav.html", "portfolio/_nav.html")),
-    MenuGroup(_l("Visits"), ("visits/_nav.html", "evidence/_nav.html", "fieldkit/_nav.html")),
+    MenuGroup(
+        _l("Visits"),
+        ("visits/_nav.html", "evidence/_nav.html", "fieldkit/_nav.html", "reports/_nav.html"),
+    ),
     MenuGroup(_l("Services"), ("services/_nav.html", "complaints/_nav.html")),
     MenuGroup(_l("Care & networking"), ("care/_nav.html", "networking/_nav.html")),
     MenuGroup(_l("Admin"), ("training/_nav.html", "_nav_admin.html")),

@@ -142,6 +142,9 @@ def _pages(company: Company) -> dict[str, list[str]]:
             "/networking/profiles",
             "/networking/matches",
             f"/reports/branch/G01/{month}.pdf",
+            "/reports/warnings",
+            f"/portfolio?month={month}",
+            "/headline/branch",
         ],
         "officer-0001": [
             "/visits/month",
@@ -153,6 +156,9 @@ def _pages(company: Company) -> dict[str, list[str]]:
             "/services/satisfaction",
             "/tiers/review/yearly",
             "/reports/branch/G02/" + month + ".pdf",
+            "/reports/warnings",
+            f"/portfolio?month={month}",
+            "/headline/company",
         ],
     }
     # An amended original: its page lists the versions, its report prints them.
