@@ -82,10 +82,20 @@ def make_loan(borrower: Borrower, status: LoanStatus = LoanStatus.APPLIED, **ove
             "approved_amount": Decimal("50000.00"),
             "approved_term_months": 12,
         }
-    if status in (LoanStatus.CONTRACTED, LoanStatus.ACTIVE, LoanStatus.CLOSED):
+    if status in (
+        LoanStatus.CONTRACTED,
+        LoanStatus.DISBURSING,
+        LoanStatus.ACTIVE,
+        LoanStatus.CLOSED,
+    ):
         values |= {
             "contract_number": f"JK-{borrower.id:06d}",
             "contract_signed_on": date(2026, 1, 20),
+        }
+    if status == LoanStatus.DISBURSING:  # recorded by the officer, not confirmed yet
+        values |= {
+            "disbursed_on": date(2026, 1, 25),
+            "disbursement_recorded_by_id": borrower.officer_id,
         }
     if status in (LoanStatus.ACTIVE, LoanStatus.CLOSED):
         values |= {"disbursed_on": date(2026, 1, 25), "outstanding_balance": Decimal("40000.00")}

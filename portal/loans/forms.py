@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DecimalField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectField,
@@ -24,9 +25,10 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from portal.accounts.models import User
 from portal.core.calendar import local_today
 from portal.core.forms import SaneDateField, choices
-from portal.loans import lifecycle
+from portal.loans import lifecycle, queries
 from portal.loans.models import (
     LOAN_STATUS_LABELS,
     REPAYMENT_METHOD_LABELS,
@@ -220,6 +222,55 @@ class DisbursementForm(_StepForm):
     date_field = "disbursed_on"
 
 
+class _DisbursementCheckForm(_StepForm):
+    """The second person's check of a recorded disbursement, made on the page as it was shown.
+
+    ``version`` is the loan's version when the page was shown; a check made on an older
+    page is refused, and the form is armed with the current version to check again.
+    """
+
+    version = HiddenField(validators=[InputRequired()])
+
+    def __init__(self, *args, loan: Loan, **kwargs):
+        super().__init__(*args, loan=loan, **kwargs)
+        if not self.is_submitted():
+            self.version.data = loan.version
+
+    @property
+    def seen_version(self) -> int | None:
+        try:
+            return int(self.version.data)
+        except (TypeError, ValueError):
+            return None
+
+    def validate_version(self, field):
+        problem = lifecycle.stale_check(self.loan, self.seen_version)
+        if problem is not None:
+            field.data = self.loan.version
+            raise ValidationError(problem)
+
+
+class ConfirmDisbursementForm(_DisbursementCheckForm):
+    """The payout as recorded is right: the loan becomes active."""
+
+    submit = SubmitField(_l("Confirm disbursement"))
+    step = "confirm_disbursement"
+
+
+class ReturnDisbursementForm(_DisbursementCheckForm):
+    """The payout as recorded is wrong: back to the contract, to be recorded again."""
+
+    reason = TextAreaField(
+        _l("What is wrong with the recorded disbursement"),
+        validators=[
+            InputRequired(message=_l("Give the reason for returning the disbursement.")),
+            Length(max=2000),
+        ],
+    )
+    submit = SubmitField(_l("Return disbursement"))
+    step = "return"
+
+
 class RepaymentForm(_StepForm):
     """How repayment stands on an active loan."""
 
@@ -294,7 +345,8 @@ class CloseForm(_StepForm):
 
 
 class LoanFilterForm(FlaskForm):
-    """Filters of the loan list (a GET form)."""
+    """Filters of the loan list (a GET form). Heads and admins, who confirm disbursements,
+    may also list those waiting for them."""
 
     class Meta:
         csrf = False
@@ -308,3 +360,11 @@ class LoanFilterForm(FlaskForm):
         ),
         validators=[Optional()],
     )
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user.role in lifecycle.CHECKER_ROLES:
+            self.status.choices = [
+                *self.status.choices,
+                *choices([(queries.TO_CONFIRM, _l("Disbursements waiting for my confirmation"))]),
+            ]

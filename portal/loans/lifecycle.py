@@ -1,9 +1,11 @@
 """The loan's state machine: every step, who may take it, and what it writes.
 
-docs/lifecycle.md: applied → approved | rejected → trained → contracted → active → closed,
-with repayment updates and the written-off flag on an active loan. Every step
-function checks the status and the actor, writes a LoanEvent and an audit entry,
-flushes, and never commits (the request does, once: ``@writes``).
+docs/lifecycle.md: applied → approved | rejected → trained → contracted → disbursing
+→ active → closed, with payments and the written-off flag on an active loan. A
+disbursement is recorded by one person and confirmed (or returned) by another: four
+eyes on money. Every step function checks the status and the actor, writes a
+LoanEvent and an audit entry, flushes, and never commits (the request does, once:
+``@writes``).
 """
 
 from collections.abc import Callable
@@ -13,7 +15,7 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 
-from portal.accounts.models import User
+from portal.accounts.models import Role, User
 from portal.audit.operations import record
 from portal.borrowers.models import Borrower
 from portal.core.actions import Refused
@@ -50,8 +52,13 @@ def may_manage(loan: Loan, user: User) -> bool:
 
 
 def may_decide(loan: Loan, user: User) -> bool:
-    """Committee decisions and write-offs: the head of the loan's branch, or an admin."""
+    """Committee decisions, write-offs and the check of a disbursement: the head of the
+    loan's branch, or an admin."""
     return user.can_manage_branch(loan.branch_id)
+
+
+# Who checks disbursements (those of their branch; an admin's: all), as ``may_decide`` says.
+CHECKER_ROLES = (Role.HEAD, Role.ADMIN)
 
 
 @dataclass(frozen=True)
@@ -67,11 +74,16 @@ class Step:
     # A further condition on the loan, beyond its status, and what to say when it fails.
     guard: Callable[[Loan], bool] = lambda loan: True
     guard_message: object = None
+    # Four eyes: whoever recorded the disbursement may not take this step.
+    second_person: bool = False
 
 
 A = LoanStatus
 MANAGERS_ONLY = _l("Only the borrower's loan officer or the branch head may do this.")
 HEADS_ONLY = _l("Only the branch head may do this.")
+OWN_DISBURSEMENT = _l(
+    "You recorded this disbursement yourself: another head of the branch or an admin must confirm or return it."
+)
 
 # The one transition table; views, buttons and the demo data all read it.
 STEPS = {
@@ -102,10 +114,29 @@ STEPS = {
         Step(
             "disburse",
             frozenset({A.CONTRACTED}),
-            A.ACTIVE,
+            A.DISBURSING,
             may_manage,
             _l("Record disbursement"),
             MANAGERS_ONLY,
+        ),
+        # The second pair of eyes: the payout as recorded is right, or it goes back.
+        Step(
+            "confirm_disbursement",
+            frozenset({A.DISBURSING}),
+            A.ACTIVE,
+            may_decide,
+            _l("Confirm disbursement"),
+            HEADS_ONLY,
+            second_person=True,
+        ),
+        Step(
+            "return",
+            frozenset({A.DISBURSING}),
+            A.CONTRACTED,
+            may_decide,
+            _l("Return disbursement"),
+            HEADS_ONLY,
+            second_person=True,
         ),
         # A loan with a schedule records payments; one without, how repayment stands.
         Step(
@@ -191,11 +222,13 @@ def contract_gate(loan: Loan):
 
 
 def refusal(loan: Loan, step_name: str, user: User) -> LoanStepRefused | None:
-    """Why ``user`` cannot take the step now (status first, then role), or None."""
+    """Why ``user`` cannot take the step now (status first, then role, then four eyes), or None."""
     step = STEPS[step_name]
     problem = status_refusal(loan, step)
     if problem is None and not step.allowed(loan, user):
         problem = LoanStepRefused(step.who)
+    if problem is None and step.second_person and loan.disbursement_recorded_by_id == user.id:
+        problem = LoanStepRefused(OWN_DISBURSEMENT)
     return problem
 
 
@@ -446,19 +479,65 @@ def contract_number_taken(number: str, loan: Loan | None = None) -> bool:
 
 
 def disburse(loan: Loan, actor: User, *, disbursed_on: date) -> None:
-    """The money is paid out: the loan becomes active and owes its approved amount."""
+    """Record the payout; the loan waits for another person's confirmation (four eyes)."""
     step = check(loan, "disburse", actor)
     _check_date(loan, "disburse", disbursed_on, "disbursed_on")
     loan.disbursed_on = disbursed_on
-    loan.outstanding_balance = loan.approved_amount
-    loan.repayment_status = RepaymentStatus.ON_TIME
-    loan.overdue_days = 0
+    loan.disbursement_recorded_by_id = actor.id
+    loan.disbursement_confirmed_by_id = None
+    _move(loan, step, actor, disbursed_on=disbursed_on, amount=loan.approved_amount)
+
+
+def confirm_disbursement(loan: Loan, actor: User, *, seen_version: int) -> None:
+    """A second person confirms the recorded payout: the loan becomes active, owes its
+    approved amount, and stores its schedule from the recorded disbursement date."""
+    step = check(loan, "confirm_disbursement", actor)
+    _check_seen(loan, seen_version)
+    loan.disbursement_confirmed_by_id = actor.id
     store_schedule(loan)
-    _move(loan, step, actor, disbursed_on=disbursed_on, balance=loan.approved_amount)
+    follow_schedule(loan)
+    _move(
+        loan,
+        step,
+        actor,
+        disbursed_on=loan.disbursed_on,
+        balance=loan.outstanding_balance,
+        recorded_by=loan.disbursement_recorded_by_id,
+    )
+
+
+def return_disbursement(loan: Loan, actor: User, *, reason: str, seen_version: int) -> None:
+    """The checker finds the recorded payout wrong: the loan goes back to contracted, to be
+    recorded again."""
+    step = check(loan, "return", actor)
+    _check_seen(loan, seen_version)
+    if not reason.strip():
+        raise LoanStepRefused(_l("Give the reason for returning the disbursement."), field="reason")
+    recorded_on, recorded_by = loan.disbursed_on, loan.disbursement_recorded_by_id
+    loan.disbursed_on = None
+    loan.disbursement_recorded_by_id = None
+    _move(loan, step, actor, reason, disbursed_on=recorded_on, recorded_by=recorded_by)
+
+
+def stale_check(loan: Loan, seen_version: int | None):
+    """A message when a disbursement is checked on a page that shows an older state of the
+    loan (it was returned and recorded again meanwhile, say); else None."""
+    if seen_version != loan.version:
+        return _l(
+            "This loan changed after you opened the page: look at the disbursement again, then confirm or return it."
+        )
+    return None
+
+
+def _check_seen(loan: Loan, seen_version: int) -> None:
+    problem = stale_check(loan, seen_version)
+    if problem is not None:
+        raise LoanStepRefused(problem, field="version")
 
 
 def store_schedule(loan: Loan) -> None:
-    """The disbursed loan's instalments, from its approved amount, term, rate and method."""
+    """The loan's instalments, from its approved amount, term, rate and method and the
+    recorded disbursement date (stored when the disbursement is confirmed)."""
     loan.instalments = [
         LoanInstalment(
             number=i.number,

@@ -22,7 +22,7 @@ STAFF = tuple(STAFF_ROLES)
 @bp.get("/loans/")
 @roles_required(*STAFF)
 def index():
-    form = forms.LoanFilterForm(request.args)
+    form = forms.LoanFilterForm(request.args, user=current_user)
     status = form.status.data if form.validate() else ""
     stmt = queries.list_statement(current_user, status)
     page = db.paginate(stmt, per_page=current_app.config["PER_PAGE"])
@@ -58,7 +58,7 @@ def _export_columns() -> list[exports.Column]:
 @writes
 def export(fmt: str):
     """Every loan the list shows for its status filter, as it shows them."""
-    form = forms.LoanFilterForm(request.args)
+    form = forms.LoanFilterForm(request.args, user=current_user)
     status = form.status.data if form.validate() else ""
     stmt = exports.limited(queries.list_statement(current_user, status))
     return exports.export_response(
@@ -102,6 +102,7 @@ def detail(loan_id: int):
         steps=lifecycle.available_steps(loan, current_user),
         signoffs=loan_signoffs(loan),
         gate=lifecycle.contract_gate(loan),
+        disbursement=queries.disbursement_people(loan),
     )
 
 
@@ -216,8 +217,44 @@ def disburse(loan_id: int):
         forms.DisbursementForm(loan=loan),
         "loans/step.html",
         lambda f: lifecycle.disburse(loan, current_user, disbursed_on=f.disbursed_on.data),
-        _("The disbursement was recorded; the loan is active."),
+        _("The disbursement was recorded; the branch head or an admin confirms it."),
         title=_("Record disbursement"),
+    )
+
+
+@bp.route("/loans/<int:loan_id>/confirm-disbursement", methods=["GET", "POST"])
+@roles_required(Role.HEAD, Role.ADMIN)
+@writes
+def confirm_disbursement(loan_id: int):
+    loan = _loan_for("confirm_disbursement", loan_id)
+    return _run_step(
+        loan,
+        "confirm_disbursement",
+        forms.ConfirmDisbursementForm(loan=loan),
+        "loans/disbursement_check.html",
+        lambda f: lifecycle.confirm_disbursement(loan, current_user, seen_version=f.seen_version),
+        _("The disbursement was confirmed; the loan is active."),
+        title=_("Confirm disbursement"),
+        disbursement=queries.disbursement_people(loan),
+    )
+
+
+@bp.route("/loans/<int:loan_id>/return-disbursement", methods=["GET", "POST"])
+@roles_required(Role.HEAD, Role.ADMIN)
+@writes
+def return_disbursement(loan_id: int):
+    loan = _loan_for("return", loan_id)
+    return _run_step(
+        loan,
+        "return",
+        forms.ReturnDisbursementForm(loan=loan),
+        "loans/disbursement_check.html",
+        lambda f: lifecycle.return_disbursement(
+            loan, current_user, reason=f.reason.data, seen_version=f.seen_version
+        ),
+        _("The disbursement was returned; it can be recorded again."),
+        title=_("Return disbursement"),
+        disbursement=queries.disbursement_people(loan),
     )
 
 

@@ -13,7 +13,12 @@ from portal.tiers.rules import RiskHistory, TierFacts
 from portal.visits.models import Visit, latest_version
 from portal.visits.risk import RiskLevel
 
-LENT_STATUSES = (LoanStatus.CONTRACTED, LoanStatus.ACTIVE, LoanStatus.CLOSED)
+LENT_STATUSES = (
+    LoanStatus.CONTRACTED,
+    LoanStatus.DISBURSING,
+    LoanStatus.ACTIVE,
+    LoanStatus.CLOSED,
+)
 RISK_WINDOW = timedelta(days=365)
 
 NO_RISK = RiskHistory()

@@ -1,4 +1,5 @@
-"""The whole path in Chromium: onboard → apply → approve → train with a drawn signature → contract → disburse."""
+"""The whole path in Chromium: onboard → apply → approve → train with a drawn signature → contract
+→ disburse → the head confirms the disbursement."""
 
 import pytest
 import sqlalchemy as sa
@@ -133,6 +134,13 @@ def _contract_and_disburse(page, loan_url, loan_id, screenshot) -> None:
     page.wait_for_url(loan_url)
 
 
+def _confirm_disbursement(page, loan_url) -> None:
+    page.goto(loan_url)
+    page.click("a[href$='/confirm-disbursement']")
+    page.click("input[type=submit]")
+    page.wait_for_url(loan_url)
+
+
 @pytest.mark.parametrize("language", ["zh", "en"])
 def test_whole_loan_path_with_a_drawn_signature(page, app, world, answers, screenshot, language):
     _speak(app, language)
@@ -151,6 +159,11 @@ def test_whole_loan_path_with_a_drawn_signature(page, app, world, answers, scree
     _train(page, loan_url, answers, screenshot, texts)
     assert page.inner_text("[data-status]") == texts["trained"]
     _contract_and_disburse(page, loan_url, loan_id, screenshot)
+    assert page.get_attribute("[data-status]", "data-status") == "disbursing"
+    _logout(page)
+
+    _login(page, "head")  # four eyes: a second person confirms the disbursement
+    _confirm_disbursement(page, loan_url)
     assert page.inner_text("[data-status]") == texts["active"]
     screenshot("7-active")
 

@@ -31,7 +31,7 @@ def iso(app, days: int = 0) -> str:
 
 
 _contract_numbers = itertools.count(1)
-SIGNED = (LoanStatus.CONTRACTED, LoanStatus.ACTIVE, LoanStatus.CLOSED)
+SIGNED = (LoanStatus.CONTRACTED, LoanStatus.DISBURSING, LoanStatus.ACTIVE, LoanStatus.CLOSED)
 
 
 def new_loan(app, world, status=LoanStatus.APPLIED, foreign=False, **overrides) -> int:

@@ -29,6 +29,30 @@ ROUTES = [
     Route("loans.contract", "POST", "/loans/{foreign_loan.id}/contract", ADMIN),
     Route("loans.disburse", "GET", "/loans/{contracted_loan.id}/disburse", STAFF),
     Route("loans.disburse", "POST", "/loans/{foreign_loan.id}/disburse", ADMIN),
+    Route(
+        "loans.confirm_disbursement",
+        "GET",
+        "/loans/{disbursing_loan.id}/confirm-disbursement",
+        MANAGERS,
+    ),
+    Route(
+        "loans.confirm_disbursement",
+        "POST",
+        "/loans/{foreign_disbursing_loan.id}/confirm-disbursement",
+        ADMIN,
+    ),
+    Route(
+        "loans.return_disbursement",
+        "GET",
+        "/loans/{disbursing_loan.id}/return-disbursement",
+        MANAGERS,
+    ),
+    Route(
+        "loans.return_disbursement",
+        "POST",
+        "/loans/{foreign_disbursing_loan.id}/return-disbursement",
+        ADMIN,
+    ),
     Route("loans.payment", "GET", "/loans/{own_loan.id}/payment", STAFF),
     Route("loans.payment", "POST", "/loans/{foreign_loan.id}/payment", ADMIN),
     Route("loans.repayment", "GET", "/loans/{own_loan.id}/repayment", STAFF),
@@ -50,6 +74,10 @@ def objects(app, world) -> dict:
             "foreign_applied_loan": make_loan(foreign),
             "trained_loan": make_loan(own, LoanStatus.TRAINED),
             "contracted_loan": make_loan(own, LoanStatus.CONTRACTED, contract_number="JK-X-1"),
+            "disbursing_loan": make_loan(own, LoanStatus.DISBURSING, contract_number="JK-X-2"),
+            "foreign_disbursing_loan": make_loan(
+                foreign, LoanStatus.DISBURSING, contract_number="JK-X-3"
+            ),
         }
         refs = {name: Ref(loan.id, str(loan.id)) for name, loan in loans.items()}
         db.session.commit()

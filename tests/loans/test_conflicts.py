@@ -49,3 +49,30 @@ def test_a_repayment_saved_while_the_head_writes_the_loan_off(app, client, world
     assert (stored.repayment_status, stored.overdue_days) == (RepaymentStatus.ON_TIME, 0)
     assert [action for action, *_ in events(app, loan_id)] == ["write_off"]
     assert audit_actions(app, loan_id) == ["loan.write_off"]
+
+
+def test_a_confirmation_made_while_an_admin_returns_the_disbursement(app, client, world):
+    loan_id = new_loan(app, world, LoanStatus.DISBURSING)
+    client.login("head")
+    token = client.csrf_token(f"/loans/{loan_id}/confirm-disbursement")
+    version = str(get_loan(app, loan_id).version)
+
+    def admin_returns_it():
+        loan = db.session.get(Loan, loan_id)
+        lifecycle.return_disbursement(
+            loan, db.session.get(User, world.admin.id), reason="回单不符", seen_version=loan.version
+        )
+
+    with meanwhile(app, admin_returns_it):
+        response = client.post(
+            f"/loans/{loan_id}/confirm-disbursement",
+            data={"version": version, "csrf_token": token},
+        )
+    assert response.status_code == 409
+    assert CONFLICT in response.get_data(as_text=True)
+    stored = get_loan(app, loan_id)
+    assert (stored.status, stored.disbursement_confirmed_by_id) == (LoanStatus.CONTRACTED, None)
+    assert [action for action, *_ in events(app, loan_id)] == ["return"]
+    assert audit_actions(app, loan_id) == ["loan.return"]
+    with app.app_context():
+        assert not db.session.get(Loan, loan_id).instalments

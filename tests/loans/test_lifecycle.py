@@ -24,12 +24,20 @@ URLS = {
     "train": "training",
     "contract": "contract",
     "disburse": "disburse",
+    "confirm_disbursement": "confirm-disbursement",
+    "return": "return-disbursement",
     "payment": "payment",
     "repayment": "repayment",
     "write_off": "write-off",
     "close": "close",
 }
-ACTOR = {"approve": "head", "reject": "head", "write_off": "head"}
+ACTOR = {
+    "approve": "head",
+    "reject": "head",
+    "confirm_disbursement": "head",
+    "return": "head",
+    "write_off": "head",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -39,8 +47,12 @@ def _published_material(app, world):
         db.session.commit()
 
 
-def _data(app, step: str) -> dict:
-    """Valid form data for ``step``."""
+def _data(app, step: str, loan_id: int | None = None) -> dict:
+    """Valid form data for ``step`` (the checks of a disbursement: made on the loan as it is)."""
+    if step in ("confirm_disbursement", "return"):
+        version = str(get_loan(app, loan_id).version)
+        reason = {"reason": "放款日期与银行回单不符"} if step == "return" else {}
+        return {"version": version, **reason}
     if step == "train":
         with app.app_context():
             material = first_version()
@@ -97,7 +109,9 @@ LEGAL = [
     ("reject", LoanStatus.APPLIED, LoanStatus.REJECTED),
     ("train", LoanStatus.APPROVED, LoanStatus.TRAINED),
     ("contract", LoanStatus.TRAINED, LoanStatus.CONTRACTED),
-    ("disburse", LoanStatus.CONTRACTED, LoanStatus.ACTIVE),
+    ("disburse", LoanStatus.CONTRACTED, LoanStatus.DISBURSING),
+    ("confirm_disbursement", LoanStatus.DISBURSING, LoanStatus.ACTIVE),
+    ("return", LoanStatus.DISBURSING, LoanStatus.CONTRACTED),
     ("repayment", LoanStatus.ACTIVE, LoanStatus.ACTIVE),
     ("write_off", LoanStatus.ACTIVE, LoanStatus.ACTIVE),
     ("close", LoanStatus.ACTIVE, LoanStatus.CLOSED),
@@ -107,7 +121,7 @@ LEGAL = [
 @pytest.mark.parametrize(("step", "start", "end"), LEGAL, ids=[s for s, _, _ in LEGAL])
 def test_every_legal_step_moves_the_loan_and_is_recorded(app, client, world, step, start, end):
     loan_id = _loan_for(app, world, start, step)
-    data = _data(app, step)
+    data = _data(app, step, loan_id)
     _login(client, ACTOR.get(step, "officer"))
     url = f"/loans/{loan_id}/{URLS[step]}"
     response = client.submit(url, data)
@@ -131,11 +145,24 @@ def test_each_step_stores_its_facts(app, client, world):
     _login(client, "officer")
     client.submit(f"/loans/{contracted}/disburse", _data(app, "disburse"))
     loan = get_loan(app, contracted)
-    assert loan.outstanding_balance == 45000 and loan.disbursed_on.isoformat() == iso(app)
+    assert loan.disbursed_on.isoformat() == iso(app)
+    assert loan.disbursement_recorded_by_id == world.officer.id
+    assert loan.outstanding_balance is None and loan.disbursement_confirmed_by_id is None
 
     trained = _loan_for(app, world, LoanStatus.TRAINED, "contract")
     client.submit(f"/loans/{trained}/contract", _data(app, "contract"))
     assert get_loan(app, trained).contract_number == "JK-2026-0001"
+    client.logout()
+
+    _login(client, "head")
+    client.submit(
+        f"/loans/{contracted}/confirm-disbursement",
+        _data(app, "confirm_disbursement", contracted),
+    )
+    loan = get_loan(app, contracted)
+    assert loan.outstanding_balance == 45000 and loan.disbursed_on.isoformat() == iso(app)
+    assert loan.disbursement_recorded_by_id == world.officer.id
+    assert loan.disbursement_confirmed_by_id == world.head.id
 
 
 def _illegal_cases():
@@ -152,8 +179,8 @@ ILLEGAL = list(_illegal_cases())
 @pytest.mark.parametrize(("step", "status"), ILLEGAL, ids=[f"{s}-from-{t}" for s, t in ILLEGAL])
 def test_every_illegal_step_is_refused_and_writes_nothing(app, client, world, step, status):
     loan_id = _loan_for(app, world, status, step)
-    data = _data(app, step)
-    _login(client, "head")  # may take every step, so only the status decides
+    data = _data(app, step, loan_id)
+    _login(client, "head")  # may take every step (and recorded no disbursement): the status decides
     before = snapshot(app, loan_id)
     response = client.submit(f"/loans/{loan_id}/{URLS[step]}", data, follow_redirects=True)
     page = response.get_data(as_text=True)
@@ -163,7 +190,7 @@ def test_every_illegal_step_is_refused_and_writes_nothing(app, client, world, st
     elif step == "train" and status == LoanStatus.TRAINED:
         assert "holds a current passing sign-off already" in page
     else:
-        label = {"active": "Active", "closed": "Closed"}.get(status.value, status.value.title())
+        label = {"disbursing": "Disbursement to confirm"}.get(status.value, status.value.title())
         target = {"approve": "Approved", "reject": "Approved"}.get(step)
         assert f"The loan is “{label}”; it cannot go to" in page
         if target:
@@ -174,9 +201,9 @@ def test_a_refusal_names_both_statuses_in_chinese(app, client, world):
     loan_id = new_loan(app, world, LoanStatus.CLOSED)
     client.login("officer")
     page = client.submit(
-        f"/loans/{loan_id}/disburse", _data(app, "disburse"), follow_redirects=True
+        f"/loans/{loan_id}/contract", _data(app, "contract"), follow_redirects=True
     ).get_data(as_text=True)
-    assert "该贷款当前状态为“已结清”，不能转为“在贷”。" in page
+    assert "该贷款当前状态为“已结清”，不能转为“已签合同”。" in page
 
 
 def test_a_written_off_loan_cannot_be_written_off_twice(app, client, world):
@@ -222,6 +249,13 @@ def test_the_whole_history_reads_in_order(app, client, world):
     client.submit(f"/loans/{loan_id}/training", _data(app, "train"))
     client.submit(f"/loans/{loan_id}/contract", _data(app, "contract"))
     client.submit(f"/loans/{loan_id}/disburse", _data(app, "disburse"))
+    client.logout()
+    _login(client, "admin")  # the head recorded the disbursement: a second person confirms it
+    client.submit(
+        f"/loans/{loan_id}/confirm-disbursement", _data(app, "confirm_disbursement", loan_id)
+    )
+    client.logout()
+    _login(client, "head")
     with app.app_context():
         # Paid off at once: everything the schedule asks for.
         owed = standing_of(db.session.get(Loan, loan_id), date.max).total_owed
@@ -232,6 +266,7 @@ def test_the_whole_history_reads_in_order(app, client, world):
         "train",
         "contract",
         "disburse",
+        "confirm_disbursement",
         "payment",
         "close",
     ]
@@ -240,6 +275,7 @@ def test_the_whole_history_reads_in_order(app, client, world):
         "loan.train",
         "loan.contract",
         "loan.disburse",
+        "loan.confirm_disbursement",
         "loan.payment",
         "loan.close",
     ]
@@ -247,6 +283,8 @@ def test_the_whole_history_reads_in_order(app, client, world):
     for text in (
         "Approved by the loan committee",
         "Loan contract signed",
+        "Disbursement recorded",
+        "Disbursement confirmed",
         "Payment recorded",
         "Loan closed",
     ):

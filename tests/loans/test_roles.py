@@ -48,6 +48,8 @@ STEPS_ON_FOREIGN_LOANS = [
     ("training", LoanStatus.APPROVED, {}),
     ("contract", LoanStatus.TRAINED, {"contract_number": "JK-X-9"}),
     ("disburse", LoanStatus.CONTRACTED, {}),
+    ("confirm-disbursement", LoanStatus.DISBURSING, {"version": "1"}),
+    ("return-disbursement", LoanStatus.DISBURSING, {"version": "1", "reason": "x"}),
     ("repayment", LoanStatus.ACTIVE, {"repayment_status": "on_time", "overdue_days": "0"}),
     ("write-off", LoanStatus.ACTIVE, {"reason": "x"}),
     ("close", LoanStatus.ACTIVE, {}),

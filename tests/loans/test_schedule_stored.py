@@ -1,5 +1,6 @@
-"""The repayment method chosen at approval, the schedule stored at disbursement, and the
-next instalment shown to the borrower (docs/lifecycle.md, "Repayment schedule")."""
+"""The repayment method chosen at approval, the schedule stored when the disbursement is
+confirmed, and the next instalment shown to the borrower (docs/lifecycle.md, "Repayment
+schedule")."""
 
 import re
 from datetime import date
@@ -35,6 +36,25 @@ def _approve(app, client, loan_id: int, method: str):
     )
 
 
+def _disburse(app, client, loan_id: int, day: str):
+    """The officer records the disbursement, the head confirms it; the officer is logged in."""
+    client.login("officer")
+    response = client.submit(f"/loans/{loan_id}/disburse", {"disbursed_on": day})
+    assert response.status_code == 302
+    client.logout()
+    client.login("head")
+    version = _version(app, loan_id)
+    response = client.submit(f"/loans/{loan_id}/confirm-disbursement", {"version": version})
+    assert response.status_code == 302
+    client.logout()
+    client.login("officer")
+
+
+def _version(app, loan_id: int) -> str:
+    with app.app_context():
+        return str(db.session.get(Loan, loan_id).version)
+
+
 def test_the_head_chooses_the_repayment_method_with_the_approval(app, client, world):
     loan_id = new_loan(app, world, annual_rate_percent=Decimal("12.00"))
     client.login("head")
@@ -59,7 +79,7 @@ def test_an_unknown_method_is_refused_beside_the_field(app, client, world):
         assert db.session.get(Loan, loan_id).status == LoanStatus.APPLIED
 
 
-def test_disbursement_stores_the_schedule_of_the_approved_terms(app, client, world):
+def test_the_confirmed_disbursement_stores_the_schedule_of_the_approved_terms(app, client, world):
     loan_id = new_loan(
         app,
         world,
@@ -70,10 +90,8 @@ def test_disbursement_stores_the_schedule_of_the_approved_terms(app, client, wor
         repayment_method=RepaymentMethod.EQUAL_PRINCIPAL,
         contract_signed_on=date(2026, 1, 20),
     )
-    client.login("officer")
     day = today(app)
-    response = client.submit(f"/loans/{loan_id}/disburse", {"disbursed_on": day.isoformat()})
-    assert response.status_code == 302
+    _disburse(app, client, loan_id, day.isoformat())
     expected = schedule(
         Decimal("12000.00"), Decimal("12.00"), 12, RepaymentMethod.EQUAL_PRINCIPAL, day
     )
@@ -94,8 +112,7 @@ def test_disbursement_stores_the_schedule_of_the_approved_terms(app, client, wor
 
 def test_the_borrower_sees_the_next_instalment_on_their_page(app, client, world):
     loan_id = new_loan(app, world, LoanStatus.CONTRACTED, approved_term_months=12)
-    client.login("officer")
-    client.submit(f"/loans/{loan_id}/disburse", {"disbursed_on": iso(app)})
+    _disburse(app, client, loan_id, iso(app))
     client.logout()
     client.login("borrower")
     with app.app_context():
@@ -110,11 +127,16 @@ def test_the_borrower_sees_the_next_instalment_on_their_page(app, client, world)
     assert due in page and amount in page
 
 
-def test_every_disbursed_demo_loan_has_its_schedule(app):
+def test_every_confirmed_demo_loan_has_its_schedule(app):
     runner = app.test_cli_runner()
     assert runner.invoke(args=["demo", "load"]).exit_code == 0
     with app.app_context():
-        disbursed = db.session.scalars(sa.select(Loan).where(Loan.disbursed_on.is_not(None))).all()
+        # A disbursement waiting for its confirmation has no schedule yet.
+        disbursed = db.session.scalars(
+            sa.select(Loan).where(
+                Loan.disbursed_on.is_not(None), Loan.status != LoanStatus.DISBURSING
+            )
+        ).all()
         assert disbursed
         methods, late = set(), 0
         for loan in disbursed:
@@ -129,6 +151,9 @@ def test_every_disbursed_demo_loan_has_its_schedule(app):
                 assert now.principal_outstanding == 0
             late += loan.repayment_status == RepaymentStatus.OVERDUE
         assert len(methods) >= 2 and late >= 2
+        waiting = db.session.scalars(sa.select(Loan).where(Loan.status == LoanStatus.DISBURSING))
+        for loan in waiting:
+            assert loan.disbursement_recorded_by_id and not loan.instalments, loan.id
 
 
 def _scheduled_loan(app, client, world, disbursed_on: str) -> int:
@@ -142,11 +167,7 @@ def _scheduled_loan(app, client, world, disbursed_on: str) -> int:
         repayment_method=RepaymentMethod.EQUAL_PRINCIPAL,
         contract_signed_on=date(2026, 1, 20),
     )
-    client.login("officer")
-    assert (
-        client.submit(f"/loans/{loan_id}/disburse", {"disbursed_on": disbursed_on}).status_code
-        == 302
-    )
+    _disburse(app, client, loan_id, disbursed_on)
     return loan_id
 
 
