@@ -52,7 +52,14 @@ FLOOR = ("login page", "healthz")
 PAGE_BUDGET_MS = 100
 PDF_BUDGET_MS = 3000
 # What the data depends on: a change to any of these makes the stored data stale.
-GENERATOR_FILES = ("portal/demo/generate.py", "portal/demo/people.py", "portal/demo/borrowers.py")
+GENERATOR_FILES = (
+    "portal/demo/generate.py",
+    "portal/demo/people.py",
+    "portal/demo/borrowers.py",
+    "portal/demo/repaying.py",
+    "portal/loans/schedule.py",
+    "portal/loans/repayments.py",
+)
 
 
 def database_url(kind: str, borrowers: int) -> str:

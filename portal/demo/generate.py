@@ -8,6 +8,17 @@ the months a loan owes one, and a few of those visits amended (as in real use:
 ``amends_id`` is NULL on nearly every row, which is what the planners' statistics
 then say).
 
+Repayments tell a story the visits saw coming, mostly (portal/demo/repaying.py): every
+loan has its schedule (the three methods) and the payments made up to today, split by
+``allocate`` as the portal splits them, each instalment with the day it was settled, the
+loan's figures as its schedule gives them (on its closing day once closed). Most
+borrowers pay on time; WARNED_TROUBLE of them fall behind after visits that saw
+hardship coming in the weeks before (yellow, orange, now and then red), SILENT_TROUBLE
+with every visit before green; SCARE show warning signs for a while and pay on all the
+same. Once an instalment is late, the visits say so (orange or red). Of those who fall
+behind some catch up, the others never pay again and are written off, some of those
+loans closed since. A loan paid off is closed the day its last instalment was settled.
+
 Visit evidence (docs/visit-evidence.md) at a realistic rate: the visits of the last
 PHOTO_MONTHS months carry two to four photos each (tiny stand-in images with random
 perceptual hashes, so the reuse search's band indexes hold as many rows as a year of
@@ -37,9 +48,12 @@ from portal.care.sending import send_due
 from portal.core.calendar import company_tz, deadline_after
 from portal.demo.borrowers import borrower_fields
 from portal.demo.people import PeopleGenerator
+from portal.demo.repaying import Habit, Trouble, payments
 from portal.evidence.models import ReviewAction, VisitFlag, VisitReview
 from portal.extensions import db
-from portal.loans.models import Loan, LoanStatus, RepaymentStatus
+from portal.loans.models import Loan, LoanInstalment, LoanStatus, Repayment, RepaymentStatus
+from portal.loans.repayments import ZERO, Due, allocate
+from portal.loans.schedule import RepaymentMethod, schedule
 from portal.services.models import ServiceKind, ServiceRequest
 from portal.visits import counts
 from portal.visits.models import Visit, VisitPhoto, VisitSignature, VisitWarning
@@ -50,17 +64,55 @@ from portal.visits.signing import GENESIS, content_hash
 BORROWERS_PER_OFFICER = 200
 OFFICERS_PER_BRANCH = 25
 LOAN_TERM_MONTHS = 24
+ANNUAL_RATE_PERCENT = Decimal("8.50")
+METHODS = [  # (weight, method)
+    (55, RepaymentMethod.EQUAL_INSTALMENTS),
+    (25, RepaymentMethod.EQUAL_PRINCIPAL),
+    (20, RepaymentMethod.INTEREST_ONLY),
+]
+# The repayment story (portal/demo/repaying.py), as shares of the borrowers.
+WARNED_TROUBLE = 0.075  # fall behind after visits that saw it coming
+SILENT_TROUBLE = 0.02  # fall behind with every visit before green
+SCARE = 0.08  # warning signs for a while, and nothing comes of them
+SLIP = 0.08  # of the others: one instalment paid a few days late
+EARLY = 0.15  # of the others: pay a day or two before the due date
+NEVER_CAUGHT_UP = 0.35  # of those in trouble: never pay again, written off
+CAUGHT_UP_DAYS = (12, 150)  # the others pay their arrears this long after the first missed
+WRITE_OFF_DAYS = (180, 240)  # after the first instalment missed
+CLOSED_AFTER_WRITE_OFF_DAYS = (20, 90)
+WARNING_DAYS = (35, 75)  # how long before the first instalment missed the visits see trouble
+UNSEEN_WARNING = 0.3  # a visit in that time that still sees nothing
 VISIT_RATE = 0.93
 AMEND_RATE = 0.002  # about one visit in 500 is corrected by a signed amendment
 REQUEST_WINDOW = timedelta(days=45)  # needs from recent visits still wait in the queue
 BATCH = 5000
-SIGNAL_MIXES = [  # (weight, signals): most visits find nothing wrong
-    (880, ()),
-    (50, (RiskSignal.MARKET_COLLAPSE,)),
-    (25, (RiskSignal.FAMILY_ILLNESS, RiskSignal.NATURAL_DISASTER)),
-    (25, (RiskSignal.NEW_LARGE_DEBTS,)),
-    (12, (RiskSignal.REPAYMENT_OVERDUE,)),
-    (8, (RiskSignal.REPAYMENT_OVERDUE, RiskSignal.BUSINESS_SUSPENDED)),
+# The schedules and payments are most of the rows: PostgreSQL takes them by COPY, several
+# times faster than one INSERT a row.
+COPIED = (LoanInstalment, Repayment)
+S = RiskSignal
+# What a visit finds, as (weight, signals): most find nothing wrong; before trouble,
+# hardship shows; while an instalment is late, the visit says so.
+USUAL_SIGNALS = [
+    (940, ()),
+    (30, (S.MARKET_COLLAPSE,)),
+    (10, (S.FAMILY_ILLNESS,)),
+    (10, (S.FAMILY_ILLNESS, S.NATURAL_DISASTER)),
+    (10, (S.NEW_LARGE_DEBTS,)),
+]
+WARNING_SIGNALS = [
+    (25, (S.MARKET_COLLAPSE,)),
+    (10, (S.GUARANTOR_PROBLEM,)),
+    (20, (S.FAMILY_ILLNESS, S.NATURAL_DISASTER)),
+    (20, (S.NEW_LARGE_DEBTS,)),
+    (8, (S.DISPUTE_LAWSUIT,)),
+    (10, (S.BUSINESS_SUSPENDED, S.NEW_LARGE_DEBTS)),
+    (7, (S.FUNDS_DIVERTED, S.NEW_LARGE_DEBTS)),
+]
+LATE_SIGNALS = [
+    (55, (S.REPAYMENT_OVERDUE,)),
+    (10, (S.REPAYMENT_OVERDUE, S.FAMILY_ILLNESS)),
+    (20, (S.REPAYMENT_OVERDUE, S.BUSINESS_SUSPENDED)),
+    (15, (S.REPAYMENT_OVERDUE, S.NEW_LARGE_DEBTS)),
 ]
 NEEDS = ["financial_training", "technique_training", "marketing_training", "legal_services"]
 # Visit evidence: photos on the visits of the last PHOTO_MONTHS months, PHOTO_COUNTS of
@@ -106,6 +158,32 @@ class Shape:
         return max(1, -(-self.officers // self.per_branch))
 
 
+@dataclass(frozen=True)
+class Course:
+    """What the visits of one loan find: when an instalment was late, and whether trouble
+    showed beforehand."""
+
+    late: tuple[tuple[date, date | None], ...] = ()  # (due, settled) of those paid late
+    warning: tuple[date, date] | None = None  # visits from the first day to before the second
+    calm_until: date | None = None  # visits before this day find nothing (trouble unseen)
+
+    def late_on(self, day: date) -> bool:
+        """An instalment was late on ``day`` (docs/lifecycle.md)."""
+        return any(due < day and (settled is None or settled > day) for due, settled in self.late)
+
+    def warned_on(self, day: date) -> bool:
+        return self.warning is not None and self.warning[0] <= day < self.warning[1]
+
+
+def _weighted(mix: list[tuple[int, tuple]]) -> tuple[list, list]:
+    """The choices of a (weight, choice) mix and their cumulative weights."""
+    total, cumulative = 0, []
+    for weight, _ in mix:
+        total += weight
+        cumulative.append(total)
+    return [choice for _, choice in mix], cumulative
+
+
 def _month_start(day: date, back: int) -> date:
     index = day.year * 12 + day.month - 1 - back
     return date(index // 12, index % 12 + 1, 1)
@@ -134,8 +212,34 @@ def _tiny_jpeg() -> bytes:
 
 
 def _insert(model, rows: list[dict]) -> None:
+    if rows and model in COPIED and db.engine.dialect.name == "postgresql":
+        _copy(model.__table__, rows)
+        return
     for start in range(0, len(rows), BATCH):
         db.session.execute(sa.insert(model.__table__), rows[start : start + BATCH])
+
+
+def _copy(table: sa.Table, rows: list[dict]) -> None:
+    """``rows`` into ``table`` by PostgreSQL's COPY (its text format), each value bound as
+    its column binds it."""
+    names = list(rows[0])
+    binds = [table.c[name].type.bind_processor(db.engine.dialect) for name in names]
+    lines = []
+    for row in rows:
+        values = (row[name] for name in names)
+        bound = (bind(v) if bind else v for v, bind in zip(values, binds, strict=True))
+        lines.append("\t".join(_copy_text(value) for value in bound))
+    cursor = db.session.connection().connection.cursor()
+    with cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
+        copy.write("\n".join(lines) + "\n")
+
+
+def _copy_text(value) -> str:
+    """A value as COPY's text format writes it: dates, numbers and plain words."""
+    if value is None:
+        return "\\N"
+    text = str(value)
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
 
 
 def _next_id(model) -> int:
@@ -169,6 +273,10 @@ class Generator:
         self.officer_last_visit: dict[int, int] = {}
         self.photo_id = 0
         self.now = datetime.now(UTC)
+        self.methods = _weighted(METHODS)
+        self.usual_signals = _weighted(USUAL_SIGNALS)
+        self.warning_signals = _weighted(WARNING_SIGNALS)
+        self.late_signals = _weighted(LATE_SIGNALS)
         self.response_days = dict(
             db.session.execute(sa.select(ServiceKind.code, ServiceKind.response_days)).all()
         )
@@ -223,12 +331,12 @@ class Generator:
             "created_at": self.now,
         }
 
-    def loan_dates(self) -> tuple[date, date | None]:
-        """Disbursed some time over the last months+term; closed after the term."""
+    def disbursed_on(self) -> date:
+        """Some day over the last months+term, not after today."""
+        today = self.shape.today
         back = self.rng.randrange(self.shape.months + LOAN_TERM_MONTHS)
-        disbursed = _month_start(self.shape.today, back) + timedelta(days=self.rng.randrange(28))
-        closing = _add_months(disbursed, LOAN_TERM_MONTHS)
-        return disbursed, (closing if closing <= self.shape.today else None)
+        days = self.rng.randrange(28 if back else min(28, today.day))
+        return _month_start(today, back) + timedelta(days=days)
 
     def borrowers(self, officers: list[int], branch_of: dict[int, int]) -> None:
         """Borrowers, their loans and visits, written in chunks to bound memory."""
@@ -246,6 +354,8 @@ class Generator:
                 "reviews": [],
                 "warnings": [],
                 "requests": [],
+                "instalments": [],
+                "repayments": [],
             }
             for index in range(start, min(start + BATCH, self.shape.borrowers)):
                 officer = officers[index % len(officers)]
@@ -272,14 +382,16 @@ class Generator:
                         "reason": "",
                     }
                 )
-                loan = self._loan(loan_id, borrower_id, branch_of[officer])
+                loan, course = self._loan(rows, loan_id, borrower_id, branch_of[officer], officer)
                 rows["loans"].append(loan)
-                visit_id = self._visits(rows, loan, officer, visit_id)
+                visit_id = self._visits(rows, loan, course, officer, visit_id)
                 borrower_id, loan_id = borrower_id + 1, loan_id + 1
             for model, key in (
                 (Borrower, "borrowers"),
                 (OfficerAssignment, "assignments"),
                 (Loan, "loans"),
+                (LoanInstalment, "instalments"),
+                (Repayment, "repayments"),
                 (Visit, "visits"),
                 (VisitSignature, "signatures"),
                 (VisitPhoto, "photos"),
@@ -291,45 +403,129 @@ class Generator:
                 _insert(model, rows[key])
             db.session.commit()
 
-    def _loan(self, loan_id: int, borrower_id: int, branch_id: int) -> dict:
-        disbursed, closed = self.loan_dates()
+    def _loan(
+        self, rows: dict, loan_id: int, borrower_id: int, branch_id: int, officer: int
+    ) -> tuple[dict, Course]:
+        """The loan, its schedule and its payments up to today (into ``rows``), and what
+        its visits will find."""
+        disbursed = self.disbursed_on()
         amount = Decimal(self.rng.choice([20000, 30000, 50000, 80000, 100000, 150000]))
-        status = LoanStatus.CLOSED if closed else LoanStatus.ACTIVE
-        return {
+        method = self.rng.choices(self.methods[0], cum_weights=self.methods[1])[0]
+        instalments = schedule(amount, ANNUAL_RATE_PERCENT, LOAN_TERM_MONTHS, method, disbursed)
+        dues = [Due(i.number, i.due_on, i.principal, i.interest) for i in instalments]
+        habit, course = self._habit(disbursed, dues)
+        paid = payments(dues, habit, self.shape.today)
+        allocation = allocate(dues, paid)
+        written_off, closed = self._ending(dues, habit, allocation)
+        rows["instalments"] += [
+            {
+                "loan_id": loan_id,
+                "number": i.number,
+                "due_on": i.due_on,
+                "principal": i.principal,
+                "interest": i.interest,
+                "balance_after": i.balance_after,
+                "settled_on": allocation.settled_on[i.number],
+            }
+            for i in instalments
+        ]
+        rows["repayments"] += self._repayments(loan_id, officer, paid, allocation)
+        loan = {
             "id": loan_id,
             "borrower_id": borrower_id,
             "branch_id": branch_id,
-            "status": status.value,
+            "status": (LoanStatus.CLOSED if closed else LoanStatus.ACTIVE).value,
             "amount_requested": amount,
             "term_months_requested": LOAN_TERM_MONTHS,
             "purpose": "扩大经营",
-            "annual_rate_percent": Decimal("8.50"),
+            "annual_rate_percent": ANNUAL_RATE_PERCENT,
             "applied_on": disbursed - timedelta(days=20),
             "decision_date": disbursed - timedelta(days=14),
+            "decided_by_id": self.heads[branch_id],
             "approved_amount": amount,
             "approved_term_months": LOAN_TERM_MONTHS,
             "decision_note": "",
+            "repayment_method": method.value,
             "contract_number": f"G-{loan_id:08d}",
             "contract_signed_on": disbursed - timedelta(days=3),
             "disbursed_on": disbursed,
+            "disbursement_recorded_by_id": officer,
+            "disbursement_confirmed_by_id": self.heads[branch_id],
             "closed_on": closed,
-            "repayment_status": RepaymentStatus.ON_TIME.value,
-            "overdue_days": 0,
-            "outstanding_balance": Decimal(0) if closed else amount,
-            "written_off": False,
+            "written_off": written_off is not None,
+            "written_off_on": written_off,
             "created_at": self.now,
             "version": 1,
+            **_figures(amount, dues, paid, allocation, closed or self.shape.today),
         }
+        return loan, Course(_ever_late(dues, allocation, self.shape.today), *course)
 
-    def _visits(self, rows: dict, loan: dict, officer: int, visit_id: int) -> int:
+    def _ending(self, dues: list[Due], habit: Habit, allocation) -> tuple[date | None, date | None]:
+        """The write-off's day (a borrower who never paid again) and the closing day: the
+        day the last instalment was settled, or some time after a write-off."""
+        trouble = habit.trouble
+        if trouble is None or trouble.caught_up_after is not None:
+            return None, allocation.settled_on[LOAN_TERM_MONTHS]
+        written_off = self._after(dues[trouble.first - 1].due_on, WRITE_OFF_DAYS)
+        return written_off, written_off and self._after(written_off, CLOSED_AFTER_WRITE_OFF_DAYS)
+
+    def _repayments(self, loan_id: int, officer: int, paid: list, allocation) -> list[dict]:
+        """The payments as the officer recorded them, each with its split."""
+        rows = []
+        for (day, amount), (principal, interest) in zip(paid, allocation.splits, strict=True):
+            recorded = datetime.combine(day, time(10), self.zone)
+            rows.append(
+                {
+                    "loan_id": loan_id,
+                    "paid_on": day,
+                    "amount": amount,
+                    "principal": principal,
+                    "interest": interest,
+                    "source": "officer",
+                    "reference": None,
+                    "recorded_by_id": officer,
+                    "recorded_at": min(recorded, self.now),
+                }
+            )
+        return rows
+
+    def _after(self, day: date, days: tuple[int, int]) -> date | None:
+        """Some ``days`` after ``day``, or None when that is still to come."""
+        later = day + timedelta(days=self.rng.randint(*days))
+        return later if later <= self.shape.today else None
+
+    def _habit(self, disbursed: date, dues: list[Due]) -> tuple[Habit, tuple]:
+        """How the borrower pays, and when the visits see trouble coming (warning days,
+        or the day up to which they see nothing)."""
+        rng, draw = self.rng, self.rng.random()
+        if draw < WARNED_TROUBLE + SILENT_TROUBLE:
+            first = rng.randint(2, LOAN_TERM_MONTHS)
+            caught_up = None if rng.random() < NEVER_CAUGHT_UP else rng.randint(*CAUGHT_UP_DAYS)
+            trouble = Trouble(first, caught_up, partial=rng.random() < 0.3)
+            falls_due = dues[first - 1].due_on
+            if draw < WARNED_TROUBLE:
+                since = falls_due - timedelta(days=rng.randint(*WARNING_DAYS))
+                return Habit(trouble=trouble), ((since, falls_due), None)
+            return Habit(trouble=trouble), (None, falls_due)
+        if draw < WARNED_TROUBLE + SILENT_TROUBLE + SCARE:
+            since = disbursed + timedelta(days=rng.randint(30, 30 * LOAN_TERM_MONTHS - 60))
+            return Habit(), ((since, since + timedelta(days=60)), None)
+        early = rng.choice((1, 2)) if rng.random() < EARLY else 0
+        slip = None
+        if rng.random() < SLIP:
+            slip = (rng.randint(1, LOAN_TERM_MONTHS), rng.randint(2, 20))
+        return Habit(early_days=early, slip=slip), (None, None)
+
+    def _visits(self, rows: dict, loan: dict, course: Course, officer: int, visit_id: int) -> int:
         for back in range(self.shape.months - 1, -1, -1):
             month = _month_start(self.shape.today, back)
             if not self._owes(loan, month) or self.rng.random() > VISIT_RATE:
                 continue
-            visited = self._visit_time(month)
+            day = month + timedelta(days=self.rng.randrange(28))
+            visited = self._visit_time(day)
             if visited is None:
                 continue
-            visit = self._visit(visit_id, loan, officer, visited)
+            visit = self._visit(visit_id, loan, officer, visited, self._signals(course, day))
             self._add_visit(rows, visit)
             self._flag(rows, visit)
             if visit["services_needed"] and self.now - visited < REQUEST_WINDOW:
@@ -375,18 +571,28 @@ class Generator:
         closed = loan["closed_on"]
         return loan["disbursed_on"] <= reference and (closed is None or closed > reference)
 
-    def _visit_time(self, month: date) -> datetime | None:
-        day = month + timedelta(days=self.rng.randrange(28))
+    def _visit_time(self, day: date) -> datetime | None:
         local = datetime.combine(
             day, time(self.rng.randrange(8, 18), self.rng.randrange(60)), tzinfo=self.zone
         )
         moment = local.astimezone(UTC)
         return moment if moment < self.now else None
 
-    def _visit(self, visit_id: int, loan: dict, officer: int, visited: datetime) -> dict:
-        signals = self.rng.choices(
-            [s for _, s in SIGNAL_MIXES], weights=[w for w, _ in SIGNAL_MIXES]
-        )[0]
+    def _signals(self, course: Course, day: date) -> tuple:
+        """What a visit on ``day`` finds: lateness, else trouble coming, else mostly nothing."""
+        if course.late_on(day):
+            mix = self.late_signals
+        elif course.calm_until is not None and day < course.calm_until:
+            return ()
+        elif course.warned_on(day) and self.rng.random() >= UNSEEN_WARNING:
+            mix = self.warning_signals
+        else:
+            mix = self.usual_signals
+        return self.rng.choices(mix[0], cum_weights=mix[1])[0]
+
+    def _visit(
+        self, visit_id: int, loan: dict, officer: int, visited: datetime, signals: tuple
+    ) -> dict:
         assessment = assess(signals)
         overdue = RiskSignal.REPAYMENT_OVERDUE in signals
         suspended = RiskSignal.BUSINESS_SUSPENDED in signals
@@ -405,13 +611,13 @@ class Generator:
             "accuracy_m": None,
             "business_state": "suspended" if suspended else "normal",
             "revenue_trend": "falling" if signals else "stable",
-            "funds_use": "as_contracted",
+            "funds_use": "diverted" if RiskSignal.FUNDS_DIVERTED in signals else "as_contracted",
             "repayment_status": "overdue" if overdue else "on_time",
-            "guarantor_status": "normal",
+            "guarantor_status": "problem" if RiskSignal.GUARANTOR_PROBLEM in signals else "normal",
             "collateral_status": "intact",
             "household_changes": "",
             "risk_signals": [str(s) for s in assessment.signals],
-            "officer_observations": "经营正常，按合同用款。" if not signals else "需持续关注。",
+            "officer_observations": _observations(signals),
             "borrower_opinions": "",
             "services_other": "",
             "services_needed": [self.rng.choice(NEEDS)] if self.rng.random() < 0.05 else [],
@@ -592,6 +798,39 @@ class Generator:
             "completion_notes": "",
             "rating_comment": "",
         }
+
+
+def _figures(amount: Decimal, dues: list[Due], paid: list, allocation, as_of: date) -> dict:
+    """The loan's stored figures as its schedule and payments give them on ``as_of``."""
+    settled = allocation.settled_on
+    late = [
+        due.due_on
+        for due in dues
+        if due.due_on < as_of and (settled[due.number] is None or settled[due.number] > as_of)
+    ]
+    splits = zip(paid, allocation.splits, strict=True)
+    repaid = sum((principal for (day, _), (principal, _) in splits if day <= as_of), ZERO)
+    return {
+        "outstanding_balance": amount - repaid,
+        "overdue_days": (as_of - late[0]).days if late else 0,
+        "repayment_status": (RepaymentStatus.OVERDUE if late else RepaymentStatus.ON_TIME).value,
+    }
+
+
+def _ever_late(dues: list[Due], allocation, today: date) -> tuple:
+    """(due, settled) of each instalment late on some day up to today."""
+    settled = allocation.settled_on
+    return tuple(
+        (due.due_on, settled[due.number])
+        for due in dues
+        if due.due_on < today and (settled[due.number] is None or settled[due.number] > due.due_on)
+    )
+
+
+def _observations(signals: tuple) -> str:
+    if RiskSignal.REPAYMENT_OVERDUE in signals:
+        return "本期还款逾期，已催收。"
+    return "需持续关注。" if signals else "经营正常，按合同用款。"
 
 
 def _plain(fields: dict) -> dict:
