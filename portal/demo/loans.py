@@ -1,11 +1,16 @@
 """Demo loans in every state of the lifecycle, and the first training-material version.
 
 ``seed_loans`` gives each demo borrower without a loan one or two loans, spread
-over applied, approved, rejected, trained, contracted, active (some overdue, one
-written off) and closed, with consistent dates, the loan events, and drawn
-signatures on the training sign-offs. Rows are built directly (as stored history,
-dated in the past), not through the request-time operations, which stamp "now".
-Running it again creates nothing for borrowers that already have loans.
+over applied, approved, rejected, trained, contracted, disbursement to confirm, active
+and closed, with consistent dates, the loan events, and drawn signatures on the
+training sign-offs. Disbursed loans have their schedule and the payments of their
+story (portal/demo/repaying.py): most paid on time, one instalment now and then a few
+days late; some borrowers fell behind after visits that saw trouble coming (one caught
+up since, one written off), some with every visit before green (``trouble_unseen``;
+portal/demo/visits.py reads it). Rows are built directly (as stored history, dated in
+the past), not through the request-time operations, which stamp "now"; the payments
+are split by the portal's own ``reallocate``. Running it again creates nothing for
+borrowers that already have loans.
 """
 
 import math
@@ -22,10 +27,13 @@ from PIL import Image, ImageDraw
 from portal.accounts.models import Role, User
 from portal.borrowers.models import Borrower, BusinessType
 from portal.core.calendar import company_tz, local_today
+from portal.database import utcnow
+from portal.demo.repaying import Habit, Trouble, payments
 from portal.extensions import db
-from portal.loans.lifecycle import standing_of, store_schedule
+from portal.loans.lifecycle import reallocate, standing_of, store_schedule
 from portal.loans.models import Loan, LoanEvent, LoanStatus, Repayment, RepaymentStatus
-from portal.loans.schedule import RepaymentMethod
+from portal.loans.repayments import Due
+from portal.loans.schedule import RepaymentMethod, due_date
 from portal.training.models import (
     TrainingMaterial,
     TrainingQuestion,
@@ -209,7 +217,7 @@ SEED = 20261122
 PLAN = (
     "active",
     "applied",
-    "overdue",
+    "overdue",  # behind for a month or two, after visits that saw trouble coming
     "approved",
     "closed",
     "trained",
@@ -219,15 +227,41 @@ PLAN = (
     "closed_then_active",
     "active",
     "failed_training",
-    "overdue",
+    "overdue_unseen",  # behind for a month or two, every visit before it green
     "applied",
     "trained",
-    "active",
+    "caught_up",  # a month and more behind after warnings, then paid it all
     "closed",
-    "written_off",
-    "contracted",
+    "written_off",  # never paid again after warnings
+    "disbursing",
     "active",
 )
+# How long before today each plan's application was made, in days.
+APPLIED_DAYS_AGO = {
+    "applied": (1, 8),
+    "approved": (10, 20),
+    "failed_training": (10, 20),
+    "rejected": (8, 25),
+    "trained": (12, 25),
+    "contracted": (15, 30),
+    "disbursing": (15, 30),
+    "active": (60, 330),
+    "overdue": (150, 330),
+    "overdue_unseen": (150, 330),
+    "caught_up": (240, 330),
+    "written_off": (200, 330),
+    "closed": (420, 640),
+}
+# The step each plan's loan has reached.
+STEP_OF = {
+    "failed_training": "approved",
+    "overdue": "active",
+    "overdue_unseen": "active",
+    "caught_up": "active",
+    "written_off": "active",
+}
+# The borrowers who fall behind miss the last instalment due at least this many days ago.
+BEHIND_DAYS = {"overdue": 30, "overdue_unseen": 30, "written_off": 90, "caught_up": 120}
 AMOUNTS = (20000, 30000, 50000, 50000, 80000, 100000, 150000, 200000)
 TERMS = (6, 12, 12, 18, 24, 36)
 RATES = ("7.20", "8.50", "8.50", "9.60", "10.80")
@@ -252,8 +286,13 @@ REJECTION_REASONS = (
     "现有负债较高，建议先还清现有借款后再申请。",
 )
 APPROVAL_NOTES = ("", "同意。", "同意，按核定金额发放，信贷员每月回访。")
-REPAYMENT_NOTES = ("", "按期还款。", "已电话提醒还款日期。")
-OVERDUE_NOTES = ("生猪价格下跌，资金周转困难，承诺下月补还。", "外出务工，家人代为联系。")
+REPAYMENT_NOTES = ("", "", "按期还款。", "已电话提醒还款日期。")
+PARTIAL_NOTES = (
+    "生猪价格下跌，资金周转困难，先还一部分，承诺下月补还。",
+    "外出务工，家人代还一部分。",
+)
+CAUGHT_UP_NOTE = "拖欠的本息一次还清。"
+WRITE_OFF_NOTE = "借款人外出失联，担保人无力代偿，经贷审会同意核销。"
 
 
 @dataclass
@@ -334,7 +373,8 @@ def _head_of(branch_id: int) -> User | None:
 
 
 def _story(rng: random.Random, stage: str, applied: date, today: date, term: int) -> _Story:
-    """Dates for each step up to ``stage``, a few days apart, none after today."""
+    """Dates for each step up to ``stage``, a few days apart, none after today; a closed
+    loan closes the day its last instalment falls due (or a few days ago, paid off early)."""
     story = _Story(applied=applied)
     if stage == "applied":
         return story
@@ -349,7 +389,7 @@ def _story(rng: random.Random, stage: str, applied: date, today: date, term: int
         return story
     story.disbursed = story.contracted + timedelta(days=rng.randint(1, 3))
     if stage == "closed":
-        story.closed = min(story.disbursed + timedelta(days=30 * term), today - timedelta(days=3))
+        story.closed = min(due_date(story.disbursed, term), today - timedelta(days=3))
     return story
 
 
@@ -377,7 +417,7 @@ class _LoanBuilder:
         self.number = number
         self.events: list[LoanEvent] = []
 
-    def build(self, stage: str, story: _Story, today: date, *, overdue=False, written_off=False):
+    def build(self, stage: str, story: _Story, today: date):
         rng = self.rng
         requested = Decimal(rng.choice(AMOUNTS)).quantize(Decimal("0.01"))
         term = 12 if stage == "closed" else rng.choice(TERMS)  # _story closes after 12 months
@@ -406,7 +446,9 @@ class _LoanBuilder:
         if story.contracted:
             self._contract(story.contracted)
         if story.disbursed:
-            self._disburse(story, today, overdue=overdue, written_off=written_off)
+            self._disburse(stage, story)
+        if story.disbursed and stage != "disbursing":
+            self._repay(stage, story, today)
         return loan
 
     def _event(self, action, to_status, day, actor, note="", hour=10, **details):
@@ -417,7 +459,7 @@ class _LoanBuilder:
             loan_id=self.loan.id,
             from_status=from_status,
             to_status=self.loan.status,
-            happened_at=_at(day, hour, self.rng.randint(0, 59)),
+            happened_at=min(_at(day, hour, self.rng.randint(0, 59)), utcnow()),
             actor_id=actor.id if actor else None,
             action=action,
             details={k: (f"{v:.2f}" if isinstance(v, Decimal) else v) for k, v in details.items()},
@@ -502,38 +544,74 @@ class _LoanBuilder:
             signed_on=day.isoformat(),
         )
 
-    def _disburse(self, story: _Story, today: date, *, overdue: bool, written_off: bool) -> None:
-        loan, approved = self.loan, self.loan.approved_amount
-        loan.disbursed_on, loan.outstanding_balance = story.disbursed, approved
-        store_schedule(loan)
+    def _disburse(self, stage: str, story: _Story) -> None:
+        """The officer records the payout; the head confirms it the same day (four eyes),
+        and the loan stores its schedule. A loan still to be confirmed stops there."""
+        loan, day = self.loan, story.disbursed
+        loan.disbursed_on, loan.disbursement_recorded_by_id = day, self.officer.id
         self._event(
             "disburse",
-            LoanStatus.ACTIVE,
-            story.disbursed,
+            LoanStatus.DISBURSING,
+            day,
             self.officer,
-            disbursed_on=story.disbursed.isoformat(),
-            balance=approved,
+            disbursed_on=day.isoformat(),
+            amount=loan.approved_amount,
         )
-        end = story.closed or today
-        months = min((end - story.disbursed).days // 30, loan.approved_term_months)
-        for month in range(max(1, months - 2), months + 1):
-            day = story.disbursed + timedelta(days=30 * month)
-            late = (overdue or written_off) and month == months
-            paid = min(month, loan.approved_term_months - (0 if story.closed else 1))
-            if late:
-                paid = max(month - 2, 0)
-            balance = _money(approved * (1 - Decimal(paid) / loan.approved_term_months))
-            if story.closed and month == months:
-                balance = Decimal("0.00")
-            days = self.rng.randint(5, 70) if late and not written_off else 0
-            days = self.rng.randint(120, 200) if late and written_off else days
-            self._repayment(min(day, end), balance, days)
-        self._payments(story, end, missed=4 if written_off else 2 if overdue else 0)
-        if written_off:
+        if stage == "disbursing":
+            return
+        loan.disbursement_confirmed_by_id = self.head.id if self.head else None
+        loan.outstanding_balance = loan.approved_amount
+        store_schedule(loan)
+        self._event(
+            "confirm_disbursement",
+            LoanStatus.ACTIVE,
+            day,
+            self.head,
+            hour=15,
+            disbursed_on=day.isoformat(),
+            balance=loan.approved_amount,
+            recorded_by=self.officer.id,
+        )
+
+    def _repay(self, stage: str, story: _Story, today: date) -> None:
+        """The payments of the loan's story up to today (or its closing), split as the
+        portal splits them; the loan's figures as its schedule gives them on that day."""
+        loan, end = self.loan, story.closed or today
+        dues = [Due(i.number, i.due_on, i.principal, i.interest) for i in loan.instalments]
+        for day, amount in payments(dues, self._habit(stage, story, dues, end), end):
+            loan.repayments.append(
+                Repayment(
+                    paid_on=day,
+                    amount=amount,
+                    principal=Decimal("0.00"),
+                    interest=Decimal("0.00"),
+                    recorded_by_id=self.officer.id,
+                    recorded_at=min(_at(day, 14), utcnow()),
+                )
+            )
+        reallocate(loan)
+        self._payment_events()
+        now = standing_of(loan, end)
+        loan.outstanding_balance = now.principal_outstanding
+        loan.overdue_days = now.overdue_days
+        loan.repayment_status = (
+            RepaymentStatus.OVERDUE if now.overdue_days else RepaymentStatus.ON_TIME
+        )
+        self._end(stage, story, end)
+
+    def _end(self, stage: str, story: _Story, end: date) -> None:
+        """A borrower who never paid again is written off; a closed loan closes."""
+        loan = self.loan
+        if stage == "written_off":
             loan.written_off, loan.written_off_on = True, end
-            note = "借款人外出失联，担保人无力代偿，经贷审会同意核销。"
             self._event(
-                "write_off", None, end, self.head, note, 16, balance=loan.outstanding_balance
+                "write_off",
+                None,
+                end,
+                self.head,
+                WRITE_OFF_NOTE,
+                16,
+                balance=loan.outstanding_balance,
             )
         if story.closed:
             loan.closed_on = story.closed
@@ -544,60 +622,49 @@ class _LoanBuilder:
                 self.officer,
                 hour=16,
                 closed_on=story.closed.isoformat(),
-                balance=Decimal("0.00"),
+                balance=loan.outstanding_balance,
             )
 
-    def _payments(self, story: _Story, end: date, *, missed: int) -> None:
-        """Payments that tell the loan's story against its schedule: each instalment paid
-        on its due date but the last ``missed`` fallen due; a closed loan paid off by its
-        closing. The loan's figures then follow the schedule."""
-        loan = self.loan
-        fallen_due = [i for i in loan.instalments if i.due_on <= end]
-        paid = fallen_due[: len(fallen_due) - missed]
-        for instalment in paid:
-            self._pay(instalment.due_on, [instalment])
-        if story.closed:
-            self._pay(story.closed, loan.instalments[len(paid) :])
-        now = standing_of(loan, end)
-        loan.outstanding_balance = now.principal_outstanding
-        loan.overdue_days = now.overdue_days
-        loan.repayment_status = (
-            RepaymentStatus.OVERDUE if now.overdue_days else RepaymentStatus.ON_TIME
+    def _habit(self, stage: str, story: _Story, dues: list[Due], end: date) -> Habit:
+        """How the borrower of ``stage`` pays: on time, one instalment now and then a
+        few days late; or falling behind ``BEHIND_DAYS`` before ``end``."""
+        rng = self.rng
+        if stage in BEHIND_DAYS:
+            behind = end - timedelta(days=BEHIND_DAYS[stage])
+            first = max(d.number for d in dues if d.due_on <= behind)
+            caught_up = rng.randint(35, 50) if stage == "caught_up" else None
+            return Habit(trouble=Trouble(first, caught_up, partial=stage == "overdue"))
+        if stage == "closed":
+            last = dues[-1].due_on
+            return Habit(paid_off_on=story.closed if story.closed < last else None)
+        early = rng.choice((0, 0, 1, 2))
+        slipping = [d.number for d in dues if d.due_on + timedelta(days=12) < end]
+        slip = (
+            (rng.choice(slipping), rng.randint(3, 12)) if slipping and rng.random() < 0.4 else None
         )
+        return Habit(early_days=early, slip=slip)
 
-    def _pay(self, day: date, instalments: list) -> None:
-        if instalments:
-            for instalment in instalments:
-                instalment.settled_on = day
-            principal = sum(i.principal for i in instalments)
-            interest = sum(i.interest for i in instalments)
-            self.loan.repayments.append(
-                Repayment(
-                    paid_on=day,
-                    amount=principal + interest,
-                    principal=principal,
-                    interest=interest,
-                    recorded_by_id=self.officer.id,
-                )
+    def _payment_events(self) -> None:
+        """One "payment" event a payment, as the payment step writes it."""
+        for repayment in self.loan.repayments:
+            settled = [i for i in self.loan.instalments if i.settled_on == repayment.paid_on]
+            if not settled:
+                note = self.rng.choice(PARTIAL_NOTES)
+            elif sum(i.due_on < repayment.paid_on for i in settled) > 1:
+                note = CAUGHT_UP_NOTE
+            else:
+                note = self.rng.choice(REPAYMENT_NOTES)
+            self._event(
+                "payment",
+                None,
+                repayment.paid_on,
+                self.officer,
+                note,
+                14,
+                paid_on=repayment.paid_on.isoformat(),
+                amount=repayment.amount,
+                principal=repayment.principal,
             )
-
-    def _repayment(self, day: date, balance: Decimal, overdue_days: int) -> None:
-        loan = self.loan
-        loan.outstanding_balance = balance
-        loan.overdue_days = overdue_days
-        loan.repayment_status = RepaymentStatus.OVERDUE if overdue_days else RepaymentStatus.ON_TIME
-        note = self.rng.choice(OVERDUE_NOTES if overdue_days else REPAYMENT_NOTES)
-        self._event(
-            "repayment",
-            None,
-            day,
-            self.officer,
-            note,
-            14,
-            repayment=loan.repayment_status.value,
-            overdue_days=overdue_days,
-            balance=balance,
-        )
 
 
 def _plan_loans(builder_for, stage: str, rng: random.Random, today: date) -> int:
@@ -608,27 +675,20 @@ def _plan_loans(builder_for, stage: str, rng: random.Random, today: date) -> int
         applied = closed.closed + timedelta(days=rng.randint(10, 40))
         builder_for(1).build("active", _story(rng, "active", applied, today, 12), today)
         return 2
-    target = {"failed_training": "approved", "overdue": "active", "written_off": "active"}
-    step = target.get(stage, stage)
-    back = {
-        "applied": (1, 8),
-        "approved": (10, 20),
-        "rejected": (8, 25),
-        "trained": (12, 25),
-        "contracted": (15, 30),
-        "active": (60, 330),
-        "closed": (420, 640),
-    }[step]
-    applied = today - timedelta(days=rng.randint(*back))
-    story = _story(rng, step, applied, today, 12)
-    builder_for(0).build(
-        "failed_training" if stage == "failed_training" else step,
-        story,
-        today,
-        overdue=stage == "overdue",
-        written_off=stage == "written_off",
-    )
+    applied = today - timedelta(days=rng.randint(*APPLIED_DAYS_AGO[stage]))
+    story = _story(rng, STEP_OF.get(stage, stage), applied, today, 12)
+    builder_for(0).build(stage, story, today)
     return 1
+
+
+def plan_of(index: int) -> str:
+    """The plan of the demo borrower at ``index`` in the demo's list."""
+    return PLAN[(index // 2) % len(PLAN)]
+
+
+def trouble_unseen(borrowers: list[Borrower]) -> set[int]:
+    """The borrowers (ids) who fell behind with every visit before it green."""
+    return {b.id for index, b in enumerate(borrowers) if plan_of(index) == "overdue_unseen"}
 
 
 def seed_loans(borrowers: list[Borrower], today: date | None = None) -> int:
@@ -648,6 +708,6 @@ def seed_loans(borrowers: list[Borrower], today: date | None = None) -> int:
             number = f"JK-{code}-{borrower.id:05d}{k}"
             return _LoanBuilder(borrower, head, material, rng, number)
 
-        created += _plan_loans(builder_for, PLAN[(index // 2) % len(PLAN)], rng, today)
+        created += _plan_loans(builder_for, plan_of(index), rng, today)
     db.session.flush()
     return created

@@ -2,12 +2,16 @@
 
 Every loan that owed a visit in a month (the rule of docs/visits.md) gets one,
 except for a few missed months; most visits are green, some yellow or orange, a
-few red, and the latest visits of two borrowers are red warnings, one of them
-already acknowledged by the branch head. Visits are signed through the real
-operation, dated in the past, with the evidence a tablet records: the form opened at
-the start of the visit, signed half an hour later in working hours, a position fix in
-the borrower's yard (portal/demo/evidence.py), observations in the officer's own words.
-So the evidence rules flag none of them; the planted fakes of portal/demo/evidence.py
+few red, and the latest visits of two borrowers are red warnings (on loans behind
+with their payments, when there are some), one of them already acknowledged by the
+branch head. The visits follow the loans' repayment story (portal/demo/loans.py): a
+visit on a day an instalment was late says so; in the weeks before a borrower fell a
+month behind the visits saw trouble coming, except for the borrowers whose trouble
+nobody saw (``trouble_unseen``), whose visits were green until then. Visits are
+signed through the real operation, dated in the past, with the evidence a tablet
+records: the form opened at the start of the visit, signed half an hour later in
+working hours, a position fix in the borrower's yard (portal/demo/evidence.py),
+observations in the officer's own words. So the evidence rules flag none of them; the planted fakes of portal/demo/evidence.py
 are what the branch head's "visits to check" shows. Each (borrower, month) has a fixed
 idempotency token, so running again creates nothing new.
 """
@@ -26,6 +30,7 @@ from portal.borrowers.models import Borrower
 from portal.core.calendar import Month, company_tz
 from portal.database import utcnow
 from portal.demo.evidence import fix_at_home
+from portal.demo.loans import trouble_unseen
 from portal.extensions import db
 from portal.loans.models import Loan, RepaymentStatus
 from portal.visits import operations
@@ -51,15 +56,27 @@ NOT_YET_SHARE = 0.35
 S = RiskSignal
 # (weight, signal sets to draw from) per level; red always pairs a critical signal with another major one.
 RISK_MIX = [
-    (64, [()]),
+    (75, [()]),
     (
-        20,
+        14,
         [(S.MARKET_COLLAPSE,), (S.FAMILY_ILLNESS,), (S.NATURAL_DISASTER,), (S.GUARANTOR_PROBLEM,)],
     ),
-    (14, [(S.NEW_LARGE_DEBTS,), (S.FAMILY_ILLNESS, S.NATURAL_DISASTER), (S.DISPUTE_LAWSUIT,)]),
-    (2, [(S.REPAYMENT_OVERDUE, S.BUSINESS_SUSPENDED), (S.FUNDS_DIVERTED, S.NEW_LARGE_DEBTS)]),
+    (9, [(S.NEW_LARGE_DEBTS,), (S.FAMILY_ILLNESS, S.NATURAL_DISASTER), (S.DISPUTE_LAWSUIT,)]),
+    (2, [(S.BUSINESS_SUSPENDED, S.DISPUTE_LAWSUIT), (S.FUNDS_DIVERTED, S.NEW_LARGE_DEBTS)]),
 ]
 RED_SIGNALS = (S.REPAYMENT_OVERDUE, S.BUSINESS_SUSPENDED)
+# While an instalment is late the repayment answer says so (orange); now and then the
+# officer sees more: a hardship, or a second major signal (red).
+LATE_SIGNALS = [(), (), (S.FAMILY_ILLNESS,), (S.BUSINESS_SUSPENDED,), (S.NEW_LARGE_DEBTS,)]
+# The weeks before a borrower falls a month behind: trouble shows.
+WARNING_SIGNALS = [
+    (S.MARKET_COLLAPSE,),
+    (S.FAMILY_ILLNESS, S.NATURAL_DISASTER),
+    (S.NEW_LARGE_DEBTS,),
+    (S.BUSINESS_SUSPENDED, S.NEW_LARGE_DEBTS),
+]
+WARNING_DAYS = 75
+BEHIND_DAYS = 30
 # An officer's observations: a sentence of their own each time, put together from what
 # they saw (four parts) and two figures, so no two visits read alike.
 OBSERVATIONS = (
@@ -137,9 +154,44 @@ def _observations(rng: random.Random) -> str:
 
 
 def _overdue_on(loan: Loan, day: date, today: date) -> bool:
-    """The loan was already behind with its payments on ``day``."""
+    """The loan was behind with its payments on ``day``: an instalment was late
+    (docs/lifecycle.md); for a loan without a schedule, as its typed figures say."""
+    if loan.instalments:
+        return any(
+            i.due_on < day and (i.settled_on is None or i.settled_on > day)
+            for i in loan.instalments
+        )
     late = loan.repayment_status == RepaymentStatus.OVERDUE and loan.overdue_days
     return bool(late) and day >= today - timedelta(days=loan.overdue_days)
+
+
+def _fell_behind_on(loan: Loan, today: date) -> date | None:
+    """The due date of the first instalment left unpaid BEHIND_DAYS days or more by today."""
+    behind = timedelta(days=BEHIND_DAYS)
+    return next(
+        (
+            i.due_on
+            for i in loan.instalments
+            if i.due_on + behind <= today
+            and (i.settled_on is None or i.settled_on > i.due_on + behind)
+        ),
+        None,
+    )
+
+
+def _signals(rng: random.Random, loan: Loan, day: date, today: date, unseen: bool) -> tuple:
+    """What a visit on ``day`` finds: a late instalment, with more now and then; trouble
+    coming in the weeks before the borrower fell a month behind (nothing at all before
+    then when the trouble went ``unseen``); else the usual mix."""
+    if _overdue_on(loan, day, today):
+        return rng.choice(LATE_SIGNALS)
+    behind = _fell_behind_on(loan, today)
+    if behind is not None and day <= behind:
+        if unseen:
+            return ()
+        if day >= behind - timedelta(days=WARNING_DAYS):
+            return rng.choice(WARNING_SIGNALS)
+    return _risk(rng)
 
 
 def _flavour(rng: random.Random, name: str, sampled):
@@ -203,10 +255,7 @@ def _visit_day(rng: random.Random, month: Month, loan: Loan, today: date) -> dat
     return first + timedelta(days=rng.randint(0, (last - first).days))
 
 
-def _sign(borrower: Borrower, loan: Loan, month: Month, signals: tuple, rng, today: date):
-    day = _visit_day(rng, month, loan, today)
-    if day is None:
-        return None
+def _sign(borrower: Borrower, loan: Loan, month: Month, day: date, signals: tuple, rng, today):
     visited_at = datetime.combine(
         day, time(rng.randint(8, 17), rng.choice([0, 15, 30, 45])), company_tz()
     )
@@ -288,7 +337,11 @@ def seed_visits(borrowers: list[Borrower], today: date | None = None) -> int:
         (i, loan)
         for i, loan in _owed_loans(ids, red_month).items()
         if loan.disbursed_on < red_month.first_day
-    ][:2]
+    ]
+    # On loans behind with their payments all that month, when there are some.
+    reds.sort(key=lambda red: not _behind_all_month(red[1], red_month, red_day, today))
+    reds = reds[:2]
+    unseen = trouble_unseen(borrowers)
     created = 0
     for offset in range(MONTHS - 1, -1, -1):
         month = this_month.shift(-offset)
@@ -302,7 +355,11 @@ def seed_visits(borrowers: list[Borrower], today: date | None = None) -> int:
             )
             if skip or _token(borrower_id, month) in existing:
                 continue
-            if _sign(by_id[borrower_id], loan, month, _risk(rng), rng, today) is not None:
+            day = _visit_day(rng, month, loan, today)
+            if day is None:
+                continue
+            signals = _signals(rng, loan, day, today, borrower_id in unseen)
+            if _sign(by_id[borrower_id], loan, month, day, signals, rng, today) is not None:
                 created += 1
     created += _red_warnings(reds, by_id, red_month, today)
     db.session.flush()
@@ -317,11 +374,17 @@ def _red_warnings(reds, by_id, month: Month, today: date) -> int:
         visit = db.session.scalar(sa.select(Visit).where(Visit.idempotency_token == token))
         if visit is None:
             rng = random.Random(SEED + borrower_id)
-            visit = _sign(by_id[borrower_id], loan, month, RED_SIGNALS, rng, today)
-            created += visit is not None
+            day = _visit_day(rng, month, loan, today)
+            if day is not None:
+                visit = _sign(by_id[borrower_id], loan, month, day, RED_SIGNALS, rng, today)
+                created += visit is not None
         if visit is not None and index == 0:
             _acknowledge(visit)
     return created
+
+
+def _behind_all_month(loan: Loan, month: Month, last_day: date, today: date) -> bool:
+    return _overdue_on(loan, month.first_day, today) and _overdue_on(loan, last_day, today)
 
 
 def _acknowledge(visit: Visit) -> None:
