@@ -18,6 +18,7 @@ from portal.demo.reminders import seed_reminders
 from portal.demo.services import seed_services
 from portal.demo.visits import seed_visits, sign_planted
 from portal.extensions import db
+from portal.reports import warnings as warning_outcomes
 from portal.visits import counts
 
 SEED = 20261122
@@ -94,5 +95,6 @@ def load_demo(today: date | None = None) -> str:
     seed_services(borrowers, today)
     seed_reminders(borrowers, today)
     counts.build_missing()  # the months of the demo's loans, kept by every write from now on
+    warning_outcomes.build_missing()  # "Do the warnings work?" of the complete months
     users = db.session.scalar(sa.select(sa.func.count(User.id)))
     return f"Demo data ready: {len(BRANCHES)} branches, {users} accounts."

@@ -235,6 +235,31 @@ def build_compliance_months() -> None:
             log.info("compliance counts built for %s", ", ".join(map(str, built)))
 
 
+@huey.periodic_task(company_schedule(minute="3"))
+def build_warning_months() -> None:
+    """Store the figures of a month just complete (docs/risk.md, "Stored months")."""
+    with task_app_context():
+        from portal.extensions import db
+        from portal.reports.warnings import build_missing
+
+        built = build_missing()
+        db.session.commit()
+        if built:
+            log.info("warning figures stored for %s", ", ".join(map(str, built)))
+
+
+@huey.periodic_task(company_schedule(minute="25", hour="0"))
+def rebuild_recent_warning_months() -> None:
+    """Compute the recent stored months again: payments dated back, amended visits."""
+    with task_app_context():
+        from portal.extensions import db
+        from portal.reports.warnings import RECENT_MONTHS, rebuild
+
+        rebuilt = rebuild(RECENT_MONTHS)
+        db.session.commit()
+        log.info("warning figures rebuilt for %s months", len(rebuilt))
+
+
 @huey.periodic_task(company_schedule(minute="45"))
 def clean_up_files() -> None:
     with task_app_context():

@@ -3,6 +3,7 @@
 Every export is written to the audit log, as from the web, in the name of ``system``.
 """
 
+import sys
 from pathlib import Path
 
 import click
@@ -127,3 +128,34 @@ def visit_pack_command(branch_code, month, output, locale, limit, workers):
         _export(
             output, render, "visit_pack", branch, f"{branch.code} {shown}: {len(visits)} visits"
         )
+
+
+@reports_cli.command("warnings")
+@click.option("--rebuild", is_flag=True, help="Compute every complete month again and store it.")
+@click.option("--check", is_flag=True, help="Compare the stored months with the page's query.")
+@with_appcontext
+def warnings_command(rebuild: bool, check: bool):
+    """Store the figures of "Do the warnings work?" for the complete months not stored yet
+    (all of them with --rebuild).
+
+    With --check, nothing is written: each stored month is computed again and compared
+    with what is stored; exits with status 1 when they differ.
+    """
+    from portal.extensions import db
+    from portal.reports import warnings
+
+    if check:
+        differences = warnings.differences()
+        db.session.rollback()
+        for month, branch_id, level, stored, computed in differences:
+            click.echo(
+                f"{month} branch {branch_id} {level or 'no visit'}: stored borrowers/in "
+                f"trouble/visited {list(stored)}, computed {list(computed)}"
+            )
+        click.echo(f"{len(differences)} differences.")
+        sys.exit(1 if differences else 0)
+    months = warnings.rebuild() if rebuild else warnings.build_missing()
+    db.session.commit()
+    click.echo(
+        f"Stored {len(months)} months" + (f": {months[0]} to {months[-1]}." if months else ".")
+    )

@@ -5,6 +5,11 @@ of each level had a loan 30 or more days overdue on some day of the next three m
 (the *window*, the 1st of M+1 to the last day of M+3); the lift of each level over
 green; the trouble that came with no warning. docs/risk.md ("Do the warnings work?")
 states every rule; one query answers any number of months, per branch.
+
+A complete month's figures change only when the past does, so they are stored: ``build``
+runs the same query for the company and keeps its rows (``WarningFigure``), the worker
+stores each month once complete and computes the recent ones again each night, and
+``outcomes`` reads the stored months back and computes only the others.
 """
 
 from collections import defaultdict
@@ -21,10 +26,12 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from portal.branches.models import Branch
-from portal.core.calendar import Month, company_tz, current_month, local_today
+from portal.core.calendar import Month, company_tz, current_month, local_today, month_of
+from portal.database import utcnow
 from portal.extensions import db
 from portal.loans.models import Loan, LoanInstalment
 from portal.reports import charts
+from portal.reports.models import WarningFigure, WarningMonth
 from portal.reports.queries import count_if
 from portal.visits.models import Visit, latest_version
 from portal.visits.risk import RiskLevel, risk_label
@@ -271,13 +278,9 @@ def _statement(months: list[Month], branch_id: int | None):
     return sa.union_all(_by_level(visited, troubled), _not_visited(visited, troubled))
 
 
-def outcomes(
-    months: Iterable[Month], branch_id: int | None = None
-) -> dict[Month, dict[int, Outcome]]:
-    """Per month and branch, what became of the borrowers visited; one query."""
-    months = list(months)
-    found: dict[Month, dict[int, dict]] = {month: {} for month in months}
-    for row in db.session.execute(_statement(months, branch_id)):
+def _accumulate(rows, found: dict[Month, dict[int, dict]]) -> None:
+    """Add rows of the warnings query (computed or stored) to ``found``, per month and branch."""
+    for row in rows:
         parts = found[Month.parse(row.month)].setdefault(
             row.branch_id, {"borrowers": {}, "in_trouble": {}, "not_visited": 0, "unscheduled": 0}
         )
@@ -288,6 +291,41 @@ def outcomes(
             parts["borrowers"][level] = row.borrowers
             parts["in_trouble"][level] = row.in_trouble
             parts["unscheduled"] += row.visited - row.borrowers
+
+
+def _stored(months: list[Month], branch_id: int | None) -> tuple[set[str], list]:
+    """The stored months among ``months``, and their rows (one query)."""
+    on = WarningFigure.month == WarningMonth.month
+    if branch_id is not None:
+        on = sa.and_(on, WarningFigure.branch_id == branch_id)
+    rows = db.session.execute(
+        sa.select(
+            WarningMonth.month,
+            WarningFigure.branch_id,
+            WarningFigure.risk_level,
+            WarningFigure.borrowers,
+            WarningFigure.in_trouble,
+            WarningFigure.visited,
+        )
+        .outerjoin(WarningFigure, on)
+        .where(WarningMonth.month.in_([str(month) for month in months]))
+    ).all()
+    # A stored month without a row (nobody visited, nobody in trouble) has a NULL branch.
+    return {row.month for row in rows}, [row for row in rows if row.branch_id is not None]
+
+
+def outcomes(
+    months: Iterable[Month], branch_id: int | None = None
+) -> dict[Month, dict[int, Outcome]]:
+    """Per month and branch, what became of the borrowers visited: the stored months read
+    back, the others computed (one query each)."""
+    months = list(months)
+    found: dict[Month, dict[int, dict]] = {month: {} for month in months}
+    built, rows = _stored(months, branch_id)
+    _accumulate(rows, found)
+    missing = [month for month in months if str(month) not in built]
+    if missing:
+        _accumulate(db.session.execute(_statement(missing, branch_id)), found)
     return {
         month: {branch: Outcome(**parts) for branch, parts in by_branch.items()}
         for month, by_branch in found.items()
@@ -327,6 +365,128 @@ def evidence(last: Month, branch_id: int | None = None, count: int = MONTHS) -> 
         total=_added(by_branch.values()),
         by_branch=dict(by_branch),
     )
+
+
+# --- stored months ---------------------------------------------------------------------------
+
+# PostgreSQL advisory lock: two workers building at once take turns.
+_LOCK = 0x7761726E
+# Months per statement: SQLite allows 500 terms in a compound SELECT.
+_MONTHS_PER_QUERY = 24
+# The nightly rebuild: the months a payment dated back or an amended visit may still change
+# and the page or the monthly report still show.
+RECENT_MONTHS = 15
+
+Figures = dict[tuple[str, int, str | None], tuple[int, int, int]]
+
+
+def buildable_months(today: date | None = None) -> list[Month]:
+    """Every complete month from the first disbursement or visit on: what a build covers."""
+    first_loan = db.session.scalar(sa.select(sa.func.min(Loan.disbursed_on)))
+    first_visit = db.session.scalar(sa.select(sa.func.min(Visit.visited_at)))
+    firsts = [Month.containing(first_loan)] if first_loan else []
+    if first_visit:
+        firsts.append(month_of(first_visit))
+    if not firsts:
+        return []
+    month, span = min(firsts), []
+    while is_complete(month, today or local_today()):
+        span.append(month)
+        month = month.shift(1)
+    return span
+
+
+def computed(months: list[Month]) -> Figures:
+    """{(month, branch, level or None): (borrowers, in trouble, visited)} of every branch, as
+    the page's query counts them."""
+    figures: Figures = {}
+    for start in range(0, len(months), _MONTHS_PER_QUERY):
+        chunk = months[start : start + _MONTHS_PER_QUERY]
+        for row in db.session.execute(_statement(chunk, None)):
+            level = None if row.risk_level is None else RiskLevel(row.risk_level).value
+            figures[(row.month, row.branch_id, level)] = (
+                row.borrowers,
+                row.in_trouble,
+                row.visited,
+            )
+    return figures
+
+
+def build(months: list[Month]) -> int:
+    """Compute ``months`` for every branch and store them, replacing what was stored; the
+    caller commits. Returns the number of rows written."""
+    if not months:
+        return 0
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_LOCK)))
+    names = [str(month) for month in months]
+    connection.execute(sa.delete(WarningFigure).where(WarningFigure.month.in_(names)))
+    connection.execute(sa.delete(WarningMonth).where(WarningMonth.month.in_(names)))
+    rows = [
+        {
+            "month": month,
+            "branch_id": branch_id,
+            "risk_level": level,
+            "borrowers": borrowers,
+            "in_trouble": in_trouble,
+            "visited": visited,
+        }
+        for (month, branch_id, level), (borrowers, in_trouble, visited) in computed(months).items()
+    ]
+    if rows:
+        connection.execute(sa.insert(WarningFigure), rows)
+    now = utcnow()
+    connection.execute(sa.insert(WarningMonth), [{"month": n, "built_at": now} for n in names])
+    return len(rows)
+
+
+def stored_months() -> list[Month]:
+    return [Month.parse(m) for m in db.session.scalars(sa.select(WarningMonth.month))]
+
+
+def build_missing(today: date | None = None) -> list[Month]:
+    """Store the complete months not stored yet (a month just complete, a first run)."""
+    stored = set(stored_months())
+    missing = [month for month in buildable_months(today) if month not in stored]
+    build(missing)
+    return missing
+
+
+def rebuild(recent: int | None = None, today: date | None = None) -> list[Month]:
+    """Compute again and store every complete month, or only the ``recent`` last ones."""
+    months = buildable_months(today)
+    if recent is None:
+        db.session.execute(sa.delete(WarningFigure))
+        db.session.execute(sa.delete(WarningMonth))
+    else:
+        months = months[-recent:]
+    build(months)
+    return months
+
+
+def differences() -> list[tuple]:
+    """(month, branch, level, stored, computed) wherever a stored month's figures differ
+    from the page's query; [] when they agree. Figures are (borrowers, in trouble, visited)."""
+    months = sorted(stored_months())
+    stored: Figures = {
+        (row.month, row.branch_id, row.risk_level and RiskLevel(row.risk_level).value): (
+            row.borrowers,
+            row.in_trouble,
+            row.visited,
+        )
+        for row in db.session.execute(sa.select(WarningFigure)).scalars().all()
+        if row.borrowers or row.in_trouble or row.visited
+    }
+    counted = {key: value for key, value in computed(months).items() if any(value)}
+    nothing = (0, 0, 0)
+    return [
+        (*key, stored.get(key, nothing), counted.get(key, nothing))
+        for key in sorted(
+            set(stored) | set(counted), key=lambda key: (key[0], key[1], key[2] or "")
+        )
+        if stored.get(key, nothing) != counted.get(key, nothing)
+    ]
 
 
 # --- as pages and reports show it ---------------------------------------------------------

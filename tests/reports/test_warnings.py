@@ -20,6 +20,7 @@ from portal.demo.generate import generate
 from portal.extensions import db
 from portal.loans.models import LoanInstalment, LoanStatus
 from portal.reports import warnings
+from portal.reports.models import WarningFigure, WarningMonth
 from portal.services.operations import ensure_catalogue
 from portal.visits.risk import RiskLevel, RiskSignal
 from tests.factories import make_borrower, make_loan
@@ -355,7 +356,131 @@ def test_the_figures_take_the_same_queries_whatever_the_data(app, world, hand_ma
         for _ in range(5):
             _borrower(officer, hand_made, ORANGE, [(hand_made.first - 40 * DAY, None)])
         db.session.commit()
-    assert queries() == before <= 3  # the figures, the branches' names (+ BEGIN)
+    # The stored months, the others' figures, the branches' names (+ BEGIN).
+    assert queries() == before <= 4
+
+
+# --- stored months ---------------------------------------------------------------------------
+
+
+def _stored_rows(month: Month) -> dict[tuple[int, str | None], tuple[int, int, int]]:
+    rows = db.session.scalars(sa.select(WarningFigure).where(WarningFigure.month == str(month)))
+    return {
+        (row.branch_id, row.risk_level and row.risk_level.value): (
+            row.borrowers,
+            row.in_trouble,
+            row.visited,
+        )
+        for row in rows
+    }
+
+
+def test_the_stored_month_holds_the_hand_count(app, world, hand_made):
+    with app.app_context():
+        built = warnings.build_missing()
+        db.session.commit()
+        assert hand_made.month in built
+        assert built == warnings.buildable_months()
+        assert warnings.build_missing() == []  # each month once
+        stored = _stored_rows(hand_made.month)
+        branch = world.branch.id
+        # (borrowers with a schedule, in trouble, visited): u1 is green but left out.
+        assert stored[(branch, "green")] == (8, 2, 9)
+        assert stored[(branch, "yellow")] == (4, 1, 4)
+        assert stored[(branch, "orange")] == (2, 1, 2)
+        assert stored[(branch, "red")] == (4, 3, 4)
+        assert stored[(branch, None)] == (0, 1, 0)  # n1: no visit in M
+        assert stored[(world.other_branch.id, "red")] == (1, 1, 1)
+        assert warnings.differences() == []
+
+
+CSRF = re.compile(r'(name="csrf[-_]token" (content|value)=)"[^"]*"')
+
+
+@pytest.mark.parametrize("role", ["head", "admin"])
+def test_the_page_is_the_same_before_and_after_the_months_are_stored(app, client, hand_made, role):
+    def pages() -> list[str]:
+        shown = hand_made.month.shift(4)  # M and the months after it, the last ones incomplete
+        texts = [_page(client, hand_made.month), _page(client, shown), _page(client)]
+        return [CSRF.sub("", text) for text in texts]
+
+    client.login(role)
+    before = pages()
+    with app.app_context():
+        assert warnings.build_missing()
+        db.session.commit()
+    after = pages()
+    assert after == before
+    assert _levels(after[0]) != dict.fromkeys(HAND_COUNT, (0, 0))
+
+
+def test_the_page_reads_the_stored_months(app, world, hand_made):
+    with app.app_context():
+        warnings.build_missing()
+        db.session.commit()
+    with app.test_request_context(), counted(app) as statements:
+        warnings.warnings_table(hand_made.month)
+        warnings.warnings_table(hand_made.month, world.branch.id)
+    assert not [s for s in statements if "loan_instalments" in s or "visits" in s]
+
+
+def _plant(month: Month, branch_id: int) -> None:
+    db.session.execute(
+        sa.update(WarningFigure)
+        .where(
+            WarningFigure.month == str(month),
+            WarningFigure.branch_id == branch_id,
+            WarningFigure.risk_level == GREEN,
+        )
+        .values(in_trouble=WarningFigure.in_trouble + 1)
+    )
+    db.session.commit()
+
+
+def test_the_command_finds_a_planted_difference_and_the_rebuild_mends_it(
+    app, client, world, hand_made
+):
+    runner = app.test_cli_runner()
+    stored = runner.invoke(args=["reports", "warnings"])
+    assert stored.exit_code == 0, stored.output
+    with app.app_context():
+        months = warnings.buildable_months()
+    assert hand_made.month in months
+    assert f"Stored {len(months)} months: {months[0]} to {months[-1]}." in stored.output
+    assert runner.invoke(args=["reports", "warnings", "--check"]).exit_code == 0
+    with app.app_context():
+        _plant(hand_made.month, world.branch.id)
+    client.login("head")
+    assert _levels(_page(client, hand_made.month))["green"] == (8, 3)  # as stored
+    result = runner.invoke(args=["reports", "warnings", "--check"])
+    assert result.exit_code == 1
+    assert f"{hand_made.month} branch {world.branch.id} green" in result.output
+    assert "[8, 3, 9], computed [8, 2, 9]" in result.output
+    rebuilt = runner.invoke(args=["reports", "warnings", "--rebuild"])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert runner.invoke(args=["reports", "warnings", "--check"]).exit_code == 0
+    assert _levels(_page(client, hand_made.month))["green"] == (8, 2)
+
+
+def test_the_worker_stores_new_months_each_hour_and_recent_ones_again_each_night(
+    app, world, hand_made
+):
+    from portal.jobs.tasks import build_warning_months, rebuild_recent_warning_months
+
+    with app.app_context():
+        build_warning_months.call_local()  # what the worker runs at minute 3 of each hour
+        db.session.remove()
+        expected = [str(month) for month in warnings.buildable_months()]
+        assert str(hand_made.month) in expected
+        assert sorted(db.session.scalars(sa.select(WarningMonth.month))) == expected
+        assert warnings.differences() == []
+        old = warnings.buildable_months()[-warnings.RECENT_MONTHS - 1]
+        _plant(hand_made.month, world.branch.id)  # six months ago: among the last 15
+        db.session.add(WarningFigure(month=str(old), branch_id=world.branch.id, visited=1))
+        db.session.commit()
+        rebuild_recent_warning_months.call_local()  # at 00:25 each night
+        db.session.remove()
+        assert [(d[0], d[1]) for d in warnings.differences()] == [(str(old), world.branch.id)]
 
 
 # --- in the monthly branch report -----------------------------------------------------------
@@ -415,6 +540,9 @@ def test_the_late_instalments_are_read_from_their_partial_index(app):
     with app.test_request_context():
         ensure_catalogue()  # emptied with every table after the previous test
         generate(200, 12, 20261122, per_officer=10, per_branch=2)
+        # Months the generator stored are forgotten: here they are computed.
+        db.session.execute(sa.delete(WarningFigure))
+        db.session.execute(sa.delete(WarningMonth))
         db.session.commit()
         db.session.execute(sa.text("ANALYZE"))
         db.session.commit()
