@@ -54,6 +54,7 @@ from portal.extensions import db
 from portal.loans.models import Loan, LoanInstalment, LoanStatus, Repayment, RepaymentStatus
 from portal.loans.repayments import ZERO, Due, allocate
 from portal.loans.schedule import RepaymentMethod, schedule
+from portal.reports import warnings as warning_outcomes
 from portal.services.models import ServiceKind, ServiceRequest
 from portal.visits import counts
 from portal.visits.models import Visit, VisitPhoto, VisitSignature, VisitWarning
@@ -902,6 +903,8 @@ def generate(
     db.session.commit()
     # Inserted in bulk, past the session's hooks: the compliance counts from scratch.
     counts.rebuild()
+    db.session.commit()
+    warning_outcomes.rebuild()  # "Do the warnings work?" of the complete months, stored
     db.session.commit()
     analyze()
     send_due(shape.today)  # today's greetings, through the real daily job
