@@ -6,11 +6,13 @@ follow below.
 
 from flask import Blueprint, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from portal.access import get_visible_or_404, or_404, require, roles_required
 from portal.accounts.models import Role, User
 from portal.borrowers.models import Borrower
+from portal.core import exports
 from portal.core.actions import Refused, attempt, current_actor, done, refused_on, writes
 from portal.core.calendar import current_month, month_of
 from portal.core.inputs import requested_month
@@ -116,15 +118,18 @@ def remove_pin(borrower_id: int):
 # --- The head's "visits to check", the check of one visit, the officer's answers ---------
 
 
+def _to_check_shown():
+    """The list's branch (403 when none may be shown), month and review state shown."""
+    branch = queries.check_branch(current_user, request.args.get("branch"))
+    require(branch is not None)
+    show = request.args.get("show", "open")
+    return branch, requested_month(), show if show in queries.SHOW_CHOICES else "open"
+
+
 @bp.get("/evidence/to-check")
 @roles_required(Role.HEAD, Role.ADMIN)
 def to_check():
-    branch = queries.check_branch(current_user, request.args.get("branch"))
-    require(branch is not None)
-    shown = requested_month()
-    show = request.args.get("show", "open")
-    if show not in queries.SHOW_CHOICES:
-        show = "open"
+    branch, shown, show = _to_check_shown()
     page = paginate_rows(queries.to_check(branch.id, shown, show), per_page=per_page())
     return render_template(
         "evidence/to_check.html",
@@ -136,6 +141,45 @@ def to_check():
         page=page,
         items=queries.page_of(page.items),
     )
+
+
+STATE_LABELS = {
+    None: _l("To check"),
+    ReviewAction.ASKED: _l("Officer asked"),
+    ReviewAction.ANSWERED: _l("Officer answered"),
+    ReviewAction.CONFIRMED: _l("Confirmed genuine"),
+}
+TO_CHECK_COLUMNS: list[exports.Column] = [
+    (_l("Status"), lambda item: STATE_LABELS[item.state]),
+    (_l("Borrower"), lambda item: item.visit.borrower_name),
+    (_l("Village"), lambda item: item.visit.village),
+    (_l("Loan officer"), lambda item: item.visit.officer_name),
+    (_l("Visit date"), lambda item: item.visit.visited_at),
+    (_l("Reason"), lambda item: " ".join(reason.text for reason in item.reasons)),
+    (_l("Last action on"), lambda item: item.review.reviewed_at if item.review else None),
+    (_l("Last action by"), lambda item: item.review.reviewer_name if item.review else ""),
+    (_l("Note"), lambda item: item.review.note if item.review else ""),
+]
+# Flagged visits read with their reasons and checks this many at a time.
+EXPORT_BATCH = 500
+
+
+def _every_flagged(stmt):
+    """What the list shows for every row of ``stmt``, read a batch at a time."""
+    rows = db.session.execute(exports.limited(stmt)).all()
+    for start in range(0, len(rows), EXPORT_BATCH):
+        yield from queries.page_of(rows[start : start + EXPORT_BATCH])
+
+
+@bp.get("/evidence/to-check/export.<any(csv, xlsx):fmt>")
+@roles_required(Role.HEAD, Role.ADMIN)
+@writes
+def to_check_export(fmt: str):
+    """Every flagged visit the list shows for its branch, month and state, as it shows them."""
+    branch, shown, show = _to_check_shown()
+    rows = _every_flagged(queries.to_check(branch.id, shown, show))
+    filters = {"branch": branch.code, "month": str(shown), "show": show}
+    return exports.export_response("visits-to-check", TO_CHECK_COLUMNS, rows, fmt, filters)
 
 
 def _list_of(visit: Visit) -> str:

@@ -13,6 +13,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_login import current_user
 
 from portal.access import get_visible_or_404, or_404, require, roles_required
@@ -32,7 +33,7 @@ from portal.visits import capture, chain, compliance, operations, queries, quest
 from portal.visits import photos as visit_photos
 from portal.visits.forms import AcknowledgeForm, VisitForm, prefill_from
 from portal.visits.models import RepaymentState, Visit, VisitSignature
-from portal.visits.risk import LEVEL_LABELS, RiskLevel
+from portal.visits.risk import LEVEL_LABELS, RiskLevel, visit_risk_reason
 
 bp = Blueprint("visits", __name__)
 
@@ -257,14 +258,61 @@ def acknowledge(visit_id: int):
     )
 
 
+def _open_only() -> bool:
+    """The warnings list's filter: the open warnings (the default) or all of them."""
+    return request.args.get("show", "open") == "open"
+
+
 @bp.get("/visits/warnings")
 @roles_required(Role.HEAD, Role.ADMIN)
 def warnings():
-    open_only = request.args.get("show", "open") == "open"
+    open_only = _open_only()
     page = db.paginate(
         queries.warnings_list(current_user, open_only), per_page=current_app.config["PER_PAGE"]
     )
     return render_template("visits/warnings.html", page=page, open_only=open_only)
+
+
+def _escalation(warning) -> str:
+    """Whom an open warning was escalated to, as the queue says it."""
+    if not warning.is_open or warning.act_by is None:
+        return ""
+    if warning.admin_alerted_at:
+        return _("Escalated to the admin")
+    return _("Escalated to the branch head") if warning.head_alerted_at else ""
+
+
+def _handled_by(warning) -> str:
+    return warning.acknowledged_by.display_name if warning.acknowledged_by else ""
+
+
+WARNING_COLUMNS: list[exports.Column] = [
+    (_l("Risk level"), lambda w: LEVEL_LABELS[w.visit.risk_level]),
+    (_l("Borrower"), lambda w: w.visit.borrower.full_name),
+    (_l("Visit date"), lambda w: w.visit.visited_at),
+    (_l("Loan officer"), lambda w: w.visit.officer.display_name),
+    (_l("Reason"), lambda w: visit_risk_reason(w.visit)),
+    (_l("Status"), lambda w: _("Open") if w.is_open else _("Acknowledged")),
+    (_l("Act by"), lambda w: w.last_day_to_act if w.is_open else None),
+    (lazy_pgettext("deadline", "Overdue"), lambda w: _("Yes") if w.is_late() else ""),
+    (_l("Escalation"), _escalation),
+    (_l("Acknowledged on"), lambda w: w.acknowledged_at),
+    (_l("Handled by"), _handled_by),
+    (_l("Action taken"), lambda w: w.action_taken),
+]
+
+
+@bp.get("/visits/warnings/export.<any(csv, xlsx):fmt>")
+@roles_required(Role.HEAD, Role.ADMIN)
+@writes
+def warnings_export(fmt: str):
+    """Every red warning the queue lists for its filter, as it lists them."""
+    open_only = _open_only()
+    stmt = exports.limited(queries.warnings_list(current_user, open_only))
+    filters = {"show": "open" if open_only else "all"}
+    return exports.export_response(
+        "red-warnings", WARNING_COLUMNS, db.session.scalars(stmt), fmt, filters
+    )
 
 
 @bp.get("/visits/month")

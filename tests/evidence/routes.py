@@ -36,6 +36,13 @@ ROUTES += [
 ROUTES += [
     Route("evidence.to_check", "GET", "/evidence/to-check", MANAGERS),
     Route("evidence.to_check", "GET", "/evidence/to-check?month=2026-06&show=all", MANAGERS),
+    Route("evidence.to_check_export", "GET", "/evidence/to-check/export.csv", MANAGERS),
+    Route(
+        "evidence.to_check_export",
+        "GET",
+        "/evidence/to-check/export.xlsx?month=2026-06&show=all",
+        MANAGERS,
+    ),
     Route("evidence.check", "GET", "/evidence/visits/{flagged_visit.id}", CHECKERS),
     Route("evidence.check", "GET", "/evidence/visits/{foreign_flagged_visit.id}", ADMIN),
     Route("evidence.review", "POST", "/evidence/visits/{flagged_visit.id}/review", MANAGERS),

@@ -34,6 +34,8 @@ ROUTES = [
     Route("visits.acknowledge", "POST", "/visits/{foreign_visit.id}/acknowledge", ADMIN),
     Route("visits.warnings", "GET", "/visits/warnings", MANAGERS),
     Route("visits.warnings", "GET", "/visits/warnings?show=all", MANAGERS),
+    Route("visits.warnings_export", "GET", "/visits/warnings/export.csv", MANAGERS),
+    Route("visits.warnings_export", "GET", "/visits/warnings/export.xlsx?show=all", MANAGERS),
     Route("visits.month", "GET", "/visits/month", frozenset({"officer"})),
     Route("visits.compliance_page", "GET", "/visits/compliance", MANAGERS),
     Route("visits.compliance_page", "GET", "/visits/compliance?month=2026-06", MANAGERS),
