@@ -74,6 +74,14 @@ bench-field: setup browser-deps  ## the officer's pages on an emulated slow 3G l
 bench-evidence: setup  ## visit evidence at 100,000 borrowers: a visit saved with six 3-megapixel photos, "visits to check" at a branch of 5,000
 	$(BIN)/python bench/evidence.py $(BENCH_EVIDENCE_ARGS)
 
+.PHONY: bench-portfolio
+bench-portfolio: setup  ## portfolio at risk at 100,000 borrowers: company PAR at a month-end, the portfolio and headline pages
+	$(BIN)/python bench/portfolio.py $(BENCH_PORTFOLIO_ARGS)
+
+.PHONY: bench-imports
+bench-imports: setup  ## 100,000 repayment rows from a lending system's file: read, previewed, applied, applied again
+	$(BIN)/python bench/imports.py $(BENCH_IMPORTS_ARGS)
+
 .PHONY: bench-profile
 bench-profile: setup  ## the CPU a page costs: the realistic mix's pages in the process, on the demo data, with a profile
 	$(BIN)/python bench/profile.py --profile --sample $(BENCH_PROFILE_ARGS)
