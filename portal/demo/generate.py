@@ -904,9 +904,11 @@ def generate(
     # Inserted in bulk, past the session's hooks: the compliance counts from scratch.
     counts.rebuild()
     db.session.commit()
+    # Statistics first: without them PostgreSQL plans the warnings' windows over the
+    # freshly loaded visits and instalments as if they were empty (minutes, not seconds).
+    analyze()
     warning_outcomes.rebuild()  # "Do the warnings work?" of the complete months, stored
     db.session.commit()
-    analyze()
     send_due(shape.today)  # today's greetings, through the real daily job
     db.session.commit()
     return shape
