@@ -8,11 +8,14 @@ LoanEvent and an audit entry, flushes, and never commits (the request does, once
 ``@writes``).
 """
 
+import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 
+import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from portal.accounts.models import Role, User
@@ -30,7 +33,7 @@ from portal.loans.models import (
     Repayment,
     RepaymentStatus,
 )
-from portal.loans.repayments import Due, Standing, allocate
+from portal.loans.repayments import Due, Standing, allocate, standing
 from portal.loans.schedule import RepaymentMethod, schedule
 
 MAX_AMOUNT = Decimal("1000000.00")
@@ -578,51 +581,401 @@ def add_repayment(
     source: str = "officer",
     reference: str | None = None,
 ) -> Repayment:
-    """Store one payment on a loan with a schedule: the one place every payment goes
-    through (typed by an officer, imported from a lending system). All the loan's
-    payments are split again in date order, each instalment's settling day follows, and
-    so do the loan's figures for today. Refuses an amount above what is still owed."""
-    # Two payments on one loan at once take turns (PostgreSQL): each splits after the other.
-    db.session.refresh(loan, with_for_update=True)
-    left = standing_of(loan, date.max).total_owed
-    if amount_problem(amount) is not None or amount > left:
+    """Store one payment on a loan with a schedule (see :func:`add_repayments`)."""
+    add_repayments(
+        {loan.id: [(paid_on, amount, reference)]}, recorded_by=recorded_by, source=source
+    )
+    # The loan is locked until the transaction ends: its newest payment is this one.
+    return db.session.scalars(
+        sa.select(Repayment).where(Repayment.loan_id == loan.id).order_by(Repayment.id.desc())
+    ).first()
+
+
+# A new payment: the day, the amount, the lending system's reference (None when typed in).
+NewPayment = tuple[date, Decimal, str | None]
+PAYMENT_CHUNK = 500  # loans read and written together
+
+
+def add_repayments(
+    payments: dict[int, list[NewPayment]],
+    *,
+    recorded_by: User | None,
+    source: str = "officer",
+    tails: dict[int, "PaymentTail"] | None = None,
+) -> None:
+    """Store payments on loans with a schedule, by loan id: the one place every payment
+    goes through (typed by an officer, imported from a lending system). Each loan's
+    payments are split again in date order (:func:`split_payments`), each instalment's
+    settling day follows, and so do the loan's figures for today. Refuses them all when
+    a loan's new payments add up to more than it still owes.
+
+    Loans are locked in id order (two payments on one loan at once take turns) and read
+    a few hundred at a time, as plain rows and only as far back as the new payments
+    reach (:class:`PaymentTail`); what the session holds of their instalments and
+    payments is expired, and read afresh when next used. ``tails``: the loans' tails as
+    the caller read them in this transaction, the loans locked (an import's check), so
+    they are not read twice."""
+    db.session.flush()
+    ordered = sorted(payments)
+    for start in range(0, len(ordered), PAYMENT_CHUNK):
+        chunk = {loan_id: payments[loan_id] for loan_id in ordered[start : start + PAYMENT_CHUNK]}
+        _add_to_loans(chunk, recorded_by, source, tails or {})
+
+
+def _add_to_loans(payments: dict[int, list[NewPayment]], recorded_by, source, known) -> None:
+    """One chunk of :func:`add_repayments`: its loans locked, read, split, written."""
+    chosen = json_table("chosen", {"id": sa.Integer()}, [(loan_id,) for loan_id in payments])
+    loans = db.session.scalars(
+        sa.select(Loan)
+        .where(Loan.id.in_(sa.select(chosen.c.id)))
+        .order_by(Loan.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    tails = _tails_for(payments, known)
+    writes: dict[str, list] = {"inserts": [], "resplit": [], "settled": []}
+    recorded_by_id, today = (recorded_by.id if recorded_by else None), local_today()
+    for loan in loans:
+        tail, new = tails[loan.id], payments[loan.id]
+        _check_owed(tail, new)
+        dated = [(paid_on, amount) for paid_on, amount, _reference in new]
+        splits, settled_on = tail.split(dated)
+        split_of = {key: (principal, interest) for key, principal, interest in splits}
+        writes["inserts"] += [
+            {
+                "loan_id": loan.id,
+                "paid_on": paid_on,
+                "amount": amount,
+                "principal": split_of[(1, n)][0],
+                "interest": split_of[(1, n)][1],
+                "source": source,
+                "reference": reference,
+                "recorded_by_id": recorded_by_id,
+            }
+            for n, (paid_on, amount, reference) in enumerate(new)
+        ]
+        writes["resplit"] += [
+            {"id": r.id, "principal": split_of[(0, r.id)][0], "interest": split_of[(0, r.id)][1]}
+            for r in tail.stored
+            if split_of[(0, r.id)] != (r.principal, r.interest)
+        ]
+        writes["settled"] += [
+            {"id": i.id, "settled_on": settled_on[i.number]}
+            for i in tail.instalments
+            if settled_on[i.number] not in (i.settled_on, CARRIED_ON)
+        ]
+        set_figures(loan, *tail.figures(dated, today))
+    _write_payments(loans, **writes)
+
+
+def _tails_for(payments: dict[int, list[NewPayment]], known: dict) -> dict[int, "PaymentTail"]:
+    """The loans' tails: those the caller read when they reach far enough, else read now."""
+    new = {
+        loan_id: (
+            min(paid_on for paid_on, _amount, _ref in added),
+            sum((amount for _paid_on, amount, _ref in added), Decimal("0.00")),
+        )
+        for loan_id, added in payments.items()
+    }
+    tails = {
+        loan_id: known[loan_id]
+        for loan_id, (since, adding) in new.items()
+        if loan_id in known and known[loan_id].reaches(since, adding)
+    }
+    return tails if len(tails) == len(new) else payment_tails(new)
+
+
+def _check_owed(tail: "PaymentTail", new: list[NewPayment]) -> None:
+    if not tail.has_schedule:
+        raise LoanStepRefused(STEPS["payment"].guard_message)
+    left = tail.left
+    amounts = [amount for _paid_on, amount, _reference in new]
+    if any(amount_problem(amount) is not None for amount in amounts) or sum(amounts) > left:
         raise LoanStepRefused(
             _l("Enter an amount above 0 and at most the %(left)s yuan still owed.", left=left),
             field="amount",
         )
-    repayment = Repayment(
-        paid_on=paid_on,
-        amount=amount,
-        principal=Decimal("0.00"),
-        interest=Decimal("0.00"),
-        source=source,
-        reference=reference,
-        recorded_by_id=recorded_by.id if recorded_by else None,
+
+
+def _write_payments(loans: list[Loan], inserts: list, resplit: list, settled: list) -> None:
+    """The new payments, the changed splits and settling days, the loans' figures."""
+    db.session.execute(sa.insert(Repayment.__table__), inserts)
+    _update_by_id(Repayment.__table__, resplit)
+    _update_by_id(LoanInstalment.__table__, settled)
+    db.session.flush()  # the loans' figures
+    _forget_loaded_payments({loan.id for loan in loans})
+
+
+def _update_by_id(table: sa.Table, rows: list[dict]) -> None:
+    """``UPDATE table SET … WHERE id = …`` for each row (a dict of the same columns)."""
+    if not rows:
+        return
+    columns = [name for name in rows[0] if name != "id"]
+    statement = (
+        table.update()
+        .where(table.c.id == sa.bindparam("_id"))
+        .values({name: sa.bindparam(f"_{name}") for name in columns})
     )
-    loan.repayments.append(repayment)
-    reallocate(loan)
-    return repayment
+    db.session.execute(
+        statement, [{f"_{key}": value for key, value in row.items()} for row in rows]
+    )
+
+
+def _forget_loaded_payments(loan_ids: set[int]) -> None:
+    """Expire what the session holds of these loans' payments and instalments: they were
+    written past it."""
+    for obj in list(db.session.identity_map.values()):
+        if isinstance(obj, Repayment | LoanInstalment):
+            if sa.inspect(obj).dict.get("loan_id") in loan_ids:
+                db.session.expire(obj)
+        elif isinstance(obj, Loan) and obj.id in loan_ids:
+            db.session.expire(obj, ["repayments", "instalments"])
+
+
+# What the payments before a tail's first day paid into its first instalment, as one
+# payment dated before every other.
+CARRIED_ON = date.min
+# Money summed by SQLite is a binary fraction: a tolerance well under a fen.
+HALF_FEN = Decimal("0.005")
+
+
+@dataclass
+class PaymentTail:
+    """What of a loan's schedule and payments new payments, dated on or after ``since``
+    and adding up to ``adding``, can change: the instalments they can reach (from the
+    first one the payments before that day did not pay in full, which holds ``carried``
+    of them, to the first one all payments leave untouched) and the payments from that
+    day on. Payments are pooled, oldest instalment first, so what came before is only an
+    amount carried and what lies beyond is only a principal: splitting the tail splits as
+    splitting everything would, and a long loan is read in a few rows."""
+
+    since: date
+    adding: Decimal
+    has_schedule: bool
+    carried: Decimal = Decimal("0.00")
+    # The principal the payments before ``since`` did not repay, and what the loan still
+    # owes after every payment stored.
+    principal: Decimal = Decimal("0.00")
+    left: Decimal = Decimal("0.00")
+    # Rows: id, number, due_on, principal, interest, settled_on; the payments' rows: id,
+    # paid_on, amount, principal, interest. Read by payment_tails, not changed after.
+    instalments: list = field(default_factory=list)
+    stored: list = field(default_factory=list)
+
+    @cached_property
+    def schedule(self) -> list[Due]:
+        return [Due(i.number, i.due_on, i.principal, i.interest) for i in self.instalments]
+
+    def reaches(self, since: date, adding: Decimal) -> bool:
+        """Whether the tail holds what payments from ``since`` adding up to ``adding`` change."""
+        return self.since <= since and self.adding >= adding
+
+    def _payments(self, new: list[tuple[date, Decimal]]) -> list[tuple]:
+        carried = [((-1, 0), CARRIED_ON, self.carried)] if self.carried else []
+        stored = [((0, r.id), r.paid_on, r.amount) for r in self.stored]
+        return (
+            carried
+            + stored
+            + [((1, n), paid_on, amount) for n, (paid_on, amount) in enumerate(new)]
+        )
+
+    def split(self, new: list[tuple[date, Decimal]]) -> tuple[list, dict]:
+        """:func:`split_payments` of the tail with ``new`` (keyed ``(1, position)``); the
+        amount carried is keyed ``(-1, 0)``."""
+        return split_payments(self.schedule, self._payments(new))
+
+    def figures(self, new: list[tuple[date, Decimal]], as_of: date) -> tuple[Decimal, int]:
+        """The principal outstanding and the days overdue on ``as_of``, ``new`` paid."""
+        now = standing(self.schedule, [(d, a) for _k, d, a in self._payments(new)], as_of)
+        beyond = self.principal - sum((i.principal for i in self.instalments), Decimal("0.00"))
+        return now.principal_outstanding + beyond, now.overdue_days
+
+
+def payment_tails(new: dict[int, tuple[date, Decimal]]) -> dict[int, PaymentTail]:
+    """Each loan's :class:`PaymentTail` for new payments from a day adding up to an amount
+    (loan id → (day, amount)), in three queries."""
+    wanted = _wanted(new)
+    scheduled = set(
+        db.session.scalars(
+            sa.select(LoanInstalment.loan_id)
+            .where(LoanInstalment.loan_id.in_(sa.select(wanted.c.loan_id)))
+            .distinct()
+        )
+    )
+    tails = {
+        loan_id: PaymentTail(since, adding, loan_id in scheduled)
+        for loan_id, (since, adding) in new.items()
+    }
+    for row in db.session.execute(_reachable_instalments(wanted)):
+        tail = tails[row.loan_id]
+        if not tail.instalments:
+            start = _fen(row.upto) - row.principal - row.interest
+            tail.carried = _fen(row.paid_before) - start
+            tail.principal = _fen(row.lent) - (_fen(row.principal_upto) - row.principal)
+            tail.left = _fen(row.owed) - _fen(row.paid)
+        tail.instalments.append(row)
+    for row in db.session.execute(
+        sa.select(
+            Repayment.loan_id,
+            Repayment.id,
+            Repayment.paid_on,
+            Repayment.amount,
+            Repayment.principal,
+            Repayment.interest,
+        )
+        .join(wanted, wanted.c.loan_id == Repayment.loan_id)
+        .where(Repayment.paid_on >= wanted.c.since)
+        .order_by(Repayment.loan_id, Repayment.paid_on, Repayment.id)
+    ):
+        tails[row.loan_id].stored.append(row)
+    return tails
+
+
+def _wanted(new: dict[int, tuple[date, Decimal]]):
+    """The loans with their new payments' first day and sum: ``loan_id``, ``since``, ``adding``."""
+    return json_table(
+        "wanted",
+        {"loan_id": sa.Integer(), "since": sa.Date(), "adding": sa.Numeric(12, 2)},
+        [(loan_id, since, adding) for loan_id, (since, adding) in new.items()],
+    )
+
+
+def json_table(name: str, columns: dict[str, sa.types.TypeEngine], rows: list[tuple]):
+    """``rows`` as a table (a CTE named ``name``) sent as one JSON parameter: a query that
+    names thousands of loans or references stays one short statement, compiled once
+    (PostgreSQL's ``json_to_recordset``, SQLite's ``json_each``)."""
+    data = json.dumps([dict(zip(columns, row, strict=True)) for row in rows], default=_json_value)
+    dialect = db.session.get_bind().dialect
+    if dialect.name == "postgresql":
+        fields = ", ".join(f"{c} {t.compile(dialect=dialect)}" for c, t in columns.items())
+        rows_sql = f"SELECT * FROM json_to_recordset(CAST(:data AS json)) AS r({fields})"  # noqa: S608
+    else:
+        picked = ", ".join(f"json_extract(value, '$.{c}') AS {c}" for c in columns)
+        rows_sql = f"SELECT {picked} FROM json_each(:data)"  # noqa: S608 - our column names
+    return sa.text(rows_sql).bindparams(data=data).columns(**columns).cte(name)
+
+
+def _json_value(value):
+    # Amounts as JSON numbers (every fen survives: they have at most 15 digits), days as text.
+    return float(value) if isinstance(value, Decimal) else value.isoformat()
+
+
+def _reachable_instalments(wanted):
+    """The instalments new payments can reach, each with the sums its tail is made of:
+    what the loan's payments paid before the day and in all, the schedule's amount and
+    principal up to the instalment and in all (window sums over the loan's instalments)."""
+    before = sa.case((Repayment.paid_on < wanted.c.since, Repayment.amount), else_=0)
+    paid = (
+        sa.select(
+            Repayment.loan_id,
+            sa.func.sum(before).label("before"),
+            sa.func.sum(Repayment.amount).label("paid"),
+        )
+        .join(wanted, wanted.c.loan_id == Repayment.loan_id)
+        .group_by(Repayment.loan_id)
+        .subquery()
+    )
+    loans = (
+        sa.select(
+            wanted.c.loan_id,
+            wanted.c.adding,
+            sa.func.coalesce(paid.c.before, 0).label("paid_before"),
+            sa.func.coalesce(paid.c.paid, 0).label("paid"),
+        )
+        .outerjoin(paid, paid.c.loan_id == wanted.c.loan_id)
+        .subquery()
+    )
+    amount = LoanInstalment.principal + LoanInstalment.interest
+    loan = {"partition_by": LoanInstalment.loan_id}
+    instalments = (
+        sa.select(
+            LoanInstalment.loan_id,
+            LoanInstalment.id,
+            LoanInstalment.number,
+            LoanInstalment.due_on,
+            LoanInstalment.principal,
+            LoanInstalment.interest,
+            LoanInstalment.settled_on,
+            sa.func.sum(amount).over(order_by=LoanInstalment.number, **loan).label("upto"),
+            sa.func.sum(LoanInstalment.principal)
+            .over(order_by=LoanInstalment.number, **loan)
+            .label("principal_upto"),
+            sa.func.sum(amount).over(**loan).label("owed"),
+            sa.func.sum(LoanInstalment.principal).over(**loan).label("lent"),
+            loans.c.adding,
+            loans.c.paid_before,
+            loans.c.paid,
+        )
+        .join(loans, loans.c.loan_id == LoanInstalment.loan_id)
+        .subquery()
+    )
+    i = instalments.c
+    return (
+        sa.select(instalments)
+        .where(
+            # Not settled by the payments before the day (an instalment of nothing, as
+            # interest-only at 0 %, is settled by the first payment past it) …
+            sa.or_(
+                i.upto > i.paid_before + HALF_FEN,
+                sa.and_(i.principal + i.interest == 0, i.upto >= i.paid_before - HALF_FEN),
+            ),
+            # … and reached by what every payment, stored and new, will have paid.
+            i.upto - i.principal - i.interest <= i.paid + i.adding + HALF_FEN,
+        )
+        .order_by(i.loan_id, i.number)
+    )
+
+
+def _fen(value) -> Decimal:
+    # SQLite adds money as binary fractions: back to the fen.
+    return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def split_payments(schedule_now: list[Due], payments: list[tuple]) -> tuple[list, dict]:
+    """A loan's payments ``(key, paid_on, amount)`` split over its schedule: in date order,
+    a day's payments in the order of their keys (stored ones are keyed ``(0, id)``, new
+    ones ``(1, position)``: after the stored, in the order given). Returns each payment's
+    ``(key, principal, interest)`` in that order and each instalment's settling day."""
+    ordered = sorted(payments, key=lambda p: (p[1], p[0]))
+    allocation = allocate(schedule_now, [(paid_on, amount) for _key, paid_on, amount in ordered])
+    splits = [
+        (key, principal, interest)
+        for (key, _paid_on, _amount), (principal, interest) in zip(
+            ordered, allocation.splits, strict=True
+        )
+    ]
+    return splits, allocation.settled_on
 
 
 def reallocate(loan: Loan) -> None:
-    """Split every payment of the loan over its schedule in date order (a payment dated
-    before others changes their split) and set each instalment's settling day."""
-    payments = sorted(loan.repayments, key=lambda r: (r.paid_on, r.id or 0))
+    """Split every payment of the loan, as the session holds them, over its schedule
+    (:func:`split_payments`; those not stored yet after the stored ones of their day)
+    and set each instalment's settling day and the loan's figures."""
+    keys = [(0, r.id) if r.id is not None else (1, n) for n, r in enumerate(loan.repayments)]
     schedule_now = [Due(i.number, i.due_on, i.principal, i.interest) for i in loan.instalments]
-    allocation = allocate(schedule_now, [(r.paid_on, r.amount) for r in payments])
-    for repayment, (principal, interest) in zip(payments, allocation.splits, strict=True):
-        repayment.principal, repayment.interest = principal, interest
+    splits, settled_on = split_payments(
+        schedule_now,
+        [(key, r.paid_on, r.amount) for key, r in zip(keys, loan.repayments, strict=True)],
+    )
+    split_of = {key: (principal, interest) for key, principal, interest in splits}
+    for key, repayment in zip(keys, loan.repayments, strict=True):
+        repayment.principal, repayment.interest = split_of[key]
     for instalment in loan.instalments:
-        instalment.settled_on = allocation.settled_on[instalment.number]
+        instalment.settled_on = settled_on[instalment.number]
     follow_schedule(loan)
 
 
 def follow_schedule(loan: Loan) -> None:
     """The loan's repayment figures as its schedule and payments give them today."""
     now = standing_of(loan)
-    loan.outstanding_balance = now.principal_outstanding
-    loan.overdue_days = now.overdue_days
-    loan.repayment_status = RepaymentStatus.OVERDUE if now.overdue_days else RepaymentStatus.ON_TIME
+    set_figures(loan, now.principal_outstanding, now.overdue_days)
+
+
+def set_figures(loan: Loan, principal_outstanding: Decimal, overdue_days: int) -> None:
+    """The loan's stored figures: what it owes and how late it is today."""
+    loan.outstanding_balance = principal_outstanding
+    loan.overdue_days = overdue_days
+    loan.repayment_status = RepaymentStatus.OVERDUE if overdue_days else RepaymentStatus.ON_TIME
 
 
 def update_repayment(
