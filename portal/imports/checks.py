@@ -19,7 +19,7 @@ from portal.accounts.models import Role, User
 from portal.core.calendar import local_today
 from portal.extensions import db
 from portal.imports.reading import ImportRow
-from portal.loans.lifecycle import PaymentTail, json_table, payment_tails
+from portal.loans.lifecycle import PaymentTail, among, payment_tails
 from portal.loans.models import (
     LOAN_STATUS_LABELS,
     Loan,
@@ -144,10 +144,9 @@ def _duplicates(rows: list[ImportRow]) -> None:
 
 def _loans(numbers: set[str], lock: bool) -> dict[str, LoanFacts]:
     """The loans carrying ``numbers``, by contract number (locked in id order)."""
-    listed = json_table("listed", {"number": sa.String(40)}, [(n,) for n in sorted(numbers)])
     stmt = (
         sa.select(Loan.contract_number, Loan.id, Loan.branch_id, Loan.status, Loan.disbursed_on)
-        .where(Loan.contract_number.in_(sa.select(listed.c.number)))
+        .where(among(Loan.contract_number, sorted(numbers), sa.String(40)))
         .order_by(Loan.id)
     )
     return {
@@ -176,18 +175,14 @@ def _has(row: ImportRow, code: str) -> bool:
 def _already_imported(rows: list[ImportRow]) -> None:
     """Rows whose reference is stored: the same payment is skipped, another is a problem."""
     wanted = [row for row in rows if row.loan_id is not None and not row.problems]
-    listed = json_table(
-        "listed",
-        {"reference": sa.String(64)},
-        [(r,) for r in sorted({row.reference for row in wanted})],
-    )
+    references = sorted({row.reference for row in wanted})
     stored = {
         reference: (loan_id, paid_on, amount)
         for reference, loan_id, paid_on, amount in db.session.execute(
             sa.select(
                 Repayment.reference, Repayment.loan_id, Repayment.paid_on, Repayment.amount
             ).where(
-                Repayment.source == SOURCE, Repayment.reference.in_(sa.select(listed.c.reference))
+                Repayment.source == SOURCE, among(Repayment.reference, references, sa.String(64))
             )
         )
     }

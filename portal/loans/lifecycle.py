@@ -17,6 +17,7 @@ from functools import cached_property
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.dialects import postgresql
 
 from portal.accounts.models import Role, User
 from portal.audit.operations import record
@@ -624,10 +625,9 @@ def add_repayments(
 
 def _add_to_loans(payments: dict[int, list[NewPayment]], recorded_by, source, known) -> None:
     """One chunk of :func:`add_repayments`: its loans locked, read, split, written."""
-    chosen = json_table("chosen", {"id": sa.Integer()}, [(loan_id,) for loan_id in payments])
     loans = db.session.scalars(
         sa.select(Loan)
-        .where(Loan.id.in_(sa.select(chosen.c.id)))
+        .where(among(Loan.id, list(payments), sa.Integer()))
         .order_by(Loan.id)
         .with_for_update()
         .execution_options(populate_existing=True)
@@ -853,6 +853,16 @@ def json_table(name: str, columns: dict[str, sa.types.TypeEngine], rows: list[tu
         picked = ", ".join(f"json_extract(value, '$.{c}') AS {c}" for c in columns)
         rows_sql = f"SELECT {picked} FROM json_each(:data)"  # noqa: S608 - our column names
     return sa.text(rows_sql).bindparams(data=data).columns(**columns).cte(name)
+
+
+def among(column, values: list, type_: sa.types.TypeEngine):
+    """``column`` is one of ``values``, however many, in one parameter: PostgreSQL's
+    ``= ANY(array)`` (an index condition, whatever the statistics say of a table just
+    grown), SQLite's ``IN`` the values of a JSON list."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == sa.any_(sa.bindparam(None, list(values), type_=postgresql.ARRAY(type_)))
+    listed = json_table("listed", {"value": type_}, [(value,) for value in values])
+    return column.in_(sa.select(listed.c.value))
 
 
 def _json_value(value):
