@@ -75,6 +75,26 @@ def _people(url: str) -> tuple[str, str]:
     return head, admin
 
 
+def _bench_admin() -> str:
+    """The generated company has no admin: one is added for the company pages."""
+    from flask import current_app
+
+    from portal.accounts.models import Role, User
+    from portal.accounts.passwords import hash_password
+    from portal.extensions import db
+
+    db.session.add(
+        User(
+            username="bench-admin",
+            display_name="bench-admin",
+            role=Role.ADMIN,
+            password_hash=hash_password(current_app.config["DEMO_PASSWORD"]),
+        )
+    )
+    db.session.commit()
+    return "bench-admin"
+
+
 def _client(app, username: str):
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
@@ -117,6 +137,7 @@ def run(kind: str, args) -> dict:
 
     app = create_app()
     with app.app_context():
+        admin = admin or _bench_admin()
         last = current_month().shift(-1)
         day = min(last.last_day, local_today())
 

@@ -53,7 +53,8 @@ class Quality:
     par1: Decimal = ZERO
     par30: Decimal = ZERO
     par90: Decimal = ZERO
-    late_loans: dict[int, int] = field(default_factory=dict)  # threshold → loans overdue by it
+    # threshold → loans overdue by at least that many days
+    late_loans: dict[int, int] = field(default_factory=lambda: dict.fromkeys(BUCKETS, 0))
     written_off: Decimal = ZERO
     written_off_loans: int = 0
     due: Decimal = ZERO
@@ -360,6 +361,24 @@ def _compute(as_of: date, by: str | None, branch_id=None, officer_id=None) -> di
 def quality(as_of: date, *, branch_id: int | None = None, officer_id: int | None = None) -> Quality:
     """The portfolio on ``as_of`` of the company, a branch or an officer."""
     return _compute(as_of, None, branch_id, officer_id).get(0, Quality(as_of))
+
+
+def total(groups: Iterable[Quality], as_of: date) -> Quality:
+    """The sum of groups that share out one portfolio (a branch's officers, the company's
+    branches): what :func:`quality` gives for the whole, without computing it again."""
+    sums = dict.fromkeys(
+        ("outstanding", "par1", "par30", "par90", "written_off", "due", "collected"), ZERO
+    )
+    counts = {"loans": 0, "written_off_loans": 0, "unscheduled": 0}
+    late = dict.fromkeys(BUCKETS, 0)
+    for group in groups:
+        for name in sums:
+            sums[name] += getattr(group, name)
+        for name in counts:
+            counts[name] += getattr(group, name)
+        for threshold in BUCKETS:
+            late[threshold] += group.late_loans.get(threshold, 0)
+    return Quality(as_of, **sums, **counts, late_loans=late)
 
 
 def quality_by_officer(as_of: date, branch_id: int) -> dict[int, Quality]:

@@ -44,13 +44,12 @@ def page():
     branch, month = _shown()
     day = as_of(month)
     if branch is None:
-        total = portfolio.quality(day)
         groups = portfolio.quality_by_branch(day)
         names = {b.id: b.name for b in branches()}
     else:
-        total = portfolio.quality(day, branch_id=branch.id)
         groups = portfolio.quality_by_officer(day, branch.id)
         names = portfolio.officer_names(groups)
+    total = portfolio.total(groups.values(), day)
     late = paginate_rows(
         portfolio.late_loans(day, branch.id if branch else None),
         per_page=current_app.config["PER_PAGE"],

@@ -14,6 +14,7 @@ from portal.portfolio.quality import (
     quality,
     quality_by_branch,
     quality_by_officer,
+    total,
 )
 from portal.portfolio.standing import refresh
 from tests.portfolio.data import JUNE_END, make_portfolio
@@ -119,3 +120,11 @@ def test_the_nightly_refresh_brings_the_stored_overdue_days_to_the_day(app_ctx, 
     assert stored[loans.f] == (177, RepaymentStatus.OVERDUE)
     assert changed == 5
     assert refresh(date(2026, 7, 1)) == 0  # nothing left to change on the same day
+
+
+def test_the_groups_add_up_to_the_whole(app_ctx, world):
+    make_portfolio(world)
+    whole = quality(JUNE_END, branch_id=world.branch.id)
+    by_officer = quality_by_officer(JUNE_END, world.branch.id).values()
+    assert total(by_officer, JUNE_END) == whole
+    assert total(quality_by_branch(JUNE_END).values(), JUNE_END) == quality(JUNE_END)
