@@ -9,10 +9,6 @@ then early ones dated today), each with the balance our schedule leaves after it
 ``--rows`` rows; as a CSV of about 6 MB, what the upload page and ``flask imports
 repayments`` read.
 
-When the generated loans carry no schedule, the copy is given one per active loan first
-(from its approved amount, term, rate and method, as a disbursement stores it); that
-step is timed apart and is not part of the import.
-
 Measured in the process, on the copy: reading the file, the preview (every row checked,
 nothing written), the apply (checked again under lock, every payment through
 ``lifecycle.add_repayments``, the commit with its tier and compliance hooks), and the
@@ -57,56 +53,6 @@ def today() -> date:
 
 
 # --- the data ---------------------------------------------------------------
-
-
-def ensure_schedules(url: str) -> dict:
-    """Give every active loan without instalments its schedule (on the copy)."""
-    from portal.loans.schedule import RepaymentMethod, schedule
-
-    engine = sa.create_engine(url)
-    started = time.perf_counter()
-    with engine.begin() as connection:
-        loans = connection.execute(
-            sa.text(
-                "SELECT id, approved_amount, annual_rate_percent, approved_term_months,"
-                " repayment_method, disbursed_on FROM loans WHERE status = 'active'"
-                " AND NOT EXISTS (SELECT 1 FROM loan_instalments i WHERE i.loan_id = loans.id)"
-            )
-        ).all()
-        batch = []
-        for loan_id, amount, rate, term, method, disbursed in loans:
-            disbursed = disbursed if isinstance(disbursed, date) else date.fromisoformat(disbursed)
-            for i in schedule(
-                Decimal(amount), Decimal(rate), term, RepaymentMethod(method), disbursed
-            ):
-                batch.append(
-                    {
-                        "loan_id": loan_id,
-                        "number": i.number,
-                        "due_on": i.due_on,
-                        "principal": i.principal,
-                        "interest": i.interest,
-                        "balance_after": i.balance_after,
-                    }
-                )
-            if len(batch) >= 20_000:
-                _insert_instalments(connection, batch)
-                batch = []
-        if batch:
-            _insert_instalments(connection, batch)
-    engine.dispose()
-    return {"loans_given_schedules": len(loans), "seconds": round(time.perf_counter() - started, 1)}
-
-
-def _insert_instalments(connection, batch: list[dict]) -> None:
-    connection.execute(
-        sa.text(
-            "INSERT INTO loan_instalments (loan_id, number, due_on, principal, interest,"
-            " balance_after) VALUES (:loan_id, :number, :due_on, :principal, :interest,"
-            " :balance_after)"
-        ),
-        batch,
-    )
 
 
 def repayments_file(url: str, wanted: int) -> tuple[bytes, dict]:
@@ -273,13 +219,6 @@ def run(kind: str, args) -> dict:
         data = ensure_data(kind, url, env, args.borrowers, args.months)
     copy = scratch(kind, url, "imports")
     try:
-        schedules = ensure_schedules(copy)
-        if schedules["loans_given_schedules"]:
-            print(
-                f"[{kind}] the generated loans had no schedule: gave {schedules['loans_given_schedules']}"
-                f" active loans theirs in {schedules['seconds']} s (not part of the import)",
-                flush=True,
-            )
         content, shape = repayments_file(copy, args.rows)
         print(
             f"[{kind}] file: {shape['rows']} rows on {shape['loans']} loans, "
@@ -290,7 +229,7 @@ def run(kind: str, args) -> dict:
     finally:
         drop_scratch(kind, copy)
     report(kind, figures)
-    return {"data": data, "schedules": schedules, "file": shape, "figures": figures}
+    return {"data": data, "file": shape, "figures": figures}
 
 
 def report(kind: str, figures: dict) -> None:
