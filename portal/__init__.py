@@ -181,3 +181,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(importlib.import_module("portal.reminders.cli").reminders_cli)
     app.cli.add_command(importlib.import_module("portal.visits.cli").visits_cli)
     app.cli.add_command(importlib.import_module("portal.portfolio.cli").portfolio_cli)
+    app.cli.add_command(importlib.import_module("portal.imports.cli").imports_cli)

@@ -22,7 +22,10 @@ class MenuGroup:
 # A dozen flat links do not fit a screen: staff see one group per job (an officer does not
 # see "Results": none of its entries are theirs).
 STAFF_MENU = (
-    MenuGroup(_l("Borrowers"), ("borrowers/_nav.html", "loans/_nav.html", "tiers/_nav.html")),
+    MenuGroup(
+        _l("Borrowers"),
+        ("borrowers/_nav.html", "loans/_nav.html", "imports/_nav.html", "tiers/_nav.html"),
+    ),
     MenuGroup(_l("Results"), ("headline/_nav.html", "portfolio/_nav.html")),
     MenuGroup(
         _l("Visits"),
