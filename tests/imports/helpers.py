@@ -12,8 +12,9 @@ from openpyxl import Workbook
 from portal.audit.models import AuditEntry
 from portal.borrowers.models import Borrower
 from portal.extensions import db
+from portal.loans import lifecycle
 from portal.loans.models import Loan, LoanInstalment, LoanStatus, Repayment
-from portal.loans.schedule import RepaymentMethod, schedule
+from portal.loans.schedule import RepaymentMethod
 from tests.factories import make_loan
 
 HEADER = ["contract_number", "paid_on", "amount", "reference", "balance"]
@@ -40,22 +41,7 @@ def scheduled_loan(app, world, *, foreign=False, status=LoanStatus.ACTIVE, **ove
             outstanding_balance=Decimal("12000.00"),
             **overrides,
         )
-        loan.instalments = [
-            LoanInstalment(
-                number=i.number,
-                due_on=i.due_on,
-                principal=i.principal,
-                interest=i.interest,
-                balance_after=i.balance_after,
-            )
-            for i in schedule(
-                loan.approved_amount,
-                loan.annual_rate_percent,
-                12,
-                RepaymentMethod.EQUAL_PRINCIPAL,
-                loan.disbursed_on,
-            )
-        ]
+        lifecycle.store_schedule(loan)
         db.session.commit()
     return number
 
