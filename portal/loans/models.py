@@ -148,6 +148,9 @@ class LoanInstalment(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("loan_id", "number"),
         sa.Index("ix_loan_instalments_due_on", "due_on"),
+        # A branch's instalments of one month: its loans lead, a few rows each
+        # (the repayment rate, portal/portfolio/quality.py).
+        sa.Index("ix_loan_instalments_loan_due", "loan_id", "due_on"),
         # The instalments that were (or are) paid late: portfolio at risk on any day reads
         # only these (portal/loans/portfolio.py).
         sa.Index(
