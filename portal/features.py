@@ -33,6 +33,8 @@ FEATURES = (
     "reports",
     "jobs",
     "reminders",
+    "privacy",
+    "retention",
 )
 
 

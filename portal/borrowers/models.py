@@ -115,13 +115,15 @@ class Borrower(db.Model):
     guarantor_name: Mapped[str] = mapped_column(sa.String(50), default="")
     guarantor_phone: Mapped[str] = mapped_column(sa.String(20), default="")
     consent_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    wants_greetings: Mapped[bool] = mapped_column(default=True)
     birthday_calendar: Mapped[BirthdayCalendar] = mapped_column(
         enum_type(BirthdayCalendar, 16), default=BirthdayCalendar.GREGORIAN
     )
     tier: Mapped[Tier] = mapped_column(enum_type(Tier, 16), default=Tier.POTENTIAL, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # Set when the retention run anonymised the borrower (docs/privacy.md): the records
+    # stay for the statistics, the person is no longer in them.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Optimistic locking: an edit made on a stale form is refused, not merged.
     version: Mapped[int] = mapped_column(default=1)
 

@@ -26,6 +26,8 @@ from portal.borrowers.models import (
 from portal.core.actions import Refused
 from portal.database import utcnow
 from portal.extensions import db
+from portal.privacy import consents
+from portal.privacy.models import ConsentMethod, Purpose
 
 # Sent inside the transaction for each borrower who changed officer, with
 # ``former_officer_id=`` and ``by=``: other features move open work along.
@@ -49,7 +51,6 @@ EDITABLE_FIELDS = (
     "monthly_expenses",
     "guarantor_name",
     "guarantor_phone",
-    "wants_greetings",
     "birthday_calendar",
 )
 
@@ -99,6 +100,8 @@ def onboard(
 ) -> tuple[Borrower, str]:
     """Register a borrower with ``officer``, create their login and a first activation code."""
     now = utcnow()
+    profile = dict(profile)
+    wants_greetings = profile.pop("wants_greetings", False)
     borrower = Borrower(
         **profile,
         name_initials=name_initials(profile["full_name"]),
@@ -125,7 +128,8 @@ def onboard(
         f"{borrower.full_name} {mask_resident_id(borrower.resident_id)}, officer {officer.username}"
         + (", with ID-card photo" if photo else ""),
     )
-    record("borrower.consent", borrower, f"PIPL consent given at {now.isoformat()}")
+    consents.decide(borrower, Purpose.LOAN, True, ConsentMethod.PAPER, by)
+    consents.decide(borrower, Purpose.GREETINGS, wants_greetings, ConsentMethod.PAPER, by)
     return borrower, issue_activation_code(borrower, by=by)
 
 

@@ -22,6 +22,8 @@ from portal.care.occasions import (
     occurrence_in_year,
 )
 from portal.extensions import db
+from portal.privacy import consents
+from portal.privacy.models import Purpose
 
 BIRTHDAY_NAMES = {"zh": "生日", "en": "birthday"}
 
@@ -113,7 +115,10 @@ def _eligible():
     return (
         sa.select(Borrower.id, Borrower.birth_date, Borrower.birthday_calendar)
         .outerjoin(account, Borrower.user_id == account.id)
-        .where(Borrower.wants_greetings, sa.or_(Borrower.user_id.is_(None), account.active))
+        .where(
+            consents.given_filter(Purpose.GREETINGS),
+            sa.or_(Borrower.user_id.is_(None), account.active),
+        )
         .order_by(Borrower.id)
     )
 

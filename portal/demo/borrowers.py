@@ -16,6 +16,8 @@ from portal.borrowers.operations import name_initials
 from portal.database import utcnow
 from portal.demo.people import Person
 from portal.extensions import db
+from portal.privacy import consents
+from portal.privacy.models import ConsentMethod, Purpose
 
 __all__ = ["borrower_fields", "ensure_borrower", "name_initials"]
 
@@ -52,8 +54,14 @@ def _care_choices(person: Person) -> dict:
         "birthday_calendar": (
             BirthdayCalendar.LUNAR if person.birth_date.year < 1975 else BirthdayCalendar.GREGORIAN
         ),
-        "wants_greetings": person.household_size != 1,
     }
+
+
+def _consents(borrower: Borrower, person: Person, officer: User) -> None:
+    # Given on paper at onboarding; those living alone declined the greetings.
+    for purpose in Purpose:
+        given = purpose != Purpose.GREETINGS or person.household_size != 1
+        consents.decide(borrower, purpose, given, ConsentMethod.PAPER, officer)
 
 
 def ensure_borrower(user: User, officer: User, person: Person) -> Borrower:
@@ -69,4 +77,5 @@ def ensure_borrower(user: User, officer: User, person: Person) -> Borrower:
         db.session.add(borrower)
         db.session.flush()
         db.session.add(OfficerAssignment(borrower_id=borrower.id, officer_id=officer.id))
+        _consents(borrower, person, officer)
     return borrower

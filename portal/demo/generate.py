@@ -54,6 +54,8 @@ from portal.extensions import db
 from portal.loans.models import Loan, LoanInstalment, LoanStatus, Repayment, RepaymentStatus
 from portal.loans.repayments import ZERO, Due, allocate
 from portal.loans.schedule import RepaymentMethod, schedule
+from portal.privacy.consents import TEXT_VERSION
+from portal.privacy.models import Consent, ConsentEvent, ConsentMethod, Purpose
 from portal.reports import warnings as warning_outcomes
 from portal.services.models import ServiceKind, ServiceRequest
 from portal.visits import counts
@@ -347,6 +349,8 @@ class Generator:
             rows = {
                 "borrowers": [],
                 "assignments": [],
+                "consents": [],
+                "consent_events": [],
                 "loans": [],
                 "visits": [],
                 "signatures": [],
@@ -369,12 +373,23 @@ class Generator:
                         "user_id": None,
                         "tier": "general",
                         "created_at": self.now,
-                        "wants_greetings": True,
                         "birthday_calendar": "gregorian",
                         "version": 1,
                         **_plain(borrower_fields(person)),
                     }
                 )
+                for purpose in Purpose:
+                    consent = {
+                        "borrower_id": borrower_id,
+                        "purpose": purpose.value,
+                        "given": True,
+                        "text_version": TEXT_VERSION,
+                        "method": ConsentMethod.PAPER.value,
+                        "decided_at": self.now,
+                        "decided_by_id": officer,
+                    }
+                    rows["consents"].append(consent)
+                    rows["consent_events"].append(consent)
                 rows["assignments"].append(
                     {
                         "borrower_id": borrower_id,
@@ -390,6 +405,8 @@ class Generator:
             for model, key in (
                 (Borrower, "borrowers"),
                 (OfficerAssignment, "assignments"),
+                (Consent, "consents"),
+                (ConsentEvent, "consent_events"),
                 (Loan, "loans"),
                 (LoanInstalment, "instalments"),
                 (Repayment, "repayments"),
