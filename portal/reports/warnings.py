@@ -209,7 +209,9 @@ def _troubled(months: list[Month], branch_id: int | None):
                 sa.func.min(Loan.branch_id).label("branch_id"),
             )
             .select_from(LoanInstalment)
-            .join(Loan, Loan.id == LoanInstalment.loan_id)
+            # Joined by an expression: SQLite would otherwise walk every loan into the
+            # index on (loan_id, due_on) instead of reading the late instalments' own.
+            .join(Loan, Loan.id == LoanInstalment.loan_id + 0)
             .where(overdue_in_window(month))
             .group_by(Loan.borrower_id)
         )
