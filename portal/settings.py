@@ -41,6 +41,75 @@ def _secret_key(production: bool) -> str:
     return _development_secret_key()
 
 
+def _development_key_file(name: str, make) -> str:
+    """A key kept in instance/, made once: written whole aside, then linked into place,
+    so processes starting together on a fresh machine all read the one that won."""
+    key_file = INSTANCE_PATH / name
+    if not key_file.exists():
+        INSTANCE_PATH.mkdir(parents=True, exist_ok=True)
+        draft = INSTANCE_PATH / f".{name}.{os.getpid()}.{secrets.token_hex(4)}"
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as opened:
+            opened.write(make())
+        try:
+            os.link(draft, key_file)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return key_file.read_text().strip()
+
+
+def _new_data_key() -> str:
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode()
+
+
+def _encryption_settings(production: bool) -> dict:
+    """The keys of the encryption at rest (portal/core/crypto.py, docs/privacy.md).
+
+    ``PORTAL_DATA_KEYS``: comma-separated Fernet keys, the first encrypts, all decrypt.
+    ``PORTAL_INDEX_KEY``: the secret of the blind indexes (at least 32 characters).
+    Outside production, missing keys are made once in instance/ (``data_key``,
+    ``index_key``) and kept, so a development database stays readable across restarts;
+    production refuses to start without them (``check_production``).
+    """
+    data_keys = tuple(
+        key.strip() for key in os.environ.get("PORTAL_DATA_KEYS", "").split(",") if key.strip()
+    )
+    index_key = os.environ.get("PORTAL_INDEX_KEY", "").strip()
+    if not production:
+        data_keys = data_keys or (_development_key_file("data_key", _new_data_key),)
+        index_key = index_key or _development_key_file(
+            "index_key", lambda: secrets.token_urlsafe(32)
+        )
+    return {"PORTAL_DATA_KEYS": data_keys, "PORTAL_INDEX_KEY": index_key}
+
+
+def _check_encryption_keys(config: dict, production: bool) -> None:
+    from cryptography.fernet import Fernet
+
+    data_keys, index_key = config.get("PORTAL_DATA_KEYS"), config.get("PORTAL_INDEX_KEY")
+    if not production and not (data_keys and index_key):
+        return
+    if not data_keys or not index_key:
+        raise ConfigurationError(
+            "PORTAL_DATA_KEYS and PORTAL_INDEX_KEY must be set when PORTAL_ENV=production "
+            "(docs/privacy.md, encryption at rest)."
+        )
+    for position, key in enumerate(data_keys, start=1):
+        try:
+            Fernet(key.encode())
+        except (ValueError, TypeError):
+            raise ConfigurationError(
+                f"PORTAL_DATA_KEYS: key {position} is not a Fernet key (32 url-safe "
+                "base64-encoded bytes); make one with `flask encryption new-key`."
+            ) from None
+    if len(index_key) < 32:
+        raise ConfigurationError("PORTAL_INDEX_KEY must be at least 32 characters long.")
+
+
 def development_database_url() -> str:
     """The SQLite file in instance/ used when DATABASE_URL is not set."""
     return f"sqlite:///{INSTANCE_PATH / 'portal.sqlite3'}"
@@ -161,6 +230,8 @@ def from_environment(overrides: dict) -> dict:
         **_sms_settings(),
         **_jobs_settings(),
     }
+    if "PORTAL_DATA_KEYS" not in overrides or "PORTAL_INDEX_KEY" not in overrides:
+        config.update(_encryption_settings(production))
     config.update(overrides)
     if "SECRET_KEY" not in config:
         config["SECRET_KEY"] = _secret_key(config["PORTAL_ENV"] == "production")
@@ -170,6 +241,7 @@ def from_environment(overrides: dict) -> dict:
 def check_production(config: dict) -> None:
     """Refuse settings that are only meant for development or tests."""
     if config["PORTAL_ENV"] != "production":
+        _check_encryption_keys(config, production=False)
         return
     if not config.get("SECRET_KEY"):
         raise ConfigurationError("SECRET_KEY must be set when PORTAL_ENV=production.")
@@ -181,6 +253,7 @@ def check_production(config: dict) -> None:
     if 0 < len(config.get("SMS_RECEIPT_TOKEN", "")) < 16:
         # The token is the receipts' only credential (docs/sms.md): it must not be guessable.
         raise ConfigurationError("SMS_RECEIPT_TOKEN must be at least 16 characters long.")
+    _check_encryption_keys(config, production=True)
 
 
 DEFAULTS = {

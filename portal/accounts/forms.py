@@ -7,7 +7,7 @@ from wtforms import HiddenField, PasswordField, SelectField, StringField, Submit
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
 
 from portal.accounts.models import ROLE_LABELS, Role, User
-from portal.accounts.operations import normalize_username
+from portal.accounts.operations import mobile_like, normalize_username
 from portal.branches.forms import branch_choices
 from portal.core.forms import choices
 from portal.core.i18n import LANGUAGE_NAMES
@@ -91,6 +91,10 @@ class StaffForm(FlaskForm):
             del self.password
 
     def validate_username(self, field):
+        if mobile_like(field.data):
+            raise ValidationError(
+                _l("A username cannot be a mobile number: borrowers log in with theirs.")
+            )
         taken = db.session.scalar(
             sa.select(User.id).where(User.username == normalize_username(field.data))
         )

@@ -1,5 +1,6 @@
 """Writes on accounts and login sessions. They flush and audit; the request commits."""
 
+import re
 import secrets
 from datetime import datetime
 from functools import cache
@@ -17,6 +18,7 @@ from portal.accounts.passwords import (
 )
 from portal.audit.operations import record
 from portal.core.actions import Refused
+from portal.core.crypto import blind_index
 from portal.database import utcnow
 from portal.extensions import db
 
@@ -30,9 +32,34 @@ def normalize_username(username: str) -> str:
     return username.strip().lower()
 
 
+_MOBILE_TYPED = re.compile(r"(?:\+?86)?(1\d{10})")
+
+
+def mobile_like(username: str) -> str:
+    """The mobile number ``username`` is typed as (spaces, dashes, +86 allowed), or ""."""
+    typed = _MOBILE_TYPED.fullmatch(re.sub(r"[\s-]", "", normalize_username(username)))
+    return typed.group(1) if typed else ""
+
+
 def find_user(username: str) -> User | None:
-    """The account named ``username``, if any."""
+    """The account named ``username``, if any; a mobile number finds the borrower's login.
+
+    Borrowers log in with their mobile number, which the users table does not hold
+    (encryption at rest, docs/privacy.md): it is looked up by its blind index among the
+    borrowers. A staff account's name is never a mobile number the borrowers hold.
+    """
     name = normalize_username(username)
+    mobile = mobile_like(name)
+    if mobile:
+        from portal.borrowers.models import Borrower  # borrowers build on accounts
+
+        login = db.session.scalar(
+            sa.select(User)
+            .join(Borrower, Borrower.user_id == User.id)
+            .where(Borrower.mobile_hash == blind_index(mobile))
+        )
+        if login is not None:
+            return login
     return db.session.scalar(sa.select(User).where(User.username == name))
 
 

@@ -19,7 +19,8 @@ from flask_limiter.util import get_remote_address
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from portal.accounts.models import User
-from portal.accounts.operations import find_user, normalize_username
+from portal.accounts.operations import find_user, mobile_like, normalize_username
+from portal.core.crypto import blind_index
 
 DEVICE_COOKIE = "portal_device"
 DEVICE_LIFETIME = timedelta(days=180)
@@ -28,7 +29,7 @@ DEVICE_MAX_USERS = 8  # a shared office tablet remembers its last few users
 
 def per_username_and_address() -> str:
     """Bucket key of one username tried from one address."""
-    return f"login:{_username()}@{get_remote_address()}"
+    return f"login:{_bucket_name()}@{get_remote_address()}"
 
 
 def per_address() -> str:
@@ -38,7 +39,7 @@ def per_address() -> str:
 
 def per_username() -> str:
     """Bucket key of one username, whatever the address."""
-    return f"login-as:{_username()}"
+    return f"login-as:{_bucket_name()}"
 
 
 def login_failed(response: Response) -> bool:
@@ -73,6 +74,12 @@ def remember_device(response: Response, user: User) -> None:
 
 def _username() -> str:
     return normalize_username(request.form.get("username", ""))[:64]
+
+
+def _bucket_name() -> str:
+    """The typed name as the counters' store keeps it: keyed-hashed, since borrowers type
+    their mobile number and the store (Redis) is no place for one in clear."""
+    return blind_index(mobile_like(_username()) or _username())[:32]
 
 
 def _serializer() -> URLSafeTimedSerializer:

@@ -4,6 +4,7 @@ from flask import has_request_context, request
 from flask_login import current_user
 
 from portal.audit.models import AuditEntry
+from portal.borrowers.masking import mask_numbers_in_text
 from portal.extensions import db
 
 
@@ -24,7 +25,9 @@ def record(action: str, target=None, summary: str = "", actor=None) -> AuditEntr
         action=action,
         object_type=type(target).__name__ if target is not None else "",
         object_id=str(getattr(target, "id", "") or "") if target is not None else "",
-        summary=summary[:2000],
+        # The log is not encrypted: a whole ID or phone number never enters it, whoever
+        # wrote the summary (docs/privacy.md).
+        summary=mask_numbers_in_text(summary)[:2000],
         ip_address=(request.remote_addr or "") if has_request_context() else "",
     )
     db.session.add(entry)

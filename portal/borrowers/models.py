@@ -6,10 +6,11 @@ from enum import StrEnum
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from portal.accounts.models import Role, User
 from portal.branches.models import Branch
+from portal.core.crypto import EncryptedBytes, EncryptedText, blind_index
 from portal.database import UTCDateTime, enum_type, utcnow
 from portal.extensions import db
 
@@ -98,12 +99,17 @@ class Borrower(db.Model):
     full_name: Mapped[str] = mapped_column(sa.String(50))
     # Pinyin initials (王小明 → wxm) let officers search on a tablet keyboard.
     name_initials: Mapped[str] = mapped_column(sa.String(50), index=True)
-    resident_id: Mapped[str] = mapped_column(sa.String(18), unique=True)
+    # The numbers are encrypted at rest (portal/core/crypto.py); their blind indexes
+    # (keyed hashes) serve exact lookups and keep them unique. Assigning a number keeps
+    # its index and tail in step (``_keep_indexes``). NULL once anonymised.
+    resident_id: Mapped[str | None] = mapped_column(EncryptedText)
+    resident_id_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True, index=True)
     # The last four characters, indexed, serve "search by the last digits".
     resident_id_tail: Mapped[str] = mapped_column(sa.String(4), index=True)
     birth_date: Mapped[date]
     sex: Mapped[Sex] = mapped_column(enum_type(Sex, 8))
-    mobile: Mapped[str] = mapped_column(sa.String(11), unique=True)
+    mobile: Mapped[str | None] = mapped_column(EncryptedText)
+    mobile_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True, index=True)
     mobile_tail: Mapped[str] = mapped_column(sa.String(4), index=True)
     address: Mapped[str] = mapped_column(sa.String(200))
     village: Mapped[str] = mapped_column(sa.String(100))
@@ -113,7 +119,7 @@ class Borrower(db.Model):
     monthly_income: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2))
     monthly_expenses: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2))
     guarantor_name: Mapped[str] = mapped_column(sa.String(50), default="")
-    guarantor_phone: Mapped[str] = mapped_column(sa.String(20), default="")
+    guarantor_phone: Mapped[str | None] = mapped_column(EncryptedText, default="")
     consent_at: Mapped[datetime] = mapped_column(UTCDateTime)
     birthday_calendar: Mapped[BirthdayCalendar] = mapped_column(
         enum_type(BirthdayCalendar, 16), default=BirthdayCalendar.GREGORIAN
@@ -132,6 +138,13 @@ class Borrower(db.Model):
     branch: Mapped[Branch] = relationship()
     officer: Mapped[User] = relationship(foreign_keys=[officer_id])
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+
+    @validates("resident_id", "mobile")
+    def _keep_indexes(self, key: str, value: str | None) -> str | None:
+        """Every assignment of a number sets its blind index and tail with it."""
+        setattr(self, f"{key}_hash", blind_index(value) if value else None)
+        setattr(self, f"{key}_tail", value[-4:].upper() if value else "")
+        return value
 
     def visible_to(self, user: User) -> bool:
         """docs/product.md: admin all, head the branch, officer the assigned, borrower self."""
@@ -170,7 +183,7 @@ class IdCardPhoto(db.Model):
     borrower_id: Mapped[int] = mapped_column(
         sa.ForeignKey("borrowers.id", ondelete="CASCADE"), primary_key=True
     )
-    content: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    content: Mapped[bytes] = mapped_column(EncryptedBytes)  # encrypted at rest
     media_type: Mapped[str] = mapped_column(sa.String(32))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

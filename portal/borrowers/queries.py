@@ -8,6 +8,7 @@ from sqlalchemy.orm import joinedload
 
 from portal.accounts.models import Role, User
 from portal.borrowers.models import Borrower, IdCardPhoto, OfficerAssignment, Tier
+from portal.core.crypto import blind_index
 from portal.extensions import db
 from portal.loans.models import Loan, LoanStatus
 
@@ -15,6 +16,8 @@ from portal.loans.models import Loan, LoanStatus
 _TAIL = re.compile(r"\d{3,17}[\dX]")
 _INITIALS = re.compile(r"[a-z]{1,50}")
 MIN_TAIL = 4
+ID_LENGTH = 18
+MOBILE_LENGTH = 11
 
 
 @dataclass(frozen=True)
@@ -36,24 +39,43 @@ def is_short_number(text: str) -> bool:
 def _text_clause(text: str):
     upper = text.upper()
     if _TAIL.fullmatch(upper):
-        # The indexed four-character tails narrow the rows; the LIKE checks the rest.
-        tail = upper[-4:]
-        by_id = sa.and_(
-            Borrower.resident_id_tail == tail,
-            Borrower.resident_id.endswith(upper, autoescape=True),
-        )
-        if not upper.isdigit() or len(upper) > 11:
-            return by_id
-        by_mobile = sa.and_(
-            Borrower.mobile_tail == tail, Borrower.mobile.endswith(upper, autoescape=True)
-        )
-        return sa.or_(by_mobile, by_id)
+        return _number_clause(upper)
     lower = text.lower()
     if _INITIALS.fullmatch(lower):
         # A range, unlike LIKE, lets both databases walk the name_initials index.
         after = lower[:-1] + chr(ord(lower[-1]) + 1)
         return sa.and_(Borrower.name_initials >= lower, Borrower.name_initials < after)
     return Borrower.full_name.contains(text, autoescape=True)
+
+
+def _number_clause(upper: str):
+    """The end of an ID or mobile number, or a whole one.
+
+    The numbers are encrypted (portal/core/crypto.py), so SQL cannot compare their
+    digits: a whole number is found by its blind index, four characters by the indexed
+    tails, and a longer end by its tail's few candidates, decrypted and compared here.
+    """
+    tail = upper[-4:]
+    may_be_mobile = upper.isdigit() and len(upper) <= MOBILE_LENGTH
+    if len(upper) == ID_LENGTH:
+        return Borrower.resident_id_hash == blind_index(upper)
+    if len(upper) == len(tail):
+        by_id = Borrower.resident_id_tail == tail
+        return sa.or_(Borrower.mobile_tail == tail, by_id) if may_be_mobile else by_id
+    ids = _ending_with(Borrower.resident_id_tail, Borrower.resident_id, upper)
+    if may_be_mobile and len(upper) < MOBILE_LENGTH:
+        ids += _ending_with(Borrower.mobile_tail, Borrower.mobile, upper)
+    by_ending = Borrower.id.in_(ids) if ids else sa.false()
+    if may_be_mobile and len(upper) == MOBILE_LENGTH:
+        return sa.or_(Borrower.mobile_hash == blind_index(upper), by_ending)
+    return by_ending
+
+
+def _ending_with(tail_column, number_column, upper: str) -> list[int]:
+    rows = db.session.execute(
+        sa.select(Borrower.id, number_column).where(tail_column == upper[-4:])
+    )
+    return [row_id for row_id, number in rows if number and number.endswith(upper)]
 
 
 def search(user: User, wanted: BorrowerFilter) -> sa.Select:
@@ -98,10 +120,12 @@ def officers_for(user: User, branch_id: int | None = None) -> list[User]:
 def registered_with(*, resident_id: str | None = None, mobile: str | None = None):
     """The borrower already registered with this ID or mobile number, if any."""
     column, value = (
-        (Borrower.resident_id, resident_id) if resident_id else (Borrower.mobile, mobile)
+        (Borrower.resident_id_hash, resident_id) if resident_id else (Borrower.mobile_hash, mobile)
     )
+    if not value:
+        return None
     return db.session.scalar(
-        sa.select(Borrower).options(joinedload(Borrower.branch)).where(column == value)
+        sa.select(Borrower).options(joinedload(Borrower.branch)).where(column == blind_index(value))
     )
 
 

@@ -5,11 +5,13 @@ from enum import StrEnum
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from portal.accounts.models import Role, User
+from portal.borrowers.masking import mask_numbers_in_text
 from portal.borrowers.models import Borrower
 from portal.care.occasions import OccasionRule
+from portal.core.crypto import EncryptedText, blind_index
 from portal.database import UTCDateTime, enum_type, utcnow
 from portal.extensions import db
 
@@ -71,6 +73,9 @@ class OutboxStatus(StrEnum):
     DELIVERED = "delivered"
     RETRYING = "retrying"
     FAILED = "failed"
+    # Not sent, and never will be: the borrower withdrew their consent to greetings
+    # after it was queued (``last_error`` says so).
+    CANCELLED = "cancelled"
 
 
 OUTBOX_STATUS_LABELS = {
@@ -80,6 +85,7 @@ OUTBOX_STATUS_LABELS = {
     OutboxStatus.DELIVERED: _l("Delivered"),
     OutboxStatus.RETRYING: _l("Failed, will retry"),
     OutboxStatus.FAILED: _l("Failed"),
+    OutboxStatus.CANCELLED: _l("Cancelled"),
 }
 RESENDABLE = frozenset({OutboxStatus.RETRYING, OutboxStatus.FAILED})
 
@@ -105,8 +111,9 @@ class OutboxMessage(db.Model):
         sa.Index("ix_care_outbox_status_next", "status", "next_attempt_at"),
         # A provider's delivery receipt names the message by its own id (docs/sms.md).
         sa.Index("ix_care_outbox_provider_ref", "gateway", "provider_ref"),
-        # The daily limit counts what went to one number since the company's midnight.
-        sa.Index("ix_care_outbox_mobile_sent", "mobile", "sent_at"),
+        # The daily limit counts what went to one number since the company's midnight,
+        # by the number's blind index (the number itself is encrypted).
+        sa.Index("ix_care_outbox_mobile_hash_sent", "mobile_hash", "sent_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -133,8 +140,10 @@ class OutboxMessage(db.Model):
     # What an approved provider template is filled with ({"name": …, "branch": …}),
     # stored with the wording when the greeting is queued (docs/sms.md).
     template_values: Mapped[dict | None] = mapped_column(sa.JSON)
-    # The number it was handed to the gateway for, set when a run claims it.
-    mobile: Mapped[str | None] = mapped_column(sa.String(20))
+    # The number it was handed to the gateway for, set when a run claims it: encrypted
+    # at rest, its blind index kept beside it (``_keep_index``) for the daily limit.
+    mobile: Mapped[str | None] = mapped_column(EncryptedText)
+    mobile_hash: Mapped[str | None] = mapped_column(sa.String(64))
     # The provider's id of the sent message (Alibaba BizId, Tencent SerialNo) and its
     # latest code (the send answer's, then the delivery receipt's).
     provider_ref: Mapped[str | None] = mapped_column(sa.String(64))
@@ -147,6 +156,16 @@ class OutboxMessage(db.Model):
 
     borrower: Mapped[Borrower | None] = relationship()
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+
+    @validates("mobile")
+    def _keep_index(self, _key: str, value: str | None) -> str | None:
+        self.mobile_hash = blind_index(value) if value else None
+        return value
+
+    @validates("last_error")
+    def _masked_error(self, _key: str, value: str | None) -> str | None:
+        # A gateway's error may quote the number it refused: kept masked, never in clear.
+        return mask_numbers_in_text(value) if value else value
 
     @property
     def idempotency_key(self) -> str:

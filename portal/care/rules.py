@@ -20,6 +20,7 @@ from flask import current_app
 
 from portal.care.models import OutboxMessage
 from portal.core.calendar import company_tz, local_date, local_midnight
+from portal.core.crypto import blind_index
 from portal.extensions import db
 
 
@@ -76,7 +77,7 @@ def sent_today(mobile: str, now: datetime) -> int:
     return (
         db.session.scalar(
             sa.select(sa.func.count()).where(
-                OutboxMessage.mobile == mobile,
+                OutboxMessage.mobile_hash == blind_index(mobile),
                 OutboxMessage.sent_at >= start,
                 OutboxMessage.sent_at < end,
             )

@@ -5,6 +5,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from portal.core.crypto import EncryptedText
 from portal.database import UTCDateTime, utcnow
 from portal.extensions import db
 
@@ -39,6 +40,6 @@ class StaffSms(db.Model):
     user_id: Mapped[int] = mapped_column(
         sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
-    mobile: Mapped[str] = mapped_column(sa.String(11), default="")
+    mobile: Mapped[str] = mapped_column(EncryptedText, default="")  # encrypted at rest
     opted_in: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

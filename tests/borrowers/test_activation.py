@@ -5,11 +5,10 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from portal.accounts.models import User
 from portal.borrowers.models import ActivationCode, Borrower
 from portal.database import utcnow
 from portal.extensions import db
-from tests.borrowers.helpers import audit_actions, fetch, onboarding_data, page_text
+from tests.borrowers.helpers import audit_actions, fetch, login_of, onboarding_data, page_text
 
 CODE = re.compile(r'data-testid="activation-code">([A-Z0-9]{4}-[A-Z0-9]{4})<')
 PASSWORD = "my-own-secret-9"
@@ -43,7 +42,7 @@ def test_borrower_activates_with_the_code_and_logs_in_with_the_mobile(client, wo
     code = _onboard(client)
     response = _activate(client, code.lower())  # case and dashes do not matter
     assert response.status_code == 302 and response.headers["Location"] == "/login"
-    login = fetch(app, User, username="13905271234")
+    login = login_of(app, "13905271234")
     assert fetch(app, ActivationCode, user_id=login.id).used_at is not None
     assert [e.action for e in audit_actions(app, "borrower.activate")] == ["borrower.activate"]
     assert client.login("13905271234", PASSWORD).status_code == 302
@@ -67,7 +66,7 @@ def test_an_expired_code_is_refused(client, world, app):
         )
         db.session.commit()
     assert GENERIC in page_text(_activate(client, code))
-    assert fetch(app, User, username="13905271234").password_hash == ""
+    assert login_of(app, "13905271234").password_hash == ""
 
 
 def test_wrong_code_and_unknown_phone_get_the_same_answer(client, world, app):
@@ -84,7 +83,7 @@ def test_wrong_code_and_unknown_phone_get_the_same_answer(client, world, app):
         page,
     )
     assert strip(wrong_code) == strip(unknown_phone) == strip(not_a_phone)
-    assert fetch(app, User, username="13905271234").password_hash == ""
+    assert login_of(app, "13905271234").password_hash == ""
 
 
 def test_a_code_for_someone_else_does_not_unlock_this_borrower(client, world, app):

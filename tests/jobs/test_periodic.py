@@ -108,6 +108,9 @@ def test_two_worker_processes_run_the_morning_greetings_once(
         "SECRET_KEY": "test-secret-key",
         "PASSWORD_HASH_PROFILE": "fast",
         "PORTAL_INSTANCE_PATH": str(tmp_path),
+        # The same keys as the app: the numbers it stored must read (docs/privacy.md).
+        "PORTAL_DATA_KEYS": ",".join(app.config["PORTAL_DATA_KEYS"]),
+        "PORTAL_INDEX_KEY": app.config["PORTAL_INDEX_KEY"],
         "JOBS_QUEUE_URL": queue_url,
         "CARE_GATEWAY": "webhook",
         "CARE_WEBHOOK_URL": webhook.url,

@@ -10,6 +10,7 @@ environment points that fallback at a folder that must stay empty.
 """
 
 import re
+import secrets
 import shlex
 import signal
 import sqlite3
@@ -18,6 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDES = ("README.md", "docs/care.md", "docs/deploy.md")
@@ -71,6 +73,9 @@ def layout(tmp_path_factory):
         "PORTAL_ENV=production\n"
         "# A comment on its own line, and a value with characters a shell would expand\n"
         "SECRET_KEY=not-$HOME-&-not-`id`\n"
+        # The keys of the encryption at rest (docs/privacy.md), made as the guide says.
+        f"PORTAL_DATA_KEYS={Fernet.generate_key().decode()}\n"
+        f"PORTAL_INDEX_KEY={secrets.token_urlsafe(32)}\n"
         f"DATABASE_URL=sqlite:///{database}\n"
         "PORTAL_TIMEZONE=Asia/Shanghai\n"
         f"JOBS_QUEUE_URL=sqlite:///{root}/srv/portal/queue.sqlite3\n"
