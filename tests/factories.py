@@ -1,5 +1,6 @@
 """Factories for tests; they use the same operations as the app."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -15,6 +16,8 @@ from portal.demo.borrowers import borrower_fields
 from portal.demo.people import PeopleGenerator
 from portal.extensions import db
 from portal.loans.models import Loan, LoanStatus
+from portal.privacy.consents import TEXT_VERSION
+from portal.privacy.models import Consent, ConsentEvent, ConsentMethod, Purpose
 
 _people = PeopleGenerator(seed=7, reference_date=date(2026, 11, 1))
 _person_index = iter(range(10**6))
@@ -47,8 +50,14 @@ def make_user(username: str, role: Role, branch: Branch | None = None, **kwargs)
     return user
 
 
-def make_borrower(officer: User, user: User | None = None, **overrides) -> Borrower:
-    """A borrower of ``officer``'s branch with a realistic, unique identity."""
+def make_borrower(
+    officer: User, user: User | None = None, *, withheld: Iterable[Purpose] = (), **overrides
+) -> Borrower:
+    """A borrower of ``officer``'s branch with a realistic, unique identity.
+
+    The borrower gave every consent on paper at onboarding, but those ``withheld``
+    (recorded as refused), so features that ask the consent register act as before.
+    """
     person = _people.person(next(_person_index))
     values = {
         "branch_id": officer.branch_id,
@@ -60,6 +69,19 @@ def make_borrower(officer: User, user: User | None = None, **overrides) -> Borro
     db.session.add(borrower)
     db.session.flush()
     db.session.add(OfficerAssignment(borrower_id=borrower.id, officer_id=borrower.officer_id))
+    withheld = set(withheld)
+    for purpose in Purpose:
+        decision = {
+            "borrower_id": borrower.id,
+            "purpose": purpose,
+            "given": purpose not in withheld,
+            "text_version": TEXT_VERSION,
+            "method": ConsentMethod.PAPER,
+            "decided_by_id": borrower.officer_id,
+        }
+        # Written directly, without the audit entries of consents.decide.
+        db.session.add(Consent(**decision))
+        db.session.add(ConsentEvent(**decision))
     db.session.flush()
     return borrower
 

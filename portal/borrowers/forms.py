@@ -35,7 +35,7 @@ from wtforms.widgets import TextInput
 from portal.accounts.forms import PASSWORD_RULES
 from portal.accounts.models import User
 from portal.borrowers import queries
-from portal.borrowers.masking import holds_number, mask_phone
+from portal.borrowers.masking import holds_number, mask_phone, mask_resident_id
 from portal.borrowers.models import (
     BIRTHDAY_CALENDAR_LABELS,
     BUSINESS_TYPE_LABELS,
@@ -48,6 +48,7 @@ from portal.borrowers.models import (
 )
 from portal.borrowers.validators import (
     InvalidValueError,
+    ResidentId,
     check_mobile,
     check_phone,
     check_resident_id,
@@ -56,6 +57,7 @@ from portal.borrowers.validators import (
 from portal.core.calendar import local_today
 from portal.core.forms import SaneDateField, choices, id_number, optional_id
 from portal.loans.models import LOAN_STATUS_LABELS
+from portal.privacy.models import Purpose
 
 ADULT_AGE = 18
 MAX_MONTHLY_AMOUNT = Decimal("1000000")
@@ -189,7 +191,6 @@ class ProfileForm(FlaskForm):
         validators=[_required(_l("Enter the guarantor's phone number."))],
         render_kw={"inputmode": "tel", "autocomplete": "off"},
     )
-    wants_greetings = BooleanField(_l("Send birthday and holiday greetings"), default=True)
     birthday_calendar = RadioField(
         _l("Birthday greetings follow the"),
         choices=choices((c.value, BIRTHDAY_CALENDAR_LABELS[c]) for c in BirthdayCalendar),
@@ -246,7 +247,6 @@ class ProfileForm(FlaskForm):
             "monthly_expenses": self.monthly_expenses.data,
             "guarantor_name": self.guarantor_name.data,
             "guarantor_phone": self.value_of("guarantor_phone"),
-            "wants_greetings": self.wants_greetings.data,
             "birthday_calendar": BirthdayCalendar(self.birthday_calendar.data),
         }
 
@@ -279,12 +279,18 @@ class OnboardingForm(ProfileForm):
         _l("Photo of the ID card (optional)"),
         render_kw={"accept": "image/jpeg,image/png,image/webp"},
     )
+    # One decision per purpose (portal/privacy/texts.py), read out and ticked on paper:
+    # the loan's is required, the optional ones are left unticked unless the borrower agrees.
     consent = BooleanField(
-        _l(
-            "The borrower agrees, separately, that the company processes their sensitive personal information (ID number, phone, finances) to manage the loan and care for them."
-        ),
+        _l("The borrower agrees to the processing for the loan (required)."),
         validators=[_required(_l("The borrower's separate consent is required to register them."))],
     )
+    consent_greetings = BooleanField(_l("The borrower agrees to care greetings by SMS."))
+    consent_networking = BooleanField(
+        _l("The borrower agrees that their business profile is shown for networking.")
+    )
+    consent_photos = BooleanField(_l("The borrower agrees to photos on visits."))
+    consent_surveys = BooleanField(_l("The borrower agrees to satisfaction surveys."))
     submit = SubmitField(_l("Register borrower"))
 
     def __init__(self, *args, officers: list[User] | None, **kwargs):
@@ -301,16 +307,8 @@ class OnboardingForm(ProfileForm):
 
     def validate_resident_id(self, field):
         today = local_today()
-        try:
-            self.resident = check_resident_id(field.data, today)
-        except InvalidValueError as error:
-            raise ValidationError(error.message) from None
-        field.data = self.resident.number
-        if _age(self.resident.birth_date, today) < ADULT_AGE:
-            raise ValidationError(_l("The borrower must be at least 18 years old."))
-        existing = queries.registered_with(resident_id=field.data)
-        if existing is not None:
-            raise ValidationError(_duplicate_message(existing, self.user, _l("This ID number")))
+        self.resident = parse_resident_id(field, today)
+        check_adult_and_new(self.resident, self.user, today)
 
     def validate_id_card_photo(self, field):
         upload = field.data
@@ -325,21 +323,7 @@ class OnboardingForm(ProfileForm):
         valid = super().validate(extra_validators)
         if self.resident is None:
             return valid
-        # The ID encodes birth date and sex: a mismatch means a mistyped digit.
-        if self.birth_date.data and self.birth_date.data != self.resident.birth_date:
-            self.birth_date.errors.append(
-                _l(
-                    "The birth date does not match the ID number, which says %(date)s. Please check both.",
-                    date=self.resident.birth_date.isoformat(),
-                )
-            )
-            valid = False
-        if self.sex.data and self.sex.data != self.resident.sex.value:
-            self.sex.errors.append(
-                _l("The sex does not match the ID number (its 17th digit). Please check both.")
-            )
-            valid = False
-        return valid
+        return agrees_with_id(self.resident, self.birth_date, self.sex) and valid
 
     def profile(self) -> dict:
         return super().profile() | {
@@ -349,10 +333,73 @@ class OnboardingForm(ProfileForm):
             "sex": self.resident.sex,
         }
 
+    def consent_fields(self) -> list[tuple[Purpose, BooleanField]]:
+        """The consent checkboxes by purpose, the loan's first."""
+        return [(purpose, self[CONSENT_FIELDS[purpose]]) for purpose in Purpose]
+
+    def consents(self) -> dict[Purpose, bool]:
+        """The borrower's decision on every purpose, as ``operations.onboard`` records it."""
+        return {purpose: bool(field.data) for purpose, field in self.consent_fields()}
+
     @property
     def officer(self) -> User | None:
         """The officer a head or admin chose; None when an officer registers for themself."""
         return self.officers[int(self.officer_id.data)] if "officer_id" in self else None
+
+
+CONSENT_FIELDS = {
+    Purpose.LOAN: "consent",
+    Purpose.GREETINGS: "consent_greetings",
+    Purpose.NETWORKING: "consent_networking",
+    Purpose.PHOTOS: "consent_photos",
+    Purpose.SURVEYS: "consent_surveys",
+}
+
+
+# The onboarding rules of an ID number, shared with the correction of identity fields
+# (portal/borrowers/identity.py): valid, an adult's, not registered to someone else, and
+# agreeing with the birth date and sex typed beside it.
+
+
+def parse_resident_id(field, today) -> ResidentId:
+    """The checked ID number typed in ``field`` (normalised there), or a ValidationError."""
+    try:
+        resident = check_resident_id(field.data, today)
+    except InvalidValueError as error:
+        raise ValidationError(error.message) from None
+    field.data = resident.number
+    return resident
+
+
+def check_adult_and_new(
+    resident: ResidentId, user: User, today, borrower: Borrower | None = None
+) -> None:
+    """An adult's ID, registered to nobody (but ``borrower``), or a ValidationError."""
+    if _age(resident.birth_date, today) < ADULT_AGE:
+        raise ValidationError(_l("The borrower must be at least 18 years old."))
+    existing = queries.registered_with(resident_id=resident.number)
+    if existing is not None and existing is not borrower:
+        raise ValidationError(_duplicate_message(existing, user, _l("This ID number")))
+
+
+def agrees_with_id(resident: ResidentId, birth_date, sex) -> bool:
+    """Whether the birth date and sex fields agree with the ID; errors beside them if not."""
+    valid = True
+    # The ID encodes birth date and sex: a mismatch means a mistyped digit.
+    if birth_date.data and birth_date.data != resident.birth_date:
+        birth_date.errors.append(
+            _l(
+                "The birth date does not match the ID number, which says %(date)s. Please check both.",
+                date=resident.birth_date.isoformat(),
+            )
+        )
+        valid = False
+    if sex.data and sex.data != resident.sex.value:
+        sex.errors.append(
+            _l("The sex does not match the ID number (its 17th digit). Please check both.")
+        )
+        valid = False
+    return valid
 
 
 def _age(birth_date, today) -> int:
@@ -366,7 +413,11 @@ UNSHOWN_NUMBERS = ("mobile", "guarantor_phone")
 
 
 class EditForm(ProfileForm):
-    """Changes to a borrower's contact, business, household and greeting details."""
+    """Changes to a borrower's contact, business, household and greeting details.
+
+    Consents are not edited here: a decision has its own page (``borrowers.consents``),
+    which records how and when it was made.
+    """
 
     version = HiddenField(validators=[InputRequired()])
     submit = SubmitField(_l("Save"))
@@ -494,6 +545,30 @@ class ReassignForm(FlaskForm):
         return self.officers[int(self.officer_id.data)]
 
 
+class ConsentDecisionForm(FlaskForm):
+    """Staff record a decision the borrower made on paper: give or withdraw one consent."""
+
+    purpose = SelectField(
+        _l("Purpose"),
+        choices=choices((p.value, p.value) for p in Purpose),
+        validators=[_required(_l("Choose a purpose."))],
+    )
+    decision = RadioField(
+        _l("The borrower"),
+        choices=choices([("give", _l("gives the consent")), ("withdraw", _l("withdraws it"))]),
+        validators=[_required(_l("Choose whether the borrower gives or withdraws the consent."))],
+    )
+    submit = SubmitField(_l("Record the paper decision"))
+
+    @property
+    def chosen_purpose(self) -> Purpose:
+        return Purpose(self.purpose.data)
+
+    @property
+    def give(self) -> bool:
+        return self.decision.data == "give"
+
+
 class ActivationForm(FlaskForm):
     """A borrower sets their own password with the code the officer handed over."""
 
@@ -526,3 +601,78 @@ class ActivationForm(FlaskForm):
             return check_mobile(self.mobile.data)
         except InvalidValueError:
             return ""
+
+
+class IdentityForm(FlaskForm):
+    """A head corrects the name, ID number, birth date or sex (portal/borrowers/identity.py).
+
+    The fields are onboarding's, with its rules. The ID number and birth date are not
+    filled in (the masked ID hides the birth date): left empty, the stored ones stay.
+    """
+
+    full_name = OnboardingForm.full_name
+    resident_id = StringField(
+        _l("Resident ID number (leave empty to keep it)"),
+        render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"},
+    )
+    birth_date = SaneDateField(_l("Birth date (leave empty to keep it)"), validators=[Optional()])
+    sex = OnboardingForm.sex
+    reason = TextAreaField(
+        _l("Reason for the correction"),
+        validators=[_required(_l("Give the reason for the correction.")), Length(max=500)],
+        render_kw={"rows": 2},
+    )
+    version = HiddenField(validators=[InputRequired()])
+    submit = SubmitField(_l("Correct the record"))
+
+    def __init__(self, *args, user: User, borrower: Borrower, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.borrower = borrower
+        self.resident = None
+        self.resident_id.render_kw = self.resident_id.render_kw | {
+            "placeholder": mask_resident_id(borrower.resident_id)
+        }
+        if not self.is_submitted():
+            self.resident_id.data = ""
+            self.birth_date.data = None
+
+    def validate_resident_id(self, field):
+        field.data = (field.data or "").strip()
+        if not field.data:
+            return
+        today = local_today()
+        self.resident = parse_resident_id(field, today)
+        check_adult_and_new(self.resident, self.user, today, borrower=self.borrower)
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        resident = self.resident
+        if resident is None and not self.resident_id.data and self.borrower.resident_id:
+            try:  # the stored ID, which a corrected birth date or sex must agree with
+                resident = check_resident_id(self.borrower.resident_id)
+            except InvalidValueError:
+                resident = None
+        if resident is None:
+            return valid
+        if self.resident is not None and not self.birth_date.data:
+            # A new ID is checked against the birth date typed beside it, as at onboarding.
+            self.birth_date.errors.append(_l("Enter the birth date."))
+            valid = False
+        return agrees_with_id(resident, self.birth_date, self.sex) and valid
+
+    @property
+    def expected_version(self) -> int:
+        try:
+            return int(self.version.data)
+        except (TypeError, ValueError):
+            return -1
+
+    def wanted(self) -> dict:
+        """The identity the record should have: the typed values, the stored ones kept."""
+        return {
+            "full_name": self.full_name.data,
+            "resident_id": self.resident.number if self.resident else self.borrower.resident_id,
+            "birth_date": self.birth_date.data or self.borrower.birth_date,
+            "sex": Sex(self.sex.data),
+        }

@@ -24,9 +24,10 @@ from portal.borrowers.models import (
     OfficerAssignment,
 )
 from portal.core.actions import Refused
+from portal.core.crypto import blind_index
 from portal.database import utcnow
 from portal.extensions import db
-from portal.privacy import consents
+from portal.privacy import consents as register
 from portal.privacy.models import ConsentMethod, Purpose
 
 # Sent inside the transaction for each borrower who changed officer, with
@@ -88,25 +89,49 @@ def name_initials(full_name: str) -> str:
     return "".join(ch for ch in letters if "a" <= ch <= "z")[:50]
 
 
+def login_name(borrower: Borrower) -> str:
+    """The stored name of a borrower's login: no phone number in the users table.
+
+    Borrowers still log in by typing their mobile number (``accounts.operations.find_user``
+    finds the login through the borrower's blind index). The colon keeps the name apart
+    from every name a staff account may have.
+    """
+    return f"borrower:{borrower.id}"
+
+
 class LoginNameTakenError(BorrowerError):
-    """Another login already has the mobile number as its name."""
+    """A staff account is named with the mobile number, so logging in with it is ambiguous."""
 
     message = _l("This mobile number is already used by another login.")
     field = "mobile"
 
 
+class ConsentRequiredError(BorrowerError):
+    """Onboarding without the borrower's consent to the processing for the loan."""
+
+    message = _l("The borrower's separate consent is required to register them.")
+    field = "consent"
+
+
 def onboard(
-    profile: dict, *, officer: User, by: User, photo: bytes | None = None
+    profile: dict,
+    *,
+    officer: User,
+    by: User,
+    consents: dict[Purpose, bool],
+    photo: bytes | None = None,
 ) -> tuple[Borrower, str]:
-    """Register a borrower with ``officer``, create their login and a first activation code."""
+    """Register a borrower with ``officer``, create their login and a first activation code.
+
+    ``consents`` holds the borrower's decision on each purpose, given on paper with the
+    officer: every one is recorded, given or not; without the loan's nothing is written.
+    """
+    if not consents.get(Purpose.LOAN):
+        raise ConsentRequiredError
     now = utcnow()
-    profile = dict(profile)
-    wants_greetings = profile.pop("wants_greetings", False)
     borrower = Borrower(
         **profile,
         name_initials=name_initials(profile["full_name"]),
-        resident_id_tail=profile["resident_id"][-4:],
-        mobile_tail=profile["mobile"][-4:],
         branch_id=officer.branch_id,
         officer_id=officer.id,
         consent_at=now,
@@ -128,8 +153,8 @@ def onboard(
         f"{borrower.full_name} {mask_resident_id(borrower.resident_id)}, officer {officer.username}"
         + (", with ID-card photo" if photo else ""),
     )
-    consents.decide(borrower, Purpose.LOAN, True, ConsentMethod.PAPER, by)
-    consents.decide(borrower, Purpose.GREETINGS, wants_greetings, ConsentMethod.PAPER, by)
+    for purpose in Purpose:
+        register.decide(borrower, purpose, bool(consents.get(purpose)), ConsentMethod.PAPER, by)
     return borrower, issue_activation_code(borrower, by=by)
 
 
@@ -140,8 +165,9 @@ def _ensure_login(borrower: Borrower) -> User:
     taken = db.session.scalar(sa.select(User.id).where(User.username == borrower.mobile))
     if taken is not None:
         raise LoginNameTakenError
+    db.session.flush()  # the borrower's id names the login
     login = User(
-        username=borrower.mobile,
+        username=login_name(borrower),
         display_name=borrower.full_name,
         role=Role.BORROWER,
         branch_id=borrower.branch_id,
@@ -198,7 +224,7 @@ def activate(mobile: str, code: str, password: str) -> User:
         .join(User, User.id == ActivationCode.user_id)
         .join(Borrower, Borrower.user_id == User.id)
         .where(
-            Borrower.mobile == mobile,
+            Borrower.mobile_hash == blind_index(mobile),
             ActivationCode.code_hash == _code_hash(code),
             ActivationCode.used_at.is_(None),
             ActivationCode.expires_at > now,
@@ -225,15 +251,16 @@ def update_profile(borrower: Borrower, expected_version: int, changes: dict) -> 
         _follow_new_mobile(borrower, changes["mobile"])
     for name in EDITABLE_FIELDS:
         setattr(borrower, name, changes[name])
-    borrower.mobile_tail = borrower.mobile[-4:]
     record("borrower.update", borrower, "changed: " + (", ".join(changed) or "nothing"))
     db.session.flush()
 
 
 def _follow_new_mobile(borrower: Borrower, mobile: str) -> None:
-    # Borrowers log in with their mobile number, so the login follows it.
+    # Borrowers log in with their mobile number, found through its blind index, so the
+    # login follows the new number by itself; a login still named with the old number
+    # (made before the numbers were encrypted) gets the name that holds none.
     if borrower.user is not None and borrower.user.username == borrower.mobile:
-        borrower.user.username = mobile
+        borrower.user.username = login_name(borrower)
         record("user.rename", borrower.user, f"login follows the new mobile number of {borrower}")
 
 

@@ -17,11 +17,13 @@ from portal.access import get_visible_or_404, or_404, require, roles_required, s
 from portal.accounts.models import Role
 from portal.accounts.resets import needs_the_borrower
 from portal.accounts.views import send_borrower_reset_code
-from portal.borrowers import operations, queries
+from portal.borrowers import identity, operations, queries
 from portal.borrowers.forms import (
     ActivationForm,
+    ConsentDecisionForm,
     EditForm,
     FilterForm,
+    IdentityForm,
     OnboardingForm,
     ReassignForm,
 )
@@ -38,6 +40,10 @@ from portal.core.actions import Refused, done, refused_on, writes
 from portal.core.forms import ConfirmForm
 from portal.core.paging import paginate
 from portal.extensions import db, limiter
+from portal.privacy import consents as register
+from portal.privacy import paper
+from portal.privacy.models import CONSENT_METHOD_LABELS, OPTIONAL_PURPOSES, PURPOSE_LABELS
+from portal.privacy.texts import CONSENT_TEXTS, TEXT_VERSION, WITHOUT_CONSENT
 
 bp = Blueprint("borrowers", __name__)
 
@@ -51,6 +57,9 @@ def _labels() -> dict:
         "BIRTHDAY_CALENDAR_LABELS": BIRTHDAY_CALENDAR_LABELS,
         "SEX_LABELS": SEX_LABELS,
         "TIER_LABELS": TIER_LABELS,
+        "PURPOSE_LABELS": PURPOSE_LABELS,
+        "CONSENT_TEXTS": CONSENT_TEXTS,
+        "CONSENT_TEXT_VERSION": TEXT_VERSION,
     }
 
 
@@ -134,6 +143,7 @@ def onboard():
                 form.profile(),
                 officer=form.officer or current_user,
                 by=current_user,
+                consents=form.consents(),
                 photo=form.photo,
             )
         except Refused as refusal:
@@ -151,6 +161,7 @@ def _detail(borrower: Borrower, reveal: bool = False):
         reveal=reveal,
         history=queries.assignment_history(borrower),
         has_photo=queries.has_id_photo(borrower),
+        consents=register.current(borrower.id),
     )
 
 
@@ -305,4 +316,81 @@ def reassign():
 @roles_required(Role.BORROWER)
 def me():
     borrower = or_404(queries.own_profile(current_user))
-    return render_template("borrowers/me.html", borrower=borrower)
+    return render_template(
+        "borrowers/me.html", borrower=borrower, consents=register.current(borrower.id)
+    )
+
+
+# --- consents by purpose, decided on paper (issue 19) ----------------------------------
+
+
+def _consents_page(borrower: Borrower, form: ConsentDecisionForm):
+    return render_template(
+        "borrowers/consents.html",
+        borrower=borrower,
+        form=form,
+        consents=register.current(borrower.id),
+        history=paper.history(borrower.id),
+        optional=OPTIONAL_PURPOSES,
+        method_labels=CONSENT_METHOD_LABELS,
+        without=WITHOUT_CONSENT,
+        loan_not_here=paper.LOAN_NOT_HERE,
+    )
+
+
+@bp.route("/borrowers/<int:borrower_id>/consents", methods=["GET", "POST"])
+@staff_required
+@writes
+def consents(borrower_id: int):
+    """The borrower's consents by purpose and their history; staff record a paper decision."""
+    borrower = get_visible_or_404(Borrower, borrower_id)
+    require(borrower.can_manage(current_user))
+    form = ConsentDecisionForm()
+    if form.validate_on_submit():
+        purpose, give = form.chosen_purpose, form.give
+        try:
+            paper.record_on_paper(borrower, purpose, give, current_user)
+        except Refused as refusal:
+            refused_on(form, refusal)
+        else:
+            message = (
+                _(
+                    "The consent to %(purpose)s is recorded as given on paper.",
+                    purpose=PURPOSE_LABELS[purpose],
+                )
+                if give
+                else _(
+                    "The consent to %(purpose)s is recorded as withdrawn on paper.",
+                    purpose=PURPOSE_LABELS[purpose],
+                )
+            )
+            return done(message, url_for("borrowers.consents", borrower_id=borrower.id))
+    return _consents_page(borrower, form)
+
+
+@bp.route("/borrowers/<int:borrower_id>/identity", methods=["GET", "POST"])
+@roles_required(Role.HEAD, Role.ADMIN)
+@writes
+def identity_correction(borrower_id: int):
+    """The head of the borrower's branch (or the admin) corrects name, ID, birth date, sex."""
+    borrower = get_visible_or_404(Borrower, borrower_id)
+    require(identity.may_correct(borrower, current_user))
+    form = IdentityForm(obj=borrower, user=current_user, borrower=borrower)
+    if form.validate_on_submit():
+        try:
+            identity.correct(
+                borrower, form.expected_version, form.wanted(), form.reason.data, current_user
+            )
+        except Refused as refusal:
+            refused_on(form, refusal)
+        else:
+            return done(
+                _("The correction was saved; the old values are kept."),
+                url_for("borrowers.detail", borrower_id=borrower.id),
+            )
+    return render_template(
+        "borrowers/identity.html",
+        form=form,
+        borrower=borrower,
+        corrections=identity.corrections_of(borrower),
+    )

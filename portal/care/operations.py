@@ -201,6 +201,13 @@ def record_result(
         message.next_attempt_at = now + backoff(message.attempts, retry_base_seconds)
 
 
+def cancel(message: OutboxMessage, reason: str) -> None:
+    """A claimed greeting that will never be sent (the consent was withdrawn)."""
+    message.status = OutboxStatus.CANCELLED
+    message.next_attempt_at = None
+    message.last_error = reason[:500]
+
+
 def hold(message: OutboxMessage, until: datetime, reason: str) -> None:
     """Keep a claimed greeting back until ``until`` without spending an attempt (the daily limit)."""
     message.status = OutboxStatus.PENDING

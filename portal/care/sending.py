@@ -18,6 +18,7 @@ from flask_babel import lazy_ngettext as _ln
 from sqlalchemy.orm import selectinload
 
 from portal.audit.operations import record
+from portal.borrowers.models import Borrower
 from portal.care import operations, queries, rules
 from portal.care.gateways import ConfigurationError, Gateway, Message, configured_gateway
 from portal.care.models import OutboxMessage
@@ -26,6 +27,8 @@ from portal.core.actions import settle
 from portal.core.calendar import company_tz
 from portal.database import utcnow
 from portal.extensions import db
+from portal.privacy import consents
+from portal.privacy.models import Purpose
 
 CLAIM_BATCH = 20
 # The status query: messages sent at least RECEIPT_GRACE ago (the pushed receipt comes
@@ -44,6 +47,8 @@ class Report:
     failed: int = 0
     # Kept back until tomorrow by the daily limit per number (portal/care/rules.py).
     held: int = 0
+    # Queued greetings not sent: the borrower withdrew their consent meanwhile.
+    cancelled: int = 0
     # Quiet hours: nothing was sent; they end then (UTC, and the company's time of day).
     quiet_until: datetime | None = None
     quiet_until_local: str = ""
@@ -52,6 +57,8 @@ class Report:
         text = f"{self.queued} queued, {self.sent} sent, {self.failed} failed"
         if self.held:
             text += f", {self.held} held back by the daily limit"
+        if self.cancelled:
+            text += f", {self.cancelled} cancelled (consent withdrawn)"
         if self.quiet_until:
             text += f"; quiet hours until {self.quiet_until_local}"
         return text
@@ -97,6 +104,30 @@ def _lease(gateway: Gateway, count: int) -> timedelta:
     return timedelta(seconds=300 + count * (timeout + 1))
 
 
+def _without_consent(rows: list[OutboxMessage]) -> list[OutboxMessage]:
+    """The greetings among ``rows`` whose borrower no longer consents to greetings.
+
+    Asked at the moment of sending, in one query, so a withdrawal stops even a greeting
+    queued before it. Notices and password codes (``once_key`` set) are not greetings:
+    they go whatever the choice.
+    """
+    greetings = {row.borrower_id for row in rows if row.once_key is None and row.borrower_id}
+    if not greetings:
+        return []
+    consenting = set(
+        db.session.scalars(
+            sa.select(Borrower.id).where(
+                Borrower.id.in_(greetings), consents.given_filter(Purpose.GREETINGS)
+            )
+        )
+    )
+    return [
+        row
+        for row in rows
+        if row.once_key is None and row.borrower_id and row.borrower_id not in consenting
+    ]
+
+
 def _deliver_batch(ids: list[int], gateway: Gateway, now: datetime, report: Report) -> None:
     claimed = operations.claim(ids, now, _lease(gateway, len(ids)), gateway.name)
     rows = db.session.scalars(
@@ -105,6 +136,11 @@ def _deliver_batch(ids: list[int], gateway: Gateway, now: datetime, report: Repo
         .where(OutboxMessage.id.in_(claimed))
         .order_by(OutboxMessage.id)
     ).all()
+    withdrawn = _without_consent(rows)
+    for row in withdrawn:
+        operations.cancel(row, "the borrower withdrew their consent to greetings")
+    report.cancelled += len(withdrawn)
+    rows = [row for row in rows if row not in withdrawn]
     messages = [_as_message(row) for row in rows]
     for row in rows:
         row.mobile = _mobile(row)  # the number it goes to, which the limit counts by

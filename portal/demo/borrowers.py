@@ -13,13 +13,14 @@ from portal.borrowers.models import (
     Sex,
 )
 from portal.borrowers.operations import name_initials
+from portal.core.crypto import blind_index
 from portal.database import utcnow
 from portal.demo.people import Person
 from portal.extensions import db
 from portal.privacy import consents
 from portal.privacy.models import ConsentMethod, Purpose
 
-__all__ = ["borrower_fields", "ensure_borrower", "name_initials"]
+__all__ = ["borrower_fields", "ensure_borrower", "name_initials", "number_indexes"]
 
 
 def borrower_fields(person: Person) -> dict:
@@ -29,11 +30,9 @@ def borrower_fields(person: Person) -> dict:
         "full_name": person.full_name,
         "name_initials": name_initials(person.full_name),
         "resident_id": person.resident_id,
-        "resident_id_tail": person.resident_id[-4:],
         "birth_date": person.birth_date,
         "sex": Sex(person.sex),
         "mobile": person.mobile,
-        "mobile_tail": person.mobile[-4:],
         "address": address,
         "village": village,
         "business_type": BusinessType(person.business_type),
@@ -44,6 +43,20 @@ def borrower_fields(person: Person) -> dict:
         "guarantor_name": person.guarantor_name,
         "guarantor_phone": person.guarantor_phone,
         "consent_at": utcnow(),
+    }
+
+
+def number_indexes(person: Person) -> dict:
+    """The numbers' blind indexes and tails, for Core inserts (portal/demo/generate.py).
+
+    The model sets them itself whenever a number is assigned; a Core insert does not.
+    The numbers are encrypted by their column type either way.
+    """
+    return {
+        "resident_id_hash": blind_index(person.resident_id),
+        "resident_id_tail": person.resident_id[-4:],
+        "mobile_hash": blind_index(person.mobile),
+        "mobile_tail": person.mobile[-4:],
     }
 
 

@@ -46,7 +46,7 @@ from portal.borrowers.models import Borrower, OfficerAssignment
 from portal.branches.models import Branch
 from portal.care.sending import send_due
 from portal.core.calendar import company_tz, deadline_after
-from portal.demo.borrowers import borrower_fields
+from portal.demo.borrowers import borrower_fields, number_indexes
 from portal.demo.people import PeopleGenerator
 from portal.demo.repaying import Habit, Trouble, payments
 from portal.evidence.models import ReviewAction, VisitFlag, VisitReview
@@ -376,6 +376,7 @@ class Generator:
                         "birthday_calendar": "gregorian",
                         "version": 1,
                         **_plain(borrower_fields(person)),
+                        **number_indexes(person),
                     }
                 )
                 for purpose in Purpose:

@@ -22,7 +22,7 @@ from portal.fieldkit.entries import Entry, hash_matches
 from portal.fieldkit.models import DayPlan, FieldEntry, HoldReason, Outcome, PlannedBorrower
 from portal.loans.models import Loan
 from portal.visits.compliance import CLOCK_SKEW, RECORDING_WINDOW, visit_time_problem
-from portal.visits.forms import VisitForm
+from portal.visits.forms import VisitForm, consented_purposes
 from portal.visits.operations import VisitRefusedError, active_loan, sign_visit
 
 
@@ -89,11 +89,15 @@ class Verdict:
     form: VisitForm | None = None
 
 
-def _form_of(entry: Entry) -> VisitForm:
-    """The online visit form, fed with the entry's fields (the request's CSRF header was checked)."""
+def _form_of(entry: Entry, borrower: Borrower) -> VisitForm:
+    """The online visit form, fed with the entry's fields (the request's CSRF header was checked).
+
+    As online, it follows the borrower's consents at the moment the entry arrives: a
+    photo without the consent to photos holds the entry with the reason beside it.
+    """
     data = MultiDict([(name, value) for name, values in entry.fields.items() for value in values])
     data.setlist("idempotency_token", [entry.client_id])
-    return VisitForm(formdata=data, meta={"csrf": False})
+    return VisitForm(formdata=data, meta={"csrf": False}, consented=consented_purposes(borrower.id))
 
 
 def _form_errors(form: VisitForm) -> dict[str, list[str]]:
@@ -127,7 +131,7 @@ def judge(entry: Entry, officer: User, now: datetime) -> Verdict:
         return Verdict(HoldReason.LOAN_CLOSED, borrower=borrower, loan=loan)
     if entry.fields is None:
         return Verdict(HoldReason.INVALID, {"fields": [str(FIELDS_MISSING)]}, borrower, loan)
-    form = _form_of(entry)
+    form = _form_of(entry, borrower)
     if not form.validate():
         errors = _form_errors(form)
         visited_at = form.visited_at.data

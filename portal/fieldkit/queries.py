@@ -17,6 +17,7 @@ from portal.core.statements import UserParameters, user_parameters
 from portal.extensions import db
 from portal.fieldkit.models import DayPlan, FieldEntry, Outcome, PlannedBorrower
 from portal.loans.models import Loan, LoanStatus, RepaymentStatus
+from portal.privacy.models import Consent, Purpose
 from portal.services.models import OPEN_STATUSES, SERVICE_STATUS_LABELS, ServiceRequest
 from portal.visits import compliance
 from portal.visits.compliance import DueBorrower, risk_sort_key
@@ -159,6 +160,24 @@ def _with_photo(borrower_ids: list[int]) -> set[int]:
     return set(db.session.scalars(stmt))
 
 
+VISIT_PURPOSES = (Purpose.PHOTOS, Purpose.SURVEYS)
+
+
+def _consents(borrower_ids: list[int]) -> dict[int, set[Purpose]]:
+    """The visit's optional purposes each borrower consents to, in one query."""
+    agreed: dict[int, set[Purpose]] = {}
+    rows = db.session.execute(
+        sa.select(Consent.borrower_id, Consent.purpose).where(
+            Consent.borrower_id.in_(borrower_ids),
+            Consent.purpose.in_(VISIT_PURPOSES),
+            Consent.given,
+        )
+    )
+    for borrower_id, purpose in rows:
+        agreed.setdefault(borrower_id, set()).add(purpose)
+    return agreed
+
+
 def _visit_summary(visit: Visit) -> dict:
     return {
         "visited_at": _utc_text(visit.visited_at),
@@ -214,6 +233,7 @@ def kit(officer: User, plan: DayPlan | None, photo_url, now: datetime) -> dict:
     visits = _latest_visits(ids)
     requests = _open_requests(ids)
     photos = _with_photo(ids)
+    agreed = _consents(ids)
     for borrower in borrowers:
         loan = loans.get(borrower.id)
         visit = visits.get(borrower.id)
@@ -230,6 +250,10 @@ def kit(officer: User, plan: DayPlan | None, photo_url, now: datetime) -> dict:
                 "last_visit": _visit_summary(visit) if visit else None,
                 "open_requests": requests.get(borrower.id, []),
                 "id_photo_url": photo_url(borrower.id) if borrower.id in photos else None,
+                # The optional purposes the visit form follows (photos, the survey
+                # question): the offline form hides what is not agreed to; the server
+                # refuses it all the same when the entry arrives.
+                "consents": {p.value: p in agreed.get(borrower.id, ()) for p in VISIT_PURPOSES},
                 # As the online form fills them (visits.views._fill_defaults).
                 "defaults": {
                     "place": [f"{borrower.address} {borrower.village}".strip()],

@@ -13,7 +13,8 @@ query. A branch where every borrower has a profile has millions of possible pair
 counting or sorting all of them on every page view is what this avoids.
 
 Of a counterpart the user does not see, only the name and branch are shown
-(docs/care.md, "Matches and privacy").
+(docs/care.md, "Matches and privacy"). A borrower without the consent to networking
+(portal/privacy) is in no match, on either side.
 """
 
 from collections import defaultdict
@@ -29,6 +30,8 @@ from portal.core.i18n import list_separator
 from portal.extensions import db
 from portal.networking.details import agreements, describe
 from portal.networking.models import DETAIL_FIELDS, EntryDetails, ProfileEntry, ProfileSide
+from portal.privacy import consents
+from portal.privacy.models import Purpose
 
 SAME_BRANCH, SAME_REGION = 0, 1
 UNION_TERMS = 250
@@ -110,11 +113,15 @@ class _Entry:
 
 
 def profiled_statement(user: User, among: sa.Select | None = None) -> sa.Select:
-    """Borrowers the user sees who have a business profile, by name."""
+    """Borrowers the user sees who have a business profile they agreed to show, by name."""
     profiled = sa.select(ProfileEntry.borrower_id)
     stmt = (
         sa.select(Borrower)
-        .where(Borrower.visible_filter(user), Borrower.id.in_(profiled))
+        .where(
+            Borrower.visible_filter(user),
+            Borrower.id.in_(profiled),
+            consents.given_filter(Purpose.NETWORKING),
+        )
         .order_by(Borrower.full_name, Borrower.id)
     )
     return stmt if among is None else stmt.where(Borrower.id.in_(among))
@@ -165,6 +172,8 @@ def _counterparts(entry: _Entry, limit: int) -> list[sa.Select]:
             other.match_key == entry.match_key,
             other.side == OPPOSITE[entry.side],
             other.borrower_id != entry.borrower_id,
+            # A counterpart whose consent to networking is not given is never proposed.
+            consents.given_filter(Purpose.NETWORKING, other.borrower_id),
         )
         .order_by(other.borrower_id)
         .limit(limit)

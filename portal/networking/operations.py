@@ -29,6 +29,8 @@ from portal.networking.models import (
     month_list,
 )
 from portal.notices.operations import notify
+from portal.privacy import consents
+from portal.privacy.models import Purpose
 
 FREE_TAG_SEPARATORS = re.compile(r"[,，、;；\n]+")
 MAX_FREE_TAGS = 10
@@ -215,6 +217,18 @@ def invite(event: NetworkingEvent, borrower_ids: list[int], invited_by: User) ->
     )
     if wanted - allowed:
         raise NetworkingError(_l("Only borrowers of this branch or its region can be invited."))
+    unwilling = db.session.scalars(
+        sa.select(Borrower.full_name)
+        .where(Borrower.id.in_(wanted), ~consents.given_filter(Purpose.NETWORKING))
+        .order_by(Borrower.full_name)
+    ).all()
+    if unwilling:
+        raise NetworkingError(
+            _l(
+                "These borrowers have not agreed to networking, so they cannot be invited: %(names)s.",
+                names=", ".join(unwilling),
+            )
+        )
     already = set(
         db.session.scalars(
             sa.select(Invitation.borrower_id).where(

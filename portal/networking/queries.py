@@ -26,6 +26,8 @@ from portal.networking.models import (
     Reply,
 )
 from portal.networking.operations import invitable_filter
+from portal.privacy import consents
+from portal.privacy.models import Purpose
 
 FILTER_LIMIT = 50
 
@@ -43,6 +45,20 @@ def profiles(borrower_ids: list[int], locale: str) -> dict[int, dict[str, list[s
         label = entry.label(locale) + (f" · {details}" if details else "")
         result[entry.borrower_id][entry.side.value].append(label)
     return result
+
+
+def shown(borrower_ids: list[int]) -> set[int]:
+    """Those of ``borrower_ids`` whose consent to networking stands: their profile may be
+    shown and matched (one query for a page)."""
+    if not borrower_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            sa.select(Borrower.id).where(
+                Borrower.id.in_(borrower_ids), consents.given_filter(Purpose.NETWORKING)
+            )
+        )
+    )
 
 
 def profile_entries(borrower_id: int) -> list[ProfileEntry]:
@@ -184,11 +200,16 @@ def summary(guest_list: list[Guest], intros: list[Introduction]) -> Summary:
 
 
 def filtered_candidates(event: NetworkingEvent, user: User, form) -> list[Borrower]:
-    """Borrowers the user sees that may be invited, narrowed by the filter form."""
+    """Borrowers the user sees that may be invited, narrowed by the filter form; only those
+    who agreed to networking."""
     stmt = (
         sa.select(Borrower)
         .options(selectinload(Borrower.branch))
-        .where(Borrower.visible_filter(user), invitable_filter(event))
+        .where(
+            Borrower.visible_filter(user),
+            invitable_filter(event),
+            consents.given_filter(Purpose.NETWORKING),
+        )
         .order_by(Borrower.full_name, Borrower.id)
         .limit(FILTER_LIMIT)
     )

@@ -41,6 +41,8 @@ from portal.networking.models import (
     Reply,
 )
 from portal.networking.operations import split_free_tags
+from portal.privacy import consents
+from portal.privacy.models import Purpose
 
 bp = Blueprint("networking", __name__, url_prefix="/networking")
 MANAGERS = (Role.HEAD, Role.ADMIN)
@@ -98,8 +100,14 @@ def tag_edit(tag_id: int):
 def profiles():
     query = request.args.get("q", "").strip()[:50]
     page = db.paginate(queries.profiles_statement(current_user, query), per_page=per_page())
-    found = queries.profiles([b.id for b in page.items], _locale())
-    return render_template("networking/profiles.html", page=page, profiles=found, query=query)
+    ids = [b.id for b in page.items]
+    # A profile without the borrower's consent to networking is not shown: staff see
+    # only that it is hidden, and where the consent is recorded.
+    shown = queries.shown(ids)
+    found = queries.profiles([i for i in ids if i in shown], _locale())
+    return render_template(
+        "networking/profiles.html", page=page, profiles=found, query=query, shown=shown
+    )
 
 
 @bp.route("/borrowers/<int:borrower_id>/profile", methods=["GET", "POST"])
@@ -134,6 +142,7 @@ def profile_edit(borrower_id: int):
         borrower=borrower,
         detail_forms=detail_forms,
         locale=_locale(),
+        shown=consents.given(borrower.id, Purpose.NETWORKING),
     )
 
 

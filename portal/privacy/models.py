@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import User
 from portal.borrowers.models import Borrower
+from portal.core.crypto import EncryptedText
 from portal.database import UTCDateTime, enum_type, utcnow
 from portal.extensions import db
 
@@ -42,12 +43,15 @@ class ConsentMethod(StrEnum):
     # Recorded before consents were kept by purpose: the one consent at onboarding (and
     # the greetings choice) carried over by migration 0023.
     CARRIED_OVER = "carried_over"
+    # Ended by the retention run when it anonymised the borrower (portal/retention/run.py).
+    RETENTION = "retention"
 
 
 CONSENT_METHOD_LABELS = {
     ConsentMethod.PAPER: _l("On paper, with the officer"),
     ConsentMethod.PORTAL: _l("By the borrower in the portal"),
     ConsentMethod.CARRIED_OVER: _l("Carried over from the single consent at onboarding"),
+    ConsentMethod.RETENTION: _l("Ended when the borrower was anonymised (retention schedule)"),
 }
 
 
@@ -132,3 +136,27 @@ class CorrectionRequest(db.Model):
     def visible_to(self, user: User) -> bool:
         """Whoever sees the borrower (their current officer, the head, the admin, they)."""
         return self.borrower.visible_to(user)
+
+
+class IdentityCorrection(db.Model):
+    """One identity field of a borrower corrected by a head, with the value it replaced.
+
+    The old and new values are encrypted like the numbers they may be (portal/core/
+    crypto.py); the audit log names the field and the reason with masked values only.
+    Anonymisation (portal/retention/run.py) blanks both values and keeps the fact.
+    """
+
+    __tablename__ = "identity_corrections"
+    __table_args__ = (sa.Index("ix_identity_corrections_borrower", "borrower_id", "corrected_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    borrower_id: Mapped[int] = mapped_column(sa.ForeignKey("borrowers.id", ondelete="CASCADE"))
+    # The field's name in the borrower record: full_name, resident_id, birth_date, sex.
+    field: Mapped[str] = mapped_column(sa.String(40))
+    old_value: Mapped[str | None] = mapped_column(EncryptedText)
+    new_value: Mapped[str | None] = mapped_column(EncryptedText)
+    reason: Mapped[str] = mapped_column(sa.String(500))
+    corrected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    corrected_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    corrected_by: Mapped[User | None] = relationship()

@@ -464,7 +464,7 @@ class DossierVisit:
     risk_level: str
     risk_label: str
     reason: str
-    satisfaction: int
+    satisfaction: int | None  # None: not asked (no consent to surveys)
     is_amendment: bool
 
 

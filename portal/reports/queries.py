@@ -57,7 +57,7 @@ def latest_version():
 def visits_for_reports(visit_ids: Iterable[int]) -> tuple[list[Visit], dict[int, bytes]]:
     """Visits with borrower, officer, loan, branch, original and photos, and their signatures.
 
-    Four queries whatever the number of visits. The caller keeps the signature rows
+    Five queries whatever the number of visits. The caller keeps the signature rows
     referenced while it builds the reports, so ``operations.verify`` finds them in the
     session (which holds rows only weakly) instead of asking once per visit.
     """
@@ -73,6 +73,7 @@ def visits_for_reports(visit_ids: Iterable[int]) -> tuple[list[Visit], dict[int,
             selectinload(Visit.amends),
             # The photos with both images: printed, and verified with the record.
             selectinload(Visit.photos).undefer(VisitPhoto.jpeg).undefer(VisitPhoto.thumb_jpeg),
+            selectinload(Visit.erased_photos),  # kept of photos the retention run erased
         )
     ).all()
     signatures = db.session.scalars(
@@ -167,7 +168,8 @@ def month_warnings(branch_id: int, month: Month) -> list:
 
 
 def visit_satisfaction(branch_id: int, month: Month) -> list:
-    """Satisfaction (1–5) answered on the month's visits per officer, latest versions only."""
+    """Satisfaction (1–5) answered on the month's visits per officer, latest versions only
+    (a visit of a borrower without the consent to surveys has no answer and is left out)."""
     return db.session.execute(
         sa.select(
             User.display_name.label("name"),
@@ -175,7 +177,12 @@ def visit_satisfaction(branch_id: int, month: Month) -> list:
             sa.func.avg(Visit.satisfaction).label("average"),
         )
         .join(User, User.id == Visit.officer_id)
-        .where(Visit.branch_id == branch_id, _in_month(Visit.visited_at, month), latest_version())
+        .where(
+            Visit.branch_id == branch_id,
+            _in_month(Visit.visited_at, month),
+            latest_version(),
+            Visit.satisfaction.is_not(None),
+        )
         .group_by(User.id, User.display_name)
         .order_by(User.display_name)
     ).all()

@@ -20,6 +20,8 @@ from portal.core.i18n import date_text
 from portal.database import utcnow
 from portal.extensions import db
 from portal.notices.operations import notify
+from portal.privacy import consents
+from portal.privacy.models import Purpose
 from portal.services.models import (
     OPEN_STATUSES,
     RequestSource,
@@ -49,6 +51,12 @@ ASSIGNEE_ROLES = (Role.HEAD, Role.OFFICER)
 
 class ServiceError(Refused):
     """A refused step; its message is translated and shown to the user."""
+
+
+RATING_WITHOUT_CONSENT = _l(
+    "You have not agreed to satisfaction surveys, so no rating is asked. You can give "
+    "this consent on your privacy page, or on paper with your loan officer."
+)
 
 
 def _step(
@@ -212,7 +220,10 @@ def complete(request: ServiceRequest, notes: str, actor: User | None) -> None:
 
 
 def rate(request: ServiceRequest, rating: int, comment: str, actor: User | None) -> None:
-    """The borrower's 1–5 rating of a completed service."""
+    """The borrower's 1–5 rating of a completed service: a survey, taken only with the
+    borrower's consent to surveys, asked of the register now."""
+    if not consents.given(request.borrower_id, Purpose.SURVEYS):
+        raise ServiceError(RATING_WITHOUT_CONSENT)
     if rating not in range(1, 6):
         raise ServiceError(_("Choose a rating from 1 to 5."))
     _step(request, S.RATED, "rated", actor, f"{rating}/5 {comment.strip()}".strip())

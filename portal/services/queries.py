@@ -304,7 +304,8 @@ def visit_satisfaction(scope, first: datetime, after: datetime) -> dict[str, dic
     """Satisfaction (1–5) from the visit forms of the period, per branch and per officer.
 
     Only the latest version of each visit counts: an amended original is replaced by
-    its amendment. One pass over the period's visits, grouped by branch and officer
+    its amendment, and only visits where the question was asked (the borrower consents
+    to surveys) count. One pass over the period's visits, grouped by branch and officer
     together (an officer's visits stay with the branch they were made in); the two
     views are summed from it. Returns ``{"branch": {id: (count, avg)}, "officer":
     {id: (count, avg)}}``.
@@ -321,6 +322,7 @@ def visit_satisfaction(scope, first: datetime, after: datetime) -> dict[str, dic
             Visit.visited_at < after,
             scope(Visit.branch_id),
             latest_version(),
+            Visit.satisfaction.is_not(None),
         )
         .group_by(Visit.branch_id, Visit.officer_id)
     ).all()

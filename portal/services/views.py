@@ -23,6 +23,8 @@ from portal.core.paging import per_page
 from portal.extensions import db
 from portal.notices.operations import mark_all_read
 from portal.notices.queries import borrower_notices, shown
+from portal.privacy import consents
+from portal.privacy.models import Purpose
 from portal.services import operations, queries
 from portal.services.forms import (
     AddRequestsForm,
@@ -90,7 +92,11 @@ def new_request():
 
 def _render_my_request(service_request: ServiceRequest, rating_form: RatingForm):
     return render_template(
-        "services/my_request.html", item=service_request, rating_form=rating_form
+        "services/my_request.html",
+        item=service_request,
+        rating_form=rating_form,
+        # A rating is a survey: offered only with the borrower's consent to surveys.
+        rating_asked=consents.given(service_request.borrower_id, Purpose.SURVEYS),
     )
 
 

@@ -25,6 +25,7 @@ from sqlalchemy.orm import joinedload
 from portal.extensions import db
 from portal.visits import signing
 from portal.visits.models import Visit, VisitPhoto, VisitSignature
+from portal.visits.photos import erased_of as photo_digests_erased
 from portal.visits.photos import photo_digest
 
 
@@ -217,7 +218,8 @@ def stored_photos(visit_ids: Iterable[int]) -> dict[int, StoredPhotos]:
     """The photos of these visits as their records sign them, by visit id.
 
     Digests are computed from the stored images (never copied from the ``sha256``
-    column); the images are streamed, so a batch never holds them all at once.
+    column); the images are streamed, so a batch never holds them all at once. Photos
+    the retention run erased are taken as signed from ``erased_visit_photos``.
     """
     ids = list(visit_ids)
     rows = db.session.execute(
@@ -237,6 +239,12 @@ def stored_photos(visit_ids: Iterable[int]) -> dict[int, StoredPhotos]:
     for visit_id, position, kind, recorded, jpeg, thumb in rows:
         digest = photo_digest(jpeg, thumb) if jpeg and thumb else None
         found.setdefault(visit_id, []).append((position, kind, recorded, digest))
+    # A photo the retention run erased counts as what was kept of it (its kind and digest
+    # at its position): erased on purpose, not missing. Any other removal still shows.
+    for visit_id, erased in photo_digests_erased(ids).items():
+        found[visit_id] = sorted(
+            [*found.get(visit_id, []), *((p, kind, sha, sha) for p, (kind, sha) in erased)]
+        )
     photos = {}
     for visit_id in ids:
         stored = found.get(visit_id, [])

@@ -20,11 +20,14 @@ from wtforms.validators import InputRequired, Length, ValidationError
 from portal.core.calendar import company_tz
 from portal.core.forms import choices
 from portal.core.once import OnceTokenField
+from portal.privacy import consents
+from portal.privacy.models import Purpose
 from portal.visits import capture, signing
 from portal.visits import photos as visit_photos
 from portal.visits.kinds import clean_text
 from portal.visits.models import Visit
 from portal.visits.operations import (
+    PHOTOS_WITHOUT_CONSENT,
     VisitAnswers,
     VisitEvidence,
     VisitRefusedError,
@@ -92,7 +95,13 @@ ORIGINAL_PHOTO = re.compile(r"original:([0-5])")
 
 
 class PhotoFields:
-    """Up to six photos, each with what it shows (``photo_1`` … ``photo_6``, ``photo_kind_1`` …)."""
+    """Up to six photos, each with what it shows (``photo_1`` … ``photo_6``, ``photo_kind_1`` …).
+
+    ``photos_allowed`` False (the borrower's consent to photos is not given): a photo sent
+    all the same is refused beside its slot, never silently dropped.
+    """
+
+    photos_allowed = True
 
     def validate(self, extra_validators=None):
         valid = super().validate(extra_validators)
@@ -108,6 +117,12 @@ class PhotoFields:
         A photo of the visit being amended is kept as it was stored (not decoded again).
         """
         valid = True
+        if not self.photos_allowed:
+            for photo, _kind in self.photo_slots():
+                if photo.data is not None or photo.original_position is not None:
+                    photo.errors = [*photo.errors, PHOTOS_WITHOUT_CONSENT]
+                    valid = False
+            return valid
         original = getattr(self, "original", None)
         stored = visit_photos.photos_of(original) if original is not None else {}
         for photo, kind in self.photo_slots():
@@ -210,9 +225,23 @@ class VisitForm(QuestionFields, PhotoFields, FlaskForm):
     signature_png: bytes | None = None
 
     def __init__(
-        self, *args, original: Visit | None = None, opened_for: str | None = None, **kwargs
+        self,
+        *args,
+        original: Visit | None = None,
+        opened_for: str | None = None,
+        consented: frozenset[Purpose] | None = None,
+        **kwargs,
     ):
         super().__init__(*args, **kwargs)
+        # The borrower's consents (``consented_purposes``): a question needing one not
+        # given is not asked, and photos are refused. None: not known (the field kit's
+        # offline page, which hides them from the kit's data instead).
+        self.consented = consented
+        if consented is not None:
+            self.photos_allowed = Purpose.PHOTOS in consented
+            for question in QUESTIONS:
+                if question.consent is not None and question.consent not in consented:
+                    del self[question.name]
         self.original = original
         # What the server's opening token is bound to (capture.opened_subject); None: the
         # form was not served by the server (the field kit), any token is ignored.
@@ -285,8 +314,23 @@ class VisitForm(QuestionFields, PhotoFields, FlaskForm):
             latitude=latitude,
             longitude=longitude,
             accuracy_m=accuracy,
-            **{q.name: q.kind.from_form(self[q.name].data) for q in QUESTIONS},
+            # A question not asked (no consent) has no answer.
+            **{
+                q.name: q.kind.from_form(self[q.name].data) if q.name in self else None
+                for q in QUESTIONS
+            },
         )
+
+    def not_asked(self) -> list:
+        """The questions left out for want of the borrower's consent."""
+        return [q for q in QUESTIONS if q.name not in self]
+
+
+def consented_purposes(borrower_id: int) -> frozenset[Purpose]:
+    """The purposes the borrower consents to now, as ``VisitForm(consented=...)`` takes them."""
+    return frozenset(
+        purpose for purpose, consent in consents.current(borrower_id).items() if consent.given
+    )
 
 
 def prefill_from(visit: Visit) -> dict:

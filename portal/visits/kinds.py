@@ -145,7 +145,7 @@ class Rating(Choice):
         return value
 
     def text(self, question, value) -> str:
-        return NOTHING if value is None else f"{value} / {self.top}"
+        return str(question.empty_text) if value is None else f"{value} / {self.top}"
 
     def sample(self, question, rng):
         return rng.randint(1, self.top)

@@ -149,6 +149,10 @@ class Visit(AnswerColumns, db.Model):
     # The photos signed with the record, in order (portal/visits/photos.py); read only:
     # they are stored once with the visit and never changed.
     photos: Mapped[list["VisitPhoto"]] = relationship(viewonly=True, order_by="VisitPhoto.position")
+    # What the record signs of the photos the retention run erased (docs/privacy.md).
+    erased_photos: Mapped[list["ErasedVisitPhoto"]] = relationship(
+        viewonly=True, order_by="ErasedVisitPhoto.position"
+    )
 
     @property
     def root_id(self) -> int:
@@ -313,6 +317,25 @@ class VisitPhoto(db.Model):
         return self.visit.visible_to(user)
 
 
+class ErasedVisitPhoto(db.Model):
+    """What the signed record says of a photo whose images were deleted (docs/privacy.md).
+
+    The retention run deletes the photos of a borrower who withdrew the consent to
+    photos, or whose relationship ended (portal/retention/schedule.py). The record signs
+    each photo as its kind and digest, so both are kept here, at the photo's position:
+    the chain check (portal/visits/chain.py) takes the photo as erased, not missing,
+    while a photo removed any other way still breaks the chain. Frozen like the visit.
+    """
+
+    __tablename__ = "erased_visit_photos"
+
+    visit_id: Mapped[int] = mapped_column(sa.ForeignKey("visits.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    erased_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class SignedVisitError(Exception):
     """Something tried to change or delete a signed visit; correct it by an amendment."""
 
@@ -321,7 +344,10 @@ class SignedVisitError(Exception):
 
 # The last line of defence behind the operations, which never update a visit:
 # whatever code path tries, a signed record and its signature stay as signed.
-_FROZEN = (Visit, VisitSignature, VisitPhoto)
+_FROZEN = (Visit, VisitSignature, VisitPhoto, ErasedVisitPhoto)
+# The one change allowed: a bulk DELETE of photos carrying this execution option, made
+# by ``portal.visits.photos.erase`` after it kept what the record signs of them.
+ERASING_PHOTOS = "erasing_visit_photos"
 
 
 def _changed(obj) -> bool:
@@ -343,6 +369,12 @@ def _refuse_changes_to_signed_visits(session, flush_context, instances) -> None:
 
 @sa.event.listens_for(sa.orm.Session, "do_orm_execute")
 def _refuse_bulk_changes_to_signed_visits(state) -> None:
+    if (
+        state.is_delete
+        and state.execution_options.get(ERASING_PHOTOS)
+        and all(mapper.class_ is VisitPhoto for mapper in state.all_mappers)
+    ):
+        return
     if (state.is_update or state.is_delete) and any(
         mapper.class_ in _FROZEN for mapper in state.all_mappers
     ):

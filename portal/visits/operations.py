@@ -19,6 +19,8 @@ from portal.core.actions import Refused
 from portal.database import utcnow
 from portal.extensions import db
 from portal.loans.models import Loan, LoanStatus
+from portal.privacy import consents
+from portal.privacy.models import PURPOSE_LABELS, Purpose
 from portal.visits import photos as visit_photos
 from portal.visits import signing
 from portal.visits.compliance import visit_time_problem
@@ -45,6 +47,12 @@ TIME_PROBLEMS = {
 
 class VisitRefusedError(Refused):
     """The visits feature's "no": a translatable ``message``, maybe about one ``field``."""
+
+
+PHOTOS_WITHOUT_CONSENT = _l(
+    "This borrower has not agreed to photos on visits: remove the photo. The borrower can "
+    "give the consent on paper with the officer or in the portal."
+)
 
 
 def _answers_class():
@@ -157,6 +165,7 @@ def sign_visit(
     received_at = utcnow().replace(microsecond=0)
     signed_at = (recorded_at or received_at).replace(microsecond=0)
     check_visit_time(answers.visited_at, amends, now=signed_at)
+    _check_consents(borrower, answers, evidence)
     assessment = _assessed(answers)
     visit = Visit(
         borrower_id=borrower.id,
@@ -205,6 +214,25 @@ def sign_visit(
     record(action, visit, f"borrower={borrower.id} {visit.risk_reason} hash={visit.content_hash}")
     visit_signed.send(visit)
     return visit
+
+
+def _check_consents(borrower: Borrower, answers: VisitAnswers, evidence: VisitEvidence) -> None:
+    """Refuse photos, and answers to questions needing a consent, the borrower has not
+    given (or has withdrawn): asked of the register at the moment of signing."""
+    if evidence.photos and not consents.given(borrower.id, Purpose.PHOTOS):
+        raise VisitRefusedError(PHOTOS_WITHOUT_CONSENT, field="photo_1")
+    for question in QUESTIONS:
+        if question.consent is None or getattr(answers, question.name) in (None, "", ()):
+            continue
+        if not consents.given(borrower.id, question.consent):
+            raise VisitRefusedError(
+                _l(
+                    "The borrower has not agreed to %(purpose)s: “%(question)s” is not asked.",
+                    purpose=PURPOSE_LABELS[question.consent],
+                    question=question.label,
+                ),
+                field=question.name,
+            )
 
 
 def _second(moment: datetime | None) -> datetime | None:

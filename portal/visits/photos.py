@@ -46,8 +46,9 @@ from sqlalchemy.orm import undefer
 from portal.core.actions import Refused
 from portal.core.calendar import company_tz
 from portal.core.images import ImageRefusedError, ImageTooLargeError, decode_upload
+from portal.database import UTCDateTime, utcnow
 from portal.extensions import db
-from portal.visits.models import PHOTO_KINDS, VisitPhoto
+from portal.visits.models import ERASING_PHOTOS, PHOTO_KINDS, ErasedVisitPhoto, VisitPhoto
 
 MAX_PHOTOS = 6
 
@@ -347,20 +348,45 @@ def digests(visit) -> list[tuple[str, str]]:
 
     Computed from the stored bytes, never copied from the ``sha256`` column, so a
     changed byte shows. Photos loaded already with both images (the reports load them
-    for many visits at once) are not asked for again.
+    for many visits at once) are not asked for again. A photo the retention run erased
+    is signed as what was kept of it (``erase``).
     """
     loaded = sa.inspect(visit).dict.get("photos")
     if loaded is not None and all(
         {"jpeg", "thumb_jpeg"} <= sa.inspect(photo).dict.keys() for photo in loaded
     ):
-        rows = [(photo.kind, photo.jpeg, photo.thumb_jpeg) for photo in loaded]
+        rows = [(photo.position, photo.kind, photo.jpeg, photo.thumb_jpeg) for photo in loaded]
     else:
         rows = db.session.execute(
-            sa.select(VisitPhoto.kind, VisitPhoto.jpeg, VisitPhoto.thumb_jpeg)
+            sa.select(VisitPhoto.position, VisitPhoto.kind, VisitPhoto.jpeg, VisitPhoto.thumb_jpeg)
             .where(VisitPhoto.visit_id == visit.id)
             .order_by(VisitPhoto.position)
         ).all()
-    return [(kind, photo_digest(jpeg, thumb)) for kind, jpeg, thumb in rows]
+    signed = {position: (kind, photo_digest(jpeg, thumb)) for position, kind, jpeg, thumb in rows}
+    erased = sa.inspect(visit).dict.get("erased_photos")
+    if erased is not None:
+        signed |= {photo.position: (photo.kind, photo.sha256) for photo in erased}
+    else:
+        signed |= dict(erased_of([visit.id]).get(visit.id, []))
+    return [signed[position] for position in sorted(signed)]
+
+
+def erased_of(visit_ids) -> dict[int, list[tuple[int, tuple[str, str]]]]:
+    """The erased photos of these visits: (position, (kind, digest)) by visit id."""
+    found: dict[int, list[tuple[int, tuple[str, str]]]] = {}
+    rows = db.session.execute(
+        sa.select(
+            ErasedVisitPhoto.visit_id,
+            ErasedVisitPhoto.position,
+            ErasedVisitPhoto.kind,
+            ErasedVisitPhoto.sha256,
+        )
+        .where(ErasedVisitPhoto.visit_id.in_(list(visit_ids)))
+        .order_by(ErasedVisitPhoto.visit_id, ErasedVisitPhoto.position)
+    )
+    for visit_id, position, kind, digest in rows:
+        found.setdefault(visit_id, []).append((position, (kind, digest)))
+    return found
 
 
 def photos_of(visit) -> dict:
@@ -510,3 +536,39 @@ def _rational_degrees(value: float) -> tuple:
 def thumb_data_url(photo: PreparedPhoto) -> str:
     """The thumbnail as a data URL, for the form shown again."""
     return _data_url(photo.thumb_jpeg)
+
+
+# --- Erasing the photos (the retention run, docs/privacy.md) ------------------------------
+
+
+def erase(visit_ids: list[int]) -> int:
+    """Delete the photos of these visits, keeping what their records sign of them.
+
+    Each photo's kind and digest move to ``erased_visit_photos`` at its position, so the
+    chain check still verifies the record; the images, the capture time and place and the
+    perceptual hash go. Returns how many photos were erased. In the caller's transaction.
+    """
+    if not visit_ids:
+        return 0
+    photos = sa.select(VisitPhoto).where(VisitPhoto.visit_id.in_(visit_ids))
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(photos.subquery()))
+    if not count:
+        return 0
+    db.session.execute(
+        sa.insert(ErasedVisitPhoto).from_select(
+            ["visit_id", "position", "kind", "sha256", "erased_at"],
+            sa.select(
+                VisitPhoto.visit_id,
+                VisitPhoto.position,
+                VisitPhoto.kind,
+                VisitPhoto.sha256,
+                sa.literal(utcnow(), UTCDateTime()),
+            ).where(VisitPhoto.visit_id.in_(visit_ids)),
+        )
+    )
+    db.session.execute(
+        sa.delete(VisitPhoto)
+        .where(VisitPhoto.visit_id.in_(visit_ids))
+        .execution_options(**{ERASING_PHOTOS: True})
+    )
+    return count

@@ -17,6 +17,7 @@ from enum import StrEnum
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
+from portal.privacy.models import PURPOSE_LABELS, Purpose
 from portal.visits.kinds import Checklist, Choice, Kind, Rating, Text
 from portal.visits.risk import SIGNAL_LABELS, RiskSignal
 
@@ -144,7 +145,8 @@ class Question:
     options. ``internal`` answers are the company's judgement: a borrower's copy leaves
     them out. ``hint`` may name the loan's ``%(purpose)s``. ``nullable``: visits signed
     before the question existed have no answer. ``required_with`` (other question,
-    option): needed when that option is ticked.
+    option): needed when that option is ticked. ``consent``: asked only of a borrower
+    who consents to that purpose (portal/privacy); the others' visits have no answer.
     """
 
     name: str
@@ -159,6 +161,7 @@ class Question:
     empty_text: LazyString | str = "—"
     nullable: bool = False
     required_with: tuple[str, str] | None = None
+    consent: Purpose | None = None
 
     def field(self):
         """The form field asking this question."""
@@ -167,6 +170,11 @@ class Question:
     def column(self):
         """The column of ``visits`` keeping the answer."""
         return self.kind.column(self)
+
+    @property
+    def consent_label(self) -> LazyString | None:
+        """The purpose the question needs the borrower's consent to, in words."""
+        return PURPOSE_LABELS[self.consent] if self.consent else None
 
     @property
     def heading(self) -> LazyString:
@@ -304,6 +312,10 @@ QUESTIONS: tuple[Question, ...] = (
         SERVICES,
         required=True,
         message=_l("Ask the borrower for a satisfaction rating from 1 to 5."),
+        # A survey: asked only with the borrower's consent (issue 19), so it may be empty.
+        nullable=True,
+        consent=Purpose.SURVEYS,
+        empty_text=_l("Not asked (no consent to surveys)"),
     ),
 )
 

@@ -31,7 +31,7 @@ from portal.fieldkit import queries as fieldkit_queries
 from portal.loans.models import RepaymentStatus
 from portal.visits import capture, chain, compliance, operations, queries, questions, signing
 from portal.visits import photos as visit_photos
-from portal.visits.forms import AcknowledgeForm, VisitForm, prefill_from
+from portal.visits.forms import AcknowledgeForm, VisitForm, consented_purposes, prefill_from
 from portal.visits.models import RepaymentState, Visit, VisitSignature
 from portal.visits.risk import LEVEL_LABELS, RiskLevel, visit_risk_reason
 
@@ -110,7 +110,10 @@ def new(borrower_id: int):
         )
         return redirect(url_for("visits.borrower_visits", borrower_id=borrower.id))
     draft_key = f"visit-new-borrower-{borrower.id}"
-    form = VisitForm(opened_for=capture.opened_subject(current_user.id, draft_key))
+    form = VisitForm(
+        opened_for=capture.opened_subject(current_user.id, draft_key),
+        consented=consented_purposes(borrower.id),
+    )
     if form.validate_on_submit():
         saved = _save_once(
             form,
@@ -169,6 +172,7 @@ def amend(visit_id: int):
         data=prefill,
         original=original,
         opened_for=capture.opened_subject(current_user.id, draft_key),
+        consented=consented_purposes(original.borrower_id),
     )
     if form.validate_on_submit():
         saved = _save_once(

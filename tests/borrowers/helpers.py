@@ -10,6 +10,7 @@ from stdnum.cn import ric
 from portal.accounts.models import User
 from portal.audit.models import AuditEntry
 from portal.borrowers.models import ActivationCode, Borrower, IdCardPhoto, OfficerAssignment
+from portal.core.crypto import blind_index
 from portal.extensions import db
 
 COUNTED = (Borrower, User, ActivationCode, OfficerAssignment, IdCardPhoto, AuditEntry)
@@ -38,9 +39,9 @@ def onboarding_data(**overrides) -> dict:
         "monthly_expenses": "3800.50",
         "guarantor_name": "王大山",
         "guarantor_phone": "0527-8521 0001",
-        "wants_greetings": "y",
         "birthday_calendar": "lunar",
         "consent": "y",
+        "consent_greetings": "y",
     }
     values.update(overrides)
     return {key: value for key, value in values.items() if value is not None}
@@ -64,12 +65,28 @@ def counts(app) -> dict:
 
 
 def fetch(app, model, **where):
-    """One row, detached, or None."""
+    """One row, detached, or None; an encrypted number is looked up by its blind index."""
     with app.app_context():
-        row = db.session.scalar(sa.select(model).filter_by(**where))
+        stmt = sa.select(model)
+        for name in [name for name in where if hasattr(model, f"{name}_hash")]:
+            stmt = stmt.where(getattr(model, f"{name}_hash") == blind_index(where.pop(name)))
+        row = db.session.scalar(stmt.filter_by(**where))
         if row is not None:
             db.session.expunge(row)
         return row
+
+
+def login_of(app, mobile: str) -> User | None:
+    """The login a borrower reaches by typing ``mobile`` (the users table holds no number)."""
+    with app.app_context():
+        user = db.session.scalar(
+            sa.select(User)
+            .join(Borrower, Borrower.user_id == User.id)
+            .where(Borrower.mobile_hash == blind_index(mobile))
+        )
+        if user is not None:
+            db.session.expunge(user)
+        return user
 
 
 def audit_actions(app, action: str) -> list[AuditEntry]:

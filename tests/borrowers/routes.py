@@ -41,6 +41,8 @@ ROUTES = [
     *_rows("borrowers.edit", "GET", "/edit"),
     *_rows("borrowers.issue_activation_code", "GET", "/activation-code"),
     *_rows("borrowers.issue_activation_code", "POST", "/activation-code"),
+    *_rows("borrowers.consents", "GET", "/consents"),
+    *_rows("borrowers.consents", "POST", "/consents"),
     Route("borrowers.activate", "GET", "/activate", PUBLIC),
     Route(
         "borrowers.activate",

@@ -4,7 +4,14 @@ import re
 
 from portal.accounts.models import User
 from portal.borrowers.models import Borrower
-from tests.borrowers.helpers import audit_actions, english, fetch, onboarding_data, page_text
+from tests.borrowers.helpers import (
+    audit_actions,
+    english,
+    fetch,
+    login_of,
+    onboarding_data,
+    page_text,
+)
 
 EDITABLE = (
     "mobile",
@@ -25,7 +32,7 @@ def _form(client, borrower_id: int, **changes) -> dict:
     """What the edit page shows (as a browser would post it back), with ``changes``."""
     page = page_text(client.get(f"/borrowers/{borrower_id}/edit"))
     values = dict(onboarding_data())
-    values = {name: values[name] for name in EDITABLE} | {"wants_greetings": "y"}
+    values = {name: values[name] for name in EDITABLE}
     values["version"] = re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1)
     return values | changes
 
@@ -120,7 +127,10 @@ def test_a_new_mobile_moves_the_login_with_it(client, world, app):
     client.submit(
         f"/borrowers/{borrower.id}/edit", _form(client, borrower.id, mobile="13600001111")
     )
-    assert fetch(app, User, id=borrower.user_id).username == "13600001111"
+    # The login is reached by the new number; its stored name holds no number at all.
+    assert login_of(app, "13600001111").id == borrower.user_id
+    assert login_of(app, "13905271234") is None
+    assert fetch(app, User, id=borrower.user_id).username == f"borrower:{borrower.id}"
 
 
 def test_edit_refuses_a_mobile_of_another_borrower(client, world, app):

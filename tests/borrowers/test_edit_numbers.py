@@ -38,7 +38,6 @@ def _form(client, borrower: Borrower, **changes) -> dict:
         "monthly_expenses": str(borrower.monthly_expenses),
         "guarantor_name": borrower.guarantor_name,
         "guarantor_phone": "",
-        "wants_greetings": "y",
         "birthday_calendar": borrower.birthday_calendar.value,
         "version": VERSION.search(page).group(1),
     }

@@ -18,6 +18,8 @@ from portal.borrowers.models import (
     OfficerAssignment,
 )
 from portal.extensions import db
+from portal.privacy import consents
+from portal.privacy.models import ConsentMethod, Purpose
 from tests.borrowers.helpers import (
     audit_actions,
     counts,
@@ -52,11 +54,25 @@ def test_officer_onboards_a_borrower_with_login_and_activation_code(client, worl
     assert str(borrower.monthly_income) == "6500.00"
     assert str(borrower.monthly_expenses) == "3800.50"
     assert borrower.guarantor_phone == "052785210001"
-    assert borrower.birthday_calendar == BirthdayCalendar.LUNAR and borrower.wants_greetings
+    assert borrower.birthday_calendar == BirthdayCalendar.LUNAR
+    with app.app_context():
+        decided = consents.current(borrower.id)
+    # Every purpose's decision is recorded on paper by the officer: given where ticked.
+    assert {purpose: c.given for purpose, c in decided.items()} == {
+        Purpose.LOAN: True,
+        Purpose.GREETINGS: True,
+        Purpose.NETWORKING: False,
+        Purpose.PHOTOS: False,
+        Purpose.SURVEYS: False,
+    }
+    assert {(c.method, c.decided_by_id, c.text_version) for c in decided.values()} == {
+        (ConsentMethod.PAPER, world.officer.id, consents.TEXT_VERSION)
+    }
     assert borrower.consent_at is not None and borrower.created_by_id == world.officer.id
 
     login = fetch(app, User, id=borrower.user_id)
-    assert login.role == Role.BORROWER and login.username == "13905271234"
+    # Reached by the mobile number typed at login; the users table holds no number.
+    assert login.role == Role.BORROWER and login.username == f"borrower:{borrower.id}"
     assert login.password_hash == ""  # no usable password until activation
     stored = fetch(app, ActivationCode, user_id=login.id)
     assert stored.code_hash == hashlib.sha256(code.encode()).hexdigest()
@@ -359,7 +375,8 @@ def test_onboarding_writes_one_transaction(client, world, app):
         "ActivationCode": 1,
         "OfficerAssignment": 1,
         "IdCardPhoto": 0,
-        "AuditEntry": 4,  # user.create, borrower.create, borrower.consent, activation code
+        # user.create, borrower.create, activation code, and one decision per purpose
+        "AuditEntry": 3 + len(Purpose),
     }
     with app.app_context():
         assert (

@@ -17,6 +17,7 @@ from portal.care.operations import backoff, queue_day
 from portal.care.sending import deliver_due, send_due
 from portal.database import utcnow
 from portal.extensions import db
+from portal.privacy.models import Purpose
 from tests.care.helpers import add_borrower, outbox
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,7 +37,7 @@ def test_birthdays_follow_each_borrowers_calendar_and_opt_out(app, cast):
         app, cast, birth_date=date(1990, 2, 26), birthday_calendar=BirthdayCalendar.LUNAR
     )
     add_borrower(app, cast, birth_date=date(1990, 3, 20), birthday_calendar=BirthdayCalendar.LUNAR)
-    add_borrower(app, cast, birth_date=date(1985, 3, 20), wants_greetings=False)
+    add_borrower(app, cast, birth_date=date(1985, 3, 20), withheld=(Purpose.GREETINGS,))
     add_borrower(app, cast, username="gone", active=False, birth_date=date(1975, 3, 20))
 
     report = run(app)
@@ -70,7 +71,7 @@ def test_message_in_the_borrowers_language_with_placeholders_filled(app, cast):
 
 
 def test_holiday_greets_everyone_who_wants_greetings(app, cast):
-    opted_out = add_borrower(app, cast, wants_greetings=False)
+    opted_out = add_borrower(app, cast, withheld=(Purpose.GREETINGS,))
     run(app, SPRING_FESTIVAL)
     rows = outbox(app)
     greeted = {row.borrower_id for row in rows}
@@ -168,6 +169,9 @@ def test_two_overlapping_processes_send_each_greeting_once(
         "DATABASE_URL": database_url,
         "SECRET_KEY": "test-secret-key",
         "PORTAL_INSTANCE_PATH": str(tmp_path),
+        # The same keys as the app: the numbers it stored must read (docs/privacy.md).
+        "PORTAL_DATA_KEYS": ",".join(app.config["PORTAL_DATA_KEYS"]),
+        "PORTAL_INDEX_KEY": app.config["PORTAL_INDEX_KEY"],
         "CARE_GATEWAY": "webhook",
         "CARE_WEBHOOK_URL": webhook.url,
         "SMS_QUIET_HOURS": "off",  # whatever the hour the suite runs at

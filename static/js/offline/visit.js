@@ -142,6 +142,28 @@
     });
   }
 
+  /** The parts of the form that need a consent the borrower has not given (the kit's
+   * borrower.consents: photos, surveys) are not asked: hidden, their inputs disabled so
+   * nothing of them is sent, and a line says why. A kit without consents hides nothing;
+   * the server refuses a photo without the consent all the same. */
+  function followConsents(borrower) {
+    const agreed = borrower.consents;
+    if (!agreed) return;
+    form.querySelectorAll('[data-consent]').forEach((part) => {
+      if (agreed[part.dataset.consent] !== false) return;
+      part.hidden = true;
+      part.querySelectorAll('input, select, textarea, button').forEach((control) => {
+        control.disabled = true;
+        control.required = false;
+      });
+      const note = document.createElement('p');
+      note.className = 'small text-muted';
+      note.dataset.testid = 'not-asked-' + part.dataset.consent;
+      note.textContent = part.dataset.consentHiddenText || '';
+      part.after(note);
+    });
+  }
+
   /** What the online form would post: name -> list of strings. The photos (files on the
    * form) go as JPEG data URLs (static/js/visit-photos.js), each with its kind; the kinds of
    * empty photo slots are left out. Being fields, they are in the entry's content hash. */
@@ -221,6 +243,7 @@
     openedAt();
     showFacts(found.borrower, found.photo);
     document.querySelector('[data-visit-page]').hidden = false;
+    followConsents(found.borrower);
     applyDefaults(found.borrower);
     form.addEventListener('submit', (event) => save(event, found.kit, found.borrower));
     window.addEventListener('hashchange', () => location.reload());
