@@ -31,7 +31,7 @@ STAFF_MENU = (
         _l("Visits"),
         ("visits/_nav.html", "evidence/_nav.html", "fieldkit/_nav.html", "reports/_nav.html"),
     ),
-    MenuGroup(_l("Services"), ("services/_nav.html", "complaints/_nav.html")),
+    MenuGroup(_l("Services"), ("services/_nav.html", "complaints/_nav.html", "privacy/_nav.html")),
     MenuGroup(_l("Care & networking"), ("care/_nav.html", "networking/_nav.html")),
     MenuGroup(_l("Admin"), ("training/_nav.html", "_nav_admin.html")),
 )

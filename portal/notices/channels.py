@@ -39,6 +39,9 @@ EVENT_TOPICS = {
     "complaint.resolved": COMPLAINTS,
     "event.invited": EVENTS,
     "session.tomorrow": SESSIONS,
+    # Answers to a request to correct one's record: kept in the portal like a request's.
+    "correction.done": SERVICES,
+    "correction.declined": SERVICES,
 }
 
 

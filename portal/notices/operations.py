@@ -19,6 +19,7 @@ SUBJECT_TYPES = {
     "Complaint": "complaint",
     "ServiceRequest": "service_request",
     "Invitation": "invitation",
+    "CorrectionRequest": "correction_request",
 }
 
 

@@ -41,12 +41,15 @@ NOTICE_TEXTS = {
         "Reminder: the group session “%(title)s” for your request for %(kind)s is tomorrow, "
         "%(date)s, at %(place)s."
     ),
+    "correction.done": _l("Your record was corrected as you asked: %(answer)s"),
+    "correction.declined": _l("Your request to correct your record was declined: %(answer)s"),
 }
 # Where a notice leads: the borrower's own page of what it is about.
 SUBJECT_ENDPOINTS = {
     "service_request": ("services.my_request", "request_id"),
     "complaint": ("complaints.my_complaint", "complaint_id"),
     "invitation": ("networking.my_invitations", None),
+    "correction_request": ("privacy.mine", None),
 }
 
 
