@@ -105,7 +105,9 @@ def register_template_helpers(app: Flask) -> None:
         repayment_status_label,
     )
     from portal.loans.queries import borrower_loans, confirmation_menu_count, next_instalment
+    from portal.privacy.queries import menu_count as privacy_menu_count
     from portal.reminders import queries as reminders
+    from portal.retention.queries import hold_in_place as legal_hold_in_place
     from portal.services.queries import menu_counts as service_menu_counts
     from portal.training.operations import hash_matches
     from portal.training.queries import signoff_is_stale, signoff_mistakes, training_language
@@ -121,9 +123,11 @@ def register_template_helpers(app: Flask) -> None:
         evidence_question_count=evidence.question_count,
         field_held_count=field_held_count,
         hash_matches=hash_matches,
+        legal_hold_in_place=legal_hold_in_place,
         loan_confirmation_count=confirmation_menu_count,
         loan_status_label=loan_status_label,
         morning_reminder=reminders.todays_morning,
+        privacy_menu_count=privacy_menu_count,
         reminder_text=reminders.reminder_text,
         repayment_status_label=repayment_status_label,
         repayment_method_label=repayment_method_label,
@@ -182,3 +186,5 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(importlib.import_module("portal.visits.cli").visits_cli)
     app.cli.add_command(importlib.import_module("portal.portfolio.cli").portfolio_cli)
     app.cli.add_command(importlib.import_module("portal.imports.cli").imports_cli)
+    app.cli.add_command(importlib.import_module("portal.core.crypto_cli").encryption_cli)
+    app.cli.add_command(importlib.import_module("portal.retention.cli").retention_cli)

@@ -44,6 +44,8 @@ class JobKind(StrEnum):
     VISIT_REMINDERS = "visit_reminders"
     WARNING_ESCALATION = "warning_escalation"
     SESSION_REMINDERS = "session_reminders"
+    # The retention schedule (portal/retention/run.py, docs/privacy.md).
+    RETENTION = "retention"
 
     @property
     def label(self) -> str:
@@ -66,6 +68,7 @@ KIND_LABELS = {
     JobKind.VISIT_REMINDERS: _l("Officers' morning reminders"),
     JobKind.WARNING_ESCALATION: _l("Red warnings past their deadline"),
     JobKind.SESSION_REMINDERS: _l("Group session reminders"),
+    JobKind.RETENTION: _l("Retention: deletion and anonymisation"),
 }
 REPORT_KINDS = frozenset({JobKind.VISIT_PACK, JobKind.BRANCH_MONTH, JobKind.BORROWER_DOSSIER})
 

@@ -3,8 +3,8 @@
 Every task is one Huey task, ``run_job(job_id)``, for a row of ``jobs``: a report asked
 for on a page, or an admin's retry. The periodic tasks (greetings at 08:00, their
 retries every 15 minutes, the SMS providers' delivery status every 15 minutes, the
-loans' overdue days at 00:05, the tier refresh at 00:15, cleaning up expired files
-every hour) first claim their slot in the database (``operations.start_periodic``), so two workers — two processes, or two
+loans' overdue days at 00:05, the tier refresh at 00:15, the retention run at 00:35,
+cleaning up expired files every hour) first claim their slot in the database (``operations.start_periodic``), so two workers — two processes, or two
 machines sharing Redis — whose schedulers both fire run each of them once.
 """
 
@@ -86,6 +86,13 @@ def _session_reminders() -> str:
     return sessions()
 
 
+def _retention() -> str:
+    from portal.core.calendar import local_today
+    from portal.retention.run import apply
+
+    return str(apply(local_today()))
+
+
 PERIODIC_BODIES = {
     JobKind.CARE_SEND_DUE: _send_due,
     JobKind.CARE_RETRY: _retry_greetings,
@@ -95,6 +102,7 @@ PERIODIC_BODIES = {
     JobKind.VISIT_REMINDERS: _visit_reminders,
     JobKind.WARNING_ESCALATION: _warning_escalation,
     JobKind.SESSION_REMINDERS: _session_reminders,
+    JobKind.RETENTION: _retention,
 }
 
 
@@ -258,6 +266,13 @@ def rebuild_recent_warning_months() -> None:
         rebuilt = rebuild(RECENT_MONTHS)
         db.session.commit()
         log.info("warning figures rebuilt for %s months", len(rebuilt))
+
+
+@huey.periodic_task(company_schedule(minute="35", hour="0"))
+def nightly_retention() -> None:
+    """The retention schedule: optional data deleted, borrowers anonymised (docs/privacy.md)."""
+    with task_app_context():
+        run_periodic(JobKind.RETENTION, daily_slot(JobKind.RETENTION))
 
 
 @huey.periodic_task(company_schedule(minute="45"))

@@ -27,6 +27,7 @@ class LegalHold(db.Model):
 
     borrower: Mapped[Borrower] = relationship()
     placed_by: Mapped[User | None] = relationship(foreign_keys=[placed_by_id])
+    lifted_by: Mapped[User | None] = relationship(foreign_keys=[lifted_by_id])
 
     def visible_to(self, user: User) -> bool:
         return self.borrower.visible_to(user)

@@ -1,0 +1,1 @@
+"""Retention and deletion, legal holds, identity corrections (issue 19)."""
