@@ -49,7 +49,7 @@ assets: venv  ## static files under versioned names, gzip and brotli copies (por
 	@$(BIN)/python -m portal.core.assets
 
 translations: venv  ## extract new strings and merge them into the catalogues
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k _lp:1c,2 -k lazy_pgettext:1c,2 --no-location --sort-output \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k _ln:1,2 -k _lp:1c,2 -k lazy_pgettext:1c,2 --no-location --sort-output \
 		--project microloan-portal -o portal/translations/messages.pot .
 	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations \
 		--no-fuzzy-matching --width 100
@@ -81,6 +81,10 @@ bench-portfolio: setup  ## portfolio at risk at 100,000 borrowers: company PAR a
 .PHONY: bench-imports
 bench-imports: setup  ## 100,000 repayment rows from a lending system's file: read, previewed, applied, applied again
 	$(BIN)/python bench/imports.py $(BENCH_IMPORTS_ARGS)
+
+.PHONY: bench-privacy
+bench-privacy: setup  ## encryption at rest at 100,000 borrowers: the encrypting migration, search by ID and phone tail, the borrower page
+	$(BIN)/python bench/privacy.py $(BENCH_PRIVACY_ARGS)
 
 .PHONY: bench-profile
 bench-profile: setup  ## the CPU a page costs: the realistic mix's pages in the process, on the demo data, with a profile
