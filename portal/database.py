@@ -108,3 +108,22 @@ def render_migration_type(type_, obj, autogen_context):
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime()"
     return False
+
+
+def sqlite_outside_transaction(connection, *statements: str, end: str = "COMMIT") -> None:
+    """Run statements SQLite takes only outside a transaction (``PRAGMA foreign_keys``)
+    on a migration's ``connection``: its transaction is ended (``end``), they run, a new
+    one begins.
+
+    A migration that rebuilds a table other tables point to (Alembic's batch mode on
+    SQLite copies it, then drops the old one) turns foreign keys off around the rebuild:
+    with them on, dropping the old table fails, or deletes the rows pointing to it
+    (``ON DELETE CASCADE``). It checks ``PRAGMA foreign_key_check`` before turning them
+    back on.
+    """
+    raw = connection.connection.dbapi_connection
+    if raw.in_transaction:
+        raw.execute(end)
+    for statement in statements:
+        raw.execute(statement)
+    raw.execute("BEGIN IMMEDIATE")

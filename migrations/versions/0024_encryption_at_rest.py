@@ -26,6 +26,8 @@ import re
 import sqlalchemy as sa
 from alembic import op
 
+from portal.database import sqlite_outside_transaction
+
 # revision identifiers, used by Alembic.
 revision = "0024_encryption_at_rest"
 down_revision = "0023_consents_and_holds"
@@ -56,14 +58,7 @@ def _sqlite() -> bool:
 
 
 def _raw_sqlite(*statements: str, end: str = "COMMIT") -> None:
-    """Statements SQLite takes only outside a transaction (PRAGMA foreign_keys): the
-    migration's transaction is ended (``end``), they run, a new one begins."""
-    raw = op.get_bind().connection.dbapi_connection
-    if raw.in_transaction:
-        raw.execute(end)
-    for statement in statements:
-        raw.execute(statement)
-    raw.execute("BEGIN IMMEDIATE")
+    sqlite_outside_transaction(op.get_bind(), *statements, end=end)
 
 
 def _batches(query: str, key: str = "id", size: int = BATCH):

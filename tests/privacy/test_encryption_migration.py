@@ -1,5 +1,6 @@
-"""Migration 0024 on a database of clear numbers: encrypted, indexed, logins renamed,
-the audit log scrubbed, nothing lost from the tables that refer to the borrowers."""
+"""Migrations 0023 and 0024 on a database of clear numbers: consents carried over by
+purpose; numbers encrypted, indexed, logins renamed, the audit log scrubbed; nothing lost
+from the tables that refer to the borrowers (both rebuild them on SQLite)."""
 
 import pytest
 import sqlalchemy as sa
@@ -14,6 +15,7 @@ from portal.extensions import db
 from portal.reminders.models import StaffSms
 
 BEFORE = "0023_consents_and_holds"
+BEFORE_CONSENTS = "0022_instalments_by_loan_and_day"
 RESIDENT_ID = "32080219850302123X"
 MOBILE = "13905271234"
 GUARANTOR = "052785210001"
@@ -56,8 +58,9 @@ def fresh_app(app, tmp_path):
         admin.dispose()
 
 
-def _clear_rows() -> None:
-    """A branch, an officer, a borrower with login, photo, outbox, audit, as before 0024."""
+def _clear_rows(before_consents: bool = False) -> None:
+    """A branch, an officer, a borrower with login, photo, outbox, audit, as before 0024
+    (or before 0023, with the one greetings choice, declined)."""
     statements = [
         "INSERT INTO branches (id, code, name, region, address, phone, active, created_at) "
         f"VALUES (1, 'B1', '网点', '江苏', '', '', true, '{NOW}')",
@@ -69,10 +72,12 @@ def _clear_rows() -> None:
         "resident_id, resident_id_tail, birth_date, sex, mobile, mobile_tail, address, village, "
         "business_type, business_description, household_size, monthly_income, "
         "monthly_expenses, guarantor_name, guarantor_phone, consent_at, birthday_calendar, "
-        "tier, created_at, version) VALUES (7, 1, 1, 2, '王小明', 'wxm', "
+        "tier, created_at, version"
+        + (", wants_greetings" if before_consents else "")
+        + ") VALUES (7, 1, 1, 2, '王小明', 'wxm', "
         f"'{RESIDENT_ID}', '123X', '1985-03-02', 'male', '{MOBILE}', '1234', '众兴镇', "
         f"'王集村', 'pig_farming', '', 4, 6500, 3800, '王大山', '{GUARANTOR}', '{NOW}', "
-        f"'gregorian', 'general', '{NOW}', 1)",
+        f"'gregorian', 'general', '{NOW}', 1" + (", false)" if before_consents else ")"),
         "INSERT INTO officer_assignments (id, borrower_id, officer_id, started_at, reason) "
         f"VALUES (1, 7, 1, '{NOW}', '')",
         "INSERT INTO care_outbox (id, borrower_id, branch_id, occasion_code, year, due_on, "
@@ -106,10 +111,22 @@ def _raw(sql: str):
 
 def test_upgrade_encrypts_the_clear_numbers_and_keeps_every_row(fresh_app):
     with fresh_app.app_context():
-        upgrade(revision=BEFORE)
-        _clear_rows()
+        upgrade(revision=BEFORE_CONSENTS)
+        _clear_rows(before_consents=True)
         upgrade()
         db.session.remove()
+
+        # The one consent at onboarding, carried over by purpose; greetings as chosen.
+        assert _raw(
+            "SELECT purpose, given, method FROM consents WHERE borrower_id = 7 ORDER BY purpose"
+        ) == [
+            ("greetings", False, "carried_over"),
+            ("loan", True, "carried_over"),
+            ("networking", True, "carried_over"),
+            ("photos", True, "carried_over"),
+            ("surveys", True, "carried_over"),
+        ]
+        assert _raw("SELECT count(*) FROM consent_events") == [(5,)]
 
         [(resident_id, mobile, guarantor, resident_hash, mobile_hash)] = _raw(
             "SELECT resident_id, mobile, guarantor_phone, resident_id_hash, mobile_hash "
