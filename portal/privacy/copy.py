@@ -42,6 +42,7 @@ from portal.complaints.models import (
     Complaint,
 )
 from portal.core.calendar import company_tz
+from portal.core.i18n import date_text, datetime_text
 from portal.database import utcnow
 from portal.extensions import db
 from portal.loans.models import (
@@ -708,6 +709,7 @@ def _answer_text(key: str, value) -> str:
 
 # A time as ``_plain`` writes it: printed to the minute, without the offset.
 _TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d")
+_DAY = re.compile(r"\d{4}-\d\d-\d\d")
 
 
 def value_text(section: str, key: str, value) -> str:
@@ -715,7 +717,9 @@ def value_text(section: str, key: str, value) -> str:
     if value is None or value == "" or value == []:
         return "—"
     if isinstance(value, str) and _TIME.fullmatch(value):
-        return value[:16].replace("T", " ")
+        return datetime_text(datetime.fromisoformat(value))
+    if isinstance(value, str) and _DAY.fullmatch(value):
+        return date_text(date.fromisoformat(value))
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     if section in ("correction_requests", "identity_corrections") and key == "field":
