@@ -270,6 +270,11 @@ def _at_risk(scope: _Scope) -> dict:
         .join(late, late.c.loan_id == Loan.id)
         .where(*scope.outstanding_on(day))
     )
+    return _at_risk_of(rows, day)
+
+
+def _at_risk_of(rows: Iterable, day: date) -> dict:
+    """``_at_risk``'s figures from (group, oldest unsettled due date, outstanding) rows."""
     figures = defaultdict(lambda: {"late_loans": dict.fromkeys(BUCKETS, 0), "par": {}})
     for key, oldest, outstanding in rows:
         days = (day - as_date(oldest)).days
@@ -344,13 +349,20 @@ def _collection(scope: _Scope) -> dict:
     return {key: {"due": _money(due), "collected": _money(paid)} for key, due, paid in rows}
 
 
-def _compute(as_of: date, by: str | None, branch_id=None, officer_id=None) -> dict:
+def _compute(
+    as_of: date, by: str | None, branch_id=None, officer_id=None, late: list | None = None
+) -> dict:
     scope = _Scope(as_of, by, branch_id, officer_id)
     parts: dict = defaultdict(dict)
     for figures in (_portfolio(scope), _written_off(scope), _collection(scope)):
         for key, values in figures.items():
             parts[key].update(values)
-    for key, values in _at_risk(scope).items():
+    if late is None:
+        at_risk = _at_risk(scope)
+    else:
+        # The rows of late_loans() for the same day and branch, already read for the page.
+        at_risk = _at_risk_of(((r.officer_id, r.oldest, r.outstanding) for r in late), as_of)
+    for key, values in at_risk.items():
         par = values["par"]
         parts[key].update(
             late_loans=values["late_loans"],
@@ -384,9 +396,13 @@ def total(groups: Iterable[Quality], as_of: date) -> Quality:
     return Quality(as_of, **sums, **counts, late_loans=late)
 
 
-def quality_by_officer(as_of: date, branch_id: int) -> dict[int, Quality]:
-    """A branch's portfolio on ``as_of``, one entry per officer looking after it then."""
-    return _compute(as_of, "officer", branch_id)
+def quality_by_officer(as_of: date, branch_id: int, late: list | None = None) -> dict[int, Quality]:
+    """A branch's portfolio on ``as_of``, one entry per officer looking after it then.
+
+    ``late``: the rows of ``late_loans(as_of, branch_id)`` when the caller has read them
+    already (the portfolio page lists them): its PAR comes from them, not read again.
+    """
+    return _compute(as_of, "officer", branch_id, late=late)
 
 
 def quality_by_branch(as_of: date) -> dict[int, Quality]:

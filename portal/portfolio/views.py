@@ -14,7 +14,7 @@ from portal.core.actions import writes
 from portal.core.calendar import Month, current_month, local_today
 from portal.core.forms import optional_id
 from portal.core.inputs import requested_month
-from portal.core.paging import paginate_rows
+from portal.core.paging import paginate_list, paginate_rows
 from portal.extensions import db
 from portal.portfolio import quality as portfolio
 from portal.visits.queries import branches
@@ -46,14 +46,15 @@ def page():
     if branch is None:
         groups = portfolio.quality_by_branch(day)
         names = {b.id: b.name for b in branches()}
+        late = paginate_rows(portfolio.late_loans(day), per_page=current_app.config["PER_PAGE"])
     else:
-        groups = portfolio.quality_by_officer(day, branch.id)
+        # A branch's late loans (a few hundred at most) are read once: listed below, and
+        # its PAR figures are made of them.
+        rows = db.session.execute(portfolio.late_loans(day, branch.id)).all()
+        groups = portfolio.quality_by_officer(day, branch.id, late=rows)
         names = portfolio.officer_names(groups)
+        late = paginate_list(rows, per_page=current_app.config["PER_PAGE"])
     total = portfolio.total(groups.values(), day)
-    late = paginate_rows(
-        portfolio.late_loans(day, branch.id if branch else None),
-        per_page=current_app.config["PER_PAGE"],
-    )
     return render_template(
         "portfolio/page.html",
         branch=branch,

@@ -128,3 +128,12 @@ def test_the_groups_add_up_to_the_whole(app_ctx, world):
     by_officer = quality_by_officer(JUNE_END, world.branch.id).values()
     assert total(by_officer, JUNE_END) == whole
     assert total(quality_by_branch(JUNE_END).values(), JUNE_END) == quality(JUNE_END)
+
+
+def test_the_late_list_read_for_the_page_gives_the_same_figures(app_ctx, world):
+    make_portfolio(world)
+    branch_rows = db.session.execute(late_loans(JUNE_END, world.branch.id)).all()
+    assert quality_by_officer(JUNE_END, world.branch.id, late=branch_rows) == quality_by_officer(
+        JUNE_END, world.branch.id
+    )
+    assert quality_by_officer(JUNE_END, world.branch.id, late=[])[world.officer.id].par1 == 0
