@@ -63,7 +63,7 @@ from portal.networking.models import (
 from portal.notices.models import Notice, NoticeChannel
 from portal.notices.queries import shown
 from portal.privacy import queries
-from portal.privacy.corrections import field_label
+from portal.privacy.corrections import PROFILE_FIELD_LABELS, field_label
 from portal.privacy.models import (
     CONSENT_METHOD_LABELS,
     PURPOSE_LABELS,
@@ -513,21 +513,7 @@ FIELD_LABELS = {
     "locale": _l("Language"),
     "created_at": _l("Created"),
     "last_login_at": _l("Last login"),
-    "full_name": _l("Full name"),
-    "resident_id": _l("Resident ID number"),
-    "birth_date": _l("Birth date"),
-    "sex": _l("Sex"),
-    "mobile": _l("Mobile number"),
-    "address": _l("Address"),
-    "village": _l("Village"),
-    "business_type": _l("Business type"),
-    "business_description": _l("What the business does"),
-    "household_size": _l("People in the household"),
-    "monthly_income": _l("Monthly income (yuan)"),
-    "monthly_expenses": _l("Monthly expenses (yuan)"),
-    "guarantor_name": _l("Guarantor's name"),
-    "guarantor_phone": _l("Guarantor's phone"),
-    "birthday_calendar": _l("Calendar of the birthday greeting"),
+    **PROFILE_FIELD_LABELS,
     "consent_at": _l("Consent to processing given"),
     "branch": _l("Branch"),
     "loan_officer": _l("Loan officer"),

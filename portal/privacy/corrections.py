@@ -11,7 +11,8 @@ from flask_babel import lazy_gettext as _l
 # correction "promptly"; the company's own rule is 15 calendar days).
 ANSWER_DAYS = 15
 
-CORRECTABLE_FIELDS = {
+# The borrower record's fields, as the copy of one's data and the requests name them.
+PROFILE_FIELD_LABELS = {
     "full_name": _l("Full name"),
     "resident_id": _l("Resident ID number"),
     "birth_date": _l("Birth date"),
@@ -27,6 +28,10 @@ CORRECTABLE_FIELDS = {
     "guarantor_name": _l("Guarantor's name"),
     "guarantor_phone": _l("Guarantor's phone"),
     "birthday_calendar": _l("Calendar of the birthday greeting"),
+}
+
+CORRECTABLE_FIELDS = {
+    **PROFILE_FIELD_LABELS,
     "other": _l("Something else (say what in the note)"),
 }
 
