@@ -242,7 +242,7 @@ def anonymise(borrower: Borrower) -> None:
     db.session.execute(
         sa.update(OutboxMessage)
         .where(OutboxMessage.borrower_id == borrower.id)
-        .values(body="", mobile=None, template_values=None)
+        .values(body="", mobile=None, mobile_hash=None, template_values=None)
         .execution_options(synchronize_session=False)
     )
     db.session.execute(

@@ -214,7 +214,7 @@ def test_after_the_legal_period_the_borrower_is_anonymised_and_the_statistics_st
         reminder = db.session.scalars(
             sa.select(OutboxMessage).where(OutboxMessage.borrower_id == closed)
         ).one()
-        assert reminder.body == "" and reminder.mobile is None
+        assert reminder.body == "" and reminder.mobile is None and reminder.mobile_hash is None
         # Nothing of the person is left in what the run wrote to the audit log.
         summaries = db.session.scalars(
             sa.select(AuditEntry.summary).where(AuditEntry.action.like("retention.%"))
