@@ -40,7 +40,8 @@ CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
 CODE_LIFETIME = timedelta(days=7)
 
-# The fields an edit may change; the name, ID and birth data are fixed at onboarding.
+# The fields an edit may change; name, ID number, birth date and sex only a head corrects,
+# with a reason (portal/borrowers/identity.py).
 EDITABLE_FIELDS = (
     "mobile",
     "address",

@@ -156,21 +156,7 @@ def _account(borrower: Borrower) -> dict | None:
 def _profile(borrower: Borrower) -> dict:
     return _row(
         borrower,
-        "full_name",
-        "resident_id",
-        "birth_date",
-        "sex",
-        "mobile",
-        "address",
-        "village",
-        "business_type",
-        "business_description",
-        "household_size",
-        "monthly_income",
-        "monthly_expenses",
-        "guarantor_name",
-        "guarantor_phone",
-        "birthday_calendar",
+        *PROFILE_FIELD_LABELS,  # every field of the record, as the requests name them
         "consent_at",
         "created_at",
         branch=borrower.branch.name,
